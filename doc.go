@@ -1,0 +1,48 @@
+// Package latch loads the logged-in user of each request of a net/http
+// application, as Flask-Login does for Flask: the application says how to
+// load a user from an ID, and latch does the rest.
+//
+// # Use
+//
+// Create a [Manager] with a [SessionStore] (memstore for tests, sqlitestore
+// or pgstore for real) and a [LoaderFunc], wrap the application's handler
+// in [Manager.Middleware], and then:
+//
+//   - [Manager.Current] tells a handler who is asking; an anonymous request
+//     gets the zero [Current], never a nil;
+//   - [Manager.LogIn] starts a session once the application has checked a
+//     password, with or without "remember me"; [Manager.LogOut] ends it;
+//   - [Manager.RequireLogin] guards pages for logged-in users, sending
+//     browsers to the login page with a safe "next" and a flashed message,
+//     and answering 401 to JSON clients;
+//   - [Manager.RequireFresh] guards sensitive pages: a login restored from
+//     the remember-me cookie is not fresh, and [Manager.ConfirmLogin] makes
+//     it fresh again after the user re-enters the password;
+//   - [SafeNext] checks a redirect target taken from a request;
+//   - [Manager.Sessions], [Manager.Revoke] and [Manager.RevokeAll] list and
+//     end a user's sessions on every device.
+//
+// latch renders no HTML: sign-up pages, flash messages and templates belong to
+// the application. Password hashing is in the password package, login
+// throttling in throttle, and accounts in account.
+//
+// # Security model
+//
+// Sessions live on the server. The browser holds only a random token of 256
+// bits from crypto/rand; the store holds its SHA-256, so a leaked copy of the
+// database cannot be used as cookies. Every session record belongs to a user
+// and carries its creation time, last use, absolute expiry, remember flag,
+// freshness, client address and user agent, so logging out truly ends a
+// session and a user's sessions can be listed and revoked.
+//
+// The session token is replaced at every login (no session fixation) and
+// the session deleted at logout. Idle and absolute timeouts are enforced by
+// the server, whatever the browser keeps. Cookies are HttpOnly and
+// SameSite=Lax, Secure and "__Host-" prefixed when [Manager.Secure] is set.
+// The session cookie has no expiry, so it ends with the browser; a
+// remember-me login adds a second, persistent cookie whose token is also
+// only stored hashed, rotates at every use, and dies with the session.
+//
+// latch does not protect against cross-site request forgery by itself: wrap
+// the application in [net/http.CrossOriginProtection], as the latch app does.
+package latch

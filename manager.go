@@ -1,0 +1,571 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrUnknownUser is what a [LoaderFunc] returns (possibly wrapped) when the
+// user of a session no longer exists. The session is then ended and the
+// request goes on as anonymous.
+var ErrUnknownUser = errors.New("latch: unknown user")
+
+// ErrNotLoggedIn is returned by methods that need a logged-in request, such
+// as [Manager.ConfirmLogin], when the request is anonymous.
+var ErrNotLoggedIn = errors.New("latch: not logged in")
+
+// LoaderFunc loads the application's user for a user ID stored in a session:
+// Flask-Login's user_loader. It returns an error wrapping [ErrUnknownUser] if
+// the user is gone; any other error is reported through
+// [Manager.ErrorHandler].
+type LoaderFunc[U any] func(ctx context.Context, userID string) (U, error)
+
+// Current is who is making a request, as [Manager.Middleware] found out. An
+// anonymous request has the zero Current: Authenticated is false and User is
+// U's zero value, never something to dereference blindly.
+type Current[U any] struct {
+	// User is the loaded user, or U's zero value when anonymous.
+	User U
+	// UserID is the ID the session was created with.
+	UserID string
+	// SessionID identifies the session among the user's sessions.
+	SessionID string
+	// Authenticated reports whether a user is logged in.
+	Authenticated bool
+	// Fresh reports whether the user typed a password in this session, as
+	// opposed to being logged in again by the remember-me cookie.
+	Fresh bool
+	// Remember reports whether the user asked to be remembered.
+	Remember bool
+}
+
+// Manager loads users from sessions and logs them in and out. Its exported
+// fields are settings; [New] fills them with secure defaults, and they may be
+// changed before the Manager serves its first request, not after.
+type Manager[U any] struct {
+	store SessionStore
+	load  LoaderFunc[U]
+
+	// CookieName names the session cookie. Default "latch_session". When
+	// Secure is set, Domain empty and Path "/", the name gets the
+	// "__Host-" prefix, which browsers only accept from HTTPS with those
+	// attributes, so a subdomain cannot plant it.
+	CookieName string
+	// RememberCookieName names the remember-me cookie. Default
+	// "latch_remember"; prefixed like CookieName.
+	RememberCookieName string
+	// CookiePath is the Path of both cookies. Default "/".
+	CookiePath string
+	// CookieDomain is the Domain of both cookies. Default empty: the host
+	// that set them, and no other.
+	CookieDomain string
+	// Secure marks the cookies Secure, so they travel only over HTTPS.
+	// Default false, which suits http://localhost; set it behind HTTPS.
+	Secure bool
+	// SameSite is the cookies' SameSite mode. Default [http.SameSiteLaxMode]:
+	// a link from another site keeps the user logged in, a cross-site POST
+	// does not carry the cookies.
+	SameSite http.SameSite
+
+	// IdleTimeout ends a session not used for this long. A remembered
+	// login is then restored from the remember-me cookie, as not fresh.
+	// Default 2 hours.
+	IdleTimeout time.Duration
+	// Lifetime is the absolute length of a session that is not
+	// remembered, however active. Default 24 hours.
+	Lifetime time.Duration
+	// RememberFor is the absolute length of a remembered login. Default 30
+	// days.
+	RememberFor time.Duration
+	// TouchInterval is how often a session's LastSeenAt is written, at
+	// most. Writing on every request would make every page load a database
+	// write. Default 1 minute.
+	TouchInterval time.Duration
+
+	// LoginURL is where [Manager.RequireLogin] sends browsers, with the
+	// requested page in the "next" query parameter. Default "/login".
+	LoginURL string
+	// LoginMessage is flashed when a browser is sent to LoginURL. Default
+	// "Please log in to access this page."; empty flashes nothing.
+	LoginMessage string
+	// RefreshURL is where [Manager.RequireFresh] sends a logged-in user
+	// whose login is not fresh. Default empty, meaning LoginURL.
+	RefreshURL string
+	// RefreshMessage is flashed when a browser is sent to RefreshURL.
+	// Default "Please reauthenticate to access this page.".
+	RefreshMessage string
+	// Flash, when set, shows a message on the next page; latch renders no
+	// HTML, so the application provides it. Default nil: no messages.
+	Flash func(w http.ResponseWriter, r *http.Request, message string)
+
+	// ClientIP returns the client's address for session records. Default:
+	// the host part of r.RemoteAddr. Behind a proxy, supply one that trusts
+	// X-Forwarded-For only from the proxy.
+	ClientIP func(r *http.Request) string
+	// ErrorHandler answers a request whose session could not be checked
+	// because the store failed. Default: 503 Service Unavailable with a
+	// short plain-text message and Retry-After.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Now returns the current time; tests replace it. Default time.Now.
+	Now func() time.Time
+}
+
+// New returns a Manager keeping sessions in store and loading users with
+// load, with every setting at its default.
+func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
+	return &Manager[U]{
+		store:              store,
+		load:               load,
+		CookieName:         "latch_session",
+		RememberCookieName: "latch_remember",
+		CookiePath:         "/",
+		SameSite:           http.SameSiteLaxMode,
+		IdleTimeout:        2 * time.Hour,
+		Lifetime:           24 * time.Hour,
+		RememberFor:        30 * 24 * time.Hour,
+		TouchInterval:      time.Minute,
+		LoginURL:           "/login",
+		LoginMessage:       "Please log in to access this page.",
+		RefreshMessage:     "Please reauthenticate to access this page.",
+		ClientIP:           remoteHost,
+		ErrorHandler:       unavailable,
+		Now:                time.Now,
+	}
+}
+
+// state is what the middleware leaves in the request context.
+type state[U any] struct {
+	cur     Current[U]
+	session *Session
+}
+
+type ctxKey struct{ m any }
+
+// Middleware finds the session of each request, loads its user and makes
+// both available to [Manager.Current]. Every handler that uses the Manager
+// must run behind it. It restores remembered logins, drops unknown or
+// malformed cookies quietly, and ends sessions past their idle or absolute
+// timeouts on the server, whatever the browser still holds.
+func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := m.resolve(w, r)
+		if err != nil {
+			m.ErrorHandler(w, r, err)
+			return
+		}
+		w.Header().Add("Vary", "Cookie")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{m}, st)))
+	})
+}
+
+// Current returns who is making the request: the logged-in user, or the zero
+// Current for an anonymous request (and for a request that did not pass
+// through [Manager.Middleware]).
+func (m *Manager[U]) Current(r *http.Request) Current[U] {
+	if st, ok := r.Context().Value(ctxKey{m}).(*state[U]); ok {
+		return st.cur
+	}
+	return Current[U]{}
+}
+
+func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U], error) {
+	ctx := r.Context()
+	now := m.Now()
+	if c, err := r.Cookie(m.cookieName()); err == nil {
+		if !validToken(c.Value) {
+			m.clearCookie(w, m.cookieName())
+		} else {
+			s, err := m.store.SessionByToken(ctx, hashToken(c.Value))
+			switch {
+			case errors.Is(err, ErrSessionNotFound):
+				m.clearCookie(w, m.cookieName())
+			case err != nil:
+				return nil, fmt.Errorf("latch: look up session: %w", err)
+			case !now.Before(s.ExpiresAt):
+				return m.end(w, r, s)
+			case now.Sub(s.LastSeenAt) < m.IdleTimeout:
+				if now.Sub(s.LastSeenAt) >= m.TouchInterval {
+					s.LastSeenAt = now
+					if err := m.store.UpdateSession(ctx, s); errors.Is(err, ErrSessionNotFound) {
+						return m.end(w, r, s) // revoked meanwhile
+					} else if err != nil {
+						return nil, fmt.Errorf("latch: touch session: %w", err)
+					}
+				}
+				return m.loaded(w, r, s)
+			case !s.Remember:
+				return m.end(w, r, s)
+			default:
+				// Idle but remembered: the remember-me cookie
+				// below may restore it, as not fresh.
+				m.clearCookie(w, m.cookieName())
+			}
+		}
+	}
+	rc, err := r.Cookie(m.rememberCookieName())
+	if err != nil {
+		return &state[U]{}, nil
+	}
+	if !validToken(rc.Value) {
+		m.clearCookie(w, m.rememberCookieName())
+		return &state[U]{}, nil
+	}
+	s, err := m.store.SessionByRemember(ctx, hashToken(rc.Value))
+	if errors.Is(err, ErrSessionNotFound) {
+		m.clearCookie(w, m.rememberCookieName())
+		return &state[U]{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latch: look up remembered session: %w", err)
+	}
+	if !now.Before(s.ExpiresAt) {
+		return m.end(w, r, s)
+	}
+	// Restoring a login rotates both tokens, so a stolen remember-me
+	// cookie works at most once, and marks the session not fresh.
+	token, hash := newToken()
+	rtoken, rhash := newToken()
+	s.TokenHash, s.RememberHash = hash, rhash
+	s.Fresh = false
+	s.LastSeenAt = now
+	s.IP, s.UserAgent = m.ClientIP(r), userAgent(r)
+	if err := m.store.UpdateSession(ctx, s); errors.Is(err, ErrSessionNotFound) {
+		return m.end(w, r, s)
+	} else if err != nil {
+		return nil, fmt.Errorf("latch: restore remembered session: %w", err)
+	}
+	m.setCookies(w, token, rtoken, s.ExpiresAt)
+	return m.loaded(w, r, s)
+}
+
+// loaded loads the user of a live session.
+func (m *Manager[U]) loaded(w http.ResponseWriter, r *http.Request, s Session) (*state[U], error) {
+	u, err := m.load(r.Context(), s.UserID)
+	if errors.Is(err, ErrUnknownUser) {
+		return m.end(w, r, s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latch: load user %q: %w", s.UserID, err)
+	}
+	return &state[U]{
+		cur: Current[U]{
+			User:          u,
+			UserID:        s.UserID,
+			SessionID:     s.ID,
+			Authenticated: true,
+			Fresh:         s.Fresh,
+			Remember:      s.Remember,
+		},
+		session: &s,
+	}, nil
+}
+
+// end deletes a session that may no longer be used and clears its cookies.
+func (m *Manager[U]) end(w http.ResponseWriter, r *http.Request, s Session) (*state[U], error) {
+	if err := m.store.DeleteSession(r.Context(), s.ID); err != nil {
+		return nil, fmt.Errorf("latch: end session: %w", err)
+	}
+	m.clearCookie(w, m.cookieName())
+	m.clearCookie(w, m.rememberCookieName())
+	return &state[U]{}, nil
+}
+
+// LogIn starts a new session for userID and sets its cookies; call it after
+// checking the user's password. Any session the request already had is
+// ended first and a new token is issued, never reused: an attacker who
+// planted a session cookie in the victim's browser before login (session
+// fixation) is left holding a dead token. With remember set, a remember-me
+// cookie keeps the user logged in across browser restarts for RememberFor;
+// without it, the session cookie has no expiry and ends with the browser.
+// The new session is fresh.
+func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string, remember bool) error {
+	if err := m.endCurrent(r); err != nil {
+		return err
+	}
+	now := m.Now()
+	token, hash := newToken()
+	s := Session{
+		ID:         newID(),
+		UserID:     userID,
+		TokenHash:  hash,
+		Remember:   remember,
+		Fresh:      true,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(m.Lifetime),
+		IP:         m.ClientIP(r),
+		UserAgent:  userAgent(r),
+	}
+	var rtoken string
+	if remember {
+		rtoken, s.RememberHash = newToken()
+		s.ExpiresAt = now.Add(m.RememberFor)
+	}
+	if err := m.store.CreateSession(r.Context(), s); err != nil {
+		return fmt.Errorf("latch: create session: %w", err)
+	}
+	m.setCookies(w, token, rtoken, s.ExpiresAt)
+	if !remember {
+		m.clearCookie(w, m.rememberCookieName())
+	}
+	return nil
+}
+
+// LogOut ends the request's session on the server and clears its cookies,
+// so that a copy of the old cookies logs nobody in. It is not an error to log
+// out an anonymous request.
+func (m *Manager[U]) LogOut(w http.ResponseWriter, r *http.Request) error {
+	if err := m.endCurrent(r); err != nil {
+		return err
+	}
+	m.clearCookie(w, m.cookieName())
+	m.clearCookie(w, m.rememberCookieName())
+	return nil
+}
+
+// endCurrent deletes the request's session, if any. It also honours a session
+// cookie the middleware did not resolve, so LogIn rotates even then.
+func (m *Manager[U]) endCurrent(r *http.Request) error {
+	var id string
+	if st, ok := r.Context().Value(ctxKey{m}).(*state[U]); ok && st.session != nil {
+		id = st.session.ID
+	} else if c, err := r.Cookie(m.cookieName()); err == nil && validToken(c.Value) {
+		s, err := m.store.SessionByToken(r.Context(), hashToken(c.Value))
+		if err != nil && !errors.Is(err, ErrSessionNotFound) {
+			return fmt.Errorf("latch: look up session: %w", err)
+		}
+		id = s.ID
+	}
+	if id == "" {
+		return nil
+	}
+	if err := m.store.DeleteSession(r.Context(), id); err != nil {
+		return fmt.Errorf("latch: end session: %w", err)
+	}
+	return nil
+}
+
+// ConfirmLogin marks the request's session fresh again after the user has
+// re-entered the password, as Flask-Login's confirm_login. The session token
+// is rotated, because the session gains privileges. It returns
+// [ErrNotLoggedIn] for an anonymous request.
+func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
+	st, ok := r.Context().Value(ctxKey{m}).(*state[U])
+	if !ok || st.session == nil {
+		return ErrNotLoggedIn
+	}
+	s := *st.session
+	token, hash := newToken()
+	s.TokenHash = hash
+	s.Fresh = true
+	s.LastSeenAt = m.Now()
+	if err := m.store.UpdateSession(r.Context(), s); err != nil {
+		return fmt.Errorf("latch: confirm login: %w", err)
+	}
+	m.setCookies(w, token, "", s.ExpiresAt)
+	return nil
+}
+
+// RequireLogin lets only logged-in requests through to next. A browser is
+// redirected to LoginURL with the page it asked for as "next" (GET and
+// HEAD only) and LoginMessage flashed; a request that accepts JSON but not
+// HTML gets 401 with a JSON error instead.
+func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.Current(r).Authenticated {
+			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireFresh lets through only requests whose user logged in with a
+// password in this session: use it for sensitive pages such as changing the
+// password. Anonymous requests are handled as by [Manager.RequireLogin];
+// remembered, not fresh ones are sent to RefreshURL with RefreshMessage
+// flashed (or get 401 JSON).
+func (m *Manager[U]) RequireFresh(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur := m.Current(r)
+		switch {
+		case !cur.Authenticated:
+			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
+		case !cur.Fresh:
+			to := m.RefreshURL
+			if to == "" {
+				to = m.LoginURL
+			}
+			m.deny(w, r, to, m.RefreshMessage, "fresh login required")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func (m *Manager[U]) deny(w http.ResponseWriter, r *http.Request, to, message, code string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, "{\"error\":%q}\n", code)
+		return
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if next, ok := SafeNext(r.URL.RequestURI()); ok {
+			sep := "?"
+			if strings.Contains(to, "?") {
+				sep = "&"
+			}
+			to += sep + "next=" + url.QueryEscape(next)
+		}
+	}
+	if message != "" && m.Flash != nil {
+		m.Flash(w, r, message)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// wantsJSON reports whether the client asked for JSON rather than a page.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// Sessions returns the user's sessions that have not expired, newest first,
+// for a "where you're logged in" page.
+func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, error) {
+	all, err := m.store.UserSessions(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("latch: list sessions: %w", err)
+	}
+	now := m.Now()
+	live := all[:0]
+	for _, s := range all {
+		if now.Before(s.ExpiresAt) && (s.Remember || now.Sub(s.LastSeenAt) < m.IdleTimeout) {
+			live = append(live, s)
+		}
+	}
+	return live, nil
+}
+
+// Revoke ends one of the user's sessions, on every device and instance at
+// once. It returns [ErrSessionNotFound] if the user has no such session, so
+// one user cannot end another's.
+func (m *Manager[U]) Revoke(ctx context.Context, userID, sessionID string) error {
+	all, err := m.store.UserSessions(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("latch: list sessions: %w", err)
+	}
+	for _, s := range all {
+		if s.ID == sessionID {
+			if err := m.store.DeleteSession(ctx, s.ID); err != nil {
+				return fmt.Errorf("latch: revoke session: %w", err)
+			}
+			return nil
+		}
+	}
+	return ErrSessionNotFound
+}
+
+// RevokeAll ends every session of the user except keep (which may be empty),
+// remember-me logins included. Call it when the password changes or is reset.
+func (m *Manager[U]) RevokeAll(ctx context.Context, userID, keep string) (int, error) {
+	n, err := m.store.DeleteUserSessions(ctx, userID, keep)
+	if err != nil {
+		return n, fmt.Errorf("latch: revoke sessions: %w", err)
+	}
+	return n, nil
+}
+
+// Prune deletes expired sessions when the store implements [SessionPruner],
+// and does nothing otherwise. Run it now and then, for instance hourly.
+func (m *Manager[U]) Prune(ctx context.Context) (int, error) {
+	p, ok := m.store.(SessionPruner)
+	if !ok {
+		return 0, nil
+	}
+	now := m.Now()
+	n, err := p.DeleteExpiredSessions(ctx, now, now.Add(-m.IdleTimeout))
+	if err != nil {
+		return n, fmt.Errorf("latch: prune sessions: %w", err)
+	}
+	return n, nil
+}
+
+func (m *Manager[U]) cookieName() string         { return m.prefixed(m.CookieName) }
+func (m *Manager[U]) rememberCookieName() string { return m.prefixed(m.RememberCookieName) }
+
+func (m *Manager[U]) prefixed(name string) string {
+	if m.Secure && m.CookieDomain == "" && m.CookiePath == "/" {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// setCookies sets the session cookie, which has no expiry and so ends with
+// the browser, and, when rtoken is set, the remember-me cookie, which lasts
+// until the session's absolute expiry.
+func (m *Manager[U]) setCookies(w http.ResponseWriter, token, rtoken string, expires time.Time) {
+	http.SetCookie(w, m.cookie(m.cookieName(), token))
+	if rtoken != "" {
+		c := m.cookie(m.rememberCookieName(), rtoken)
+		c.Expires = expires
+		c.MaxAge = max(int(expires.Sub(m.Now())/time.Second), 1)
+		http.SetCookie(w, c)
+	}
+}
+
+func (m *Manager[U]) clearCookie(w http.ResponseWriter, name string) {
+	c := m.cookie(name, "")
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+func (m *Manager[U]) cookie(name, value string) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     m.CookiePath,
+		Domain:   m.CookieDomain,
+		Secure:   m.Secure,
+		HttpOnly: true,
+		SameSite: m.SameSite,
+	}
+}
+
+// remoteHost is the default ClientIP.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// userAgent returns the request's User-Agent, bounded and valid UTF-8, for
+// session listings.
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	if !utf8.ValidString(ua) {
+		ua = strings.ToValidUTF8(ua, "")
+	}
+	return ua
+}
+
+// unavailable is the default ErrorHandler.
+func unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", "5")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "The service is temporarily unavailable. Please try again in a few seconds.", http.StatusServiceUnavailable)
+}

@@ -1,0 +1,80 @@
+package latch
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrSessionNotFound is returned by a [SessionStore] when no session matches
+// the token or identifier asked for. It is not a failure: the request is
+// simply anonymous.
+var ErrSessionNotFound = errors.New("latch: session not found")
+
+// Session is the server-side record of one login on one device. The
+// browser holds only random tokens; the record holds their SHA-256 hashes, so
+// a copy of the store cannot be replayed as cookies.
+type Session struct {
+	// ID identifies the session in listings and revocation requests. It is
+	// random but not a credential: knowing it does not let anyone log in.
+	ID string
+	// UserID is the identifier the application passed to [Manager.LogIn].
+	UserID string
+	// TokenHash is the SHA-256 of the session cookie's token.
+	TokenHash []byte
+	// RememberHash is the SHA-256 of the remember-me cookie's token, or nil
+	// when the login was not remembered.
+	RememberHash []byte
+	// Remember reports whether the user asked to be remembered.
+	Remember bool
+	// Fresh reports whether the user typed a password in this session.
+	// A session restored from the remember-me cookie is not fresh.
+	Fresh bool
+	// CreatedAt is when the user logged in.
+	CreatedAt time.Time
+	// LastSeenAt is when the session was last used, updated at most once a
+	// [Manager.TouchInterval].
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute end of the session, whatever its activity.
+	ExpiresAt time.Time
+	// IP is the client address seen at login or at the last restore.
+	IP string
+	// UserAgent is the client's User-Agent header, truncated to 512 bytes.
+	UserAgent string
+}
+
+// SessionStore keeps session records. Implementations must be safe for
+// concurrent use; the storetest package checks one against this contract.
+//
+// Lookups of a missing record return [ErrSessionNotFound]; deleting a missing
+// record is not an error. A store never interprets expiry: the [Manager]
+// does, so that every store behaves the same.
+type SessionStore interface {
+	// CreateSession inserts s. Its ID, TokenHash and RememberHash (when
+	// set) are unique.
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByToken returns the session whose TokenHash equals hash.
+	SessionByToken(ctx context.Context, hash []byte) (Session, error)
+	// SessionByRemember returns the session whose RememberHash equals hash.
+	SessionByRemember(ctx context.Context, hash []byte) (Session, error)
+	// UpdateSession replaces the stored record with the same ID by s, or
+	// returns ErrSessionNotFound if it was deleted meanwhile (revoked).
+	UpdateSession(ctx context.Context, s Session) error
+	// DeleteSession removes the session with the given ID.
+	DeleteSession(ctx context.Context, id string) error
+	// UserSessions returns the user's sessions, newest first, expired ones
+	// included.
+	UserSessions(ctx context.Context, userID string) ([]Session, error)
+	// DeleteUserSessions removes every session of the user except the one
+	// whose ID is keep (which may be empty), and reports how many it removed.
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int, error)
+}
+
+// SessionPruner is implemented by stores that can delete expired sessions in
+// bulk. [Manager.Prune] uses it; stores whose records expire by themselves
+// need not implement it.
+type SessionPruner interface {
+	// DeleteExpiredSessions removes sessions whose ExpiresAt is before now,
+	// and those not seen since idleBefore that are not remembered.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+}
