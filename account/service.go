@@ -1,0 +1,253 @@
+package account
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/throttle"
+)
+
+// ErrBadCredentials is the one answer to a failed login, whether the email
+// is unknown or the password wrong.
+var ErrBadCredentials = errors.New("account: wrong email or password")
+
+// ThrottledError is returned by [Service.Authenticate] while an account and
+// client must wait after too many failures, even for the right password.
+type ThrottledError struct {
+	// RetryAfter is how long to wait before the next attempt.
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("account: too many failed login attempts; try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// FieldErrors maps form fields ("email", "name", "password") to a message a
+// person can act on. It is returned by [Service.SignUp] when input is invalid.
+type FieldErrors map[string]string
+
+func (e FieldErrors) Error() string {
+	var b strings.Builder
+	b.WriteString("account: invalid input:")
+	for _, f := range []string{"email", "name", "password"} {
+		if msg, ok := e[f]; ok {
+			fmt.Fprintf(&b, " %s: %s", f, msg)
+		}
+	}
+	return b.String()
+}
+
+// Limits on input, in bytes or characters as stated.
+const (
+	// MaxEmailLength is the longest email accepted, in bytes (RFC 5321).
+	MaxEmailLength = 254
+	// MaxNameLength is the longest name accepted, in characters.
+	MaxNameLength = 100
+)
+
+// Service applies the account rules on top of a [Store]. Its exported fields
+// are settings; [NewService] fills the defaults.
+type Service struct {
+	// Store keeps the accounts. Required.
+	Store Store
+	// Hasher hashes and verifies passwords. Required.
+	Hasher *password.Hasher
+	// Limiter throttles failed logins; nil disables throttling.
+	Limiter *throttle.Limiter
+	// MinPasswordLength is the shortest password accepted, in characters.
+	// Default 8, the NIST SP 800-63B minimum.
+	MinPasswordLength int
+	// Now returns the current time; tests replace it. Default time.Now.
+	Now func() time.Time
+}
+
+// NewService returns a Service with the default settings.
+func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter) *Service {
+	return &Service{Store: store, Hasher: hasher, Limiter: limiter, MinPasswordLength: 8, Now: time.Now}
+}
+
+// NormalizeEmail trims and lower-cases an email address and checks that it is
+// a plain address (no display name, no comments), returning a message a
+// person can act on when it is not.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "":
+		return "", errors.New("Please enter your email address.")
+	case len(s) > MaxEmailLength:
+		return "", fmt.Errorf("Email addresses are at most %d characters long.", MaxEmailLength)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", errors.New("Please enter a valid email address, like name@example.com.")
+	}
+	return s, nil
+}
+
+// SignUp validates the input, hashes the password and creates the account.
+// It returns [FieldErrors] for invalid input, [ErrEmailTaken] when the email
+// has an account (also under concurrent sign-ups), and [password.ErrBusy]
+// when the server is too busy hashing.
+func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, error) {
+	u, errs := s.validate(email, name, pw)
+	if len(errs) > 0 {
+		return User{}, errs
+	}
+	// Checking first saves an expensive hash; the unique index still
+	// decides under concurrency.
+	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
+		return User{}, ErrEmailTaken
+	} else if !errors.Is(err, ErrUserNotFound) {
+		return User{}, fmt.Errorf("account: look up email: %w", err)
+	}
+	hash, err := s.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return User{}, fmt.Errorf("account: hash password: %w", err)
+	}
+	u.PasswordHash = hash
+	u, err = s.Store.CreateUser(ctx, u)
+	if err != nil {
+		return User{}, fmt.Errorf("account: create user: %w", err)
+	}
+	return u, nil
+}
+
+func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
+	errs := FieldErrors{}
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		errs["email"] = err.Error()
+	}
+	n, err := NormalizeName(name)
+	if err != nil {
+		errs["name"] = err.Error()
+	}
+	if err := s.CheckPassword(pw); err != nil {
+		errs["password"] = err.Error()
+	}
+	return User{Email: e, Name: n}, errs
+}
+
+// NormalizeName trims a display name and checks it is present, at most
+// [MaxNameLength] characters and free of control characters.
+func NormalizeName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", errors.New("Please enter your name.")
+	case !utf8.ValidString(s):
+		return "", errors.New("Your name contains characters that are not valid text.")
+	case utf8.RuneCountInString(s) > MaxNameLength:
+		return "", fmt.Errorf("Names are at most %d characters long.", MaxNameLength)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "", errors.New("Your name contains control characters; please use letters, spaces and punctuation.")
+	}
+	return s, nil
+}
+
+// CheckPassword applies the password rules to a new password: valid text, at
+// least MinPasswordLength characters, at most [password.MaxLength] bytes,
+// and not a commonly used password.
+func (s *Service) CheckPassword(pw string) error {
+	switch {
+	case !utf8.ValidString(pw):
+		return errors.New("Your password contains bytes that are not valid text.")
+	case utf8.RuneCountInString(pw) < s.MinPasswordLength:
+		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
+	case len(pw) > password.MaxLength:
+		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+	case isCommon(pw):
+		return errors.New("This password is too common and easy to guess; please choose another.")
+	}
+	return nil
+}
+
+//go:embed common-passwords.txt
+var commonList string
+
+var common = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 30000)
+	for line := range strings.Lines(commonList) {
+		m[strings.TrimSpace(line)] = struct{}{}
+	}
+	return m
+})
+
+// isCommon reports whether pw, ignoring case, is on the list of common
+// passwords (zxcvbn's 30,000 most frequent, MIT licence).
+func isCommon(pw string) bool {
+	_, ok := common()[strings.ToLower(pw)]
+	return ok
+}
+
+// Authenticate checks an email and password from client (an IP address)
+// and returns the user. It returns [ErrBadCredentials] for an unknown email
+// or a wrong password alike, [*ThrottledError] while the account and client
+// must wait, and [password.ErrBusy] when the server is too busy hashing. On
+// success it records the login and, when the stored hash uses an old format
+// or old parameters, replaces it with a current one in the same write.
+func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	key := throttle.Key(email, client)
+	if s.Limiter != nil {
+		wait, err := s.Limiter.Wait(ctx, key)
+		if err != nil {
+			return User{}, err
+		}
+		if wait > 0 {
+			return User{}, &ThrottledError{RetryAfter: wait}
+		}
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		return User{}, fmt.Errorf("account: look up email: %w", err)
+	}
+	// An unknown email is verified against nothing: the Hasher then does
+	// the same work as for a real hash, so timing does not tell.
+	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, pw)
+	switch {
+	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return User{}, err
+	case err != nil:
+		// A too-long password or an unreadable stored hash: a failure
+		// like any other for the caller.
+		ok = false
+	}
+	if !ok || u.ID == 0 {
+		if s.Limiter != nil {
+			if _, err := s.Limiter.Fail(ctx, key); err != nil {
+				return User{}, err
+			}
+		}
+		return User{}, ErrBadCredentials
+	}
+	var newHash string
+	if rehash {
+		if newHash, err = s.Hasher.Hash(ctx, pw); err != nil {
+			newHash = "" // keep the old hash; rehash on a later login
+		}
+	}
+	now := s.Now()
+	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+		return User{}, fmt.Errorf("account: record login: %w", err)
+	}
+	u.LastLoginAt = now
+	if newHash != "" {
+		u.PasswordHash = newHash
+	}
+	if s.Limiter != nil {
+		if err := s.Limiter.Succeed(ctx, key); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
+}

@@ -1,0 +1,58 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a [Store] returns, whatever its database.
+var (
+	// ErrUserNotFound means no user has the identifier or email asked for.
+	ErrUserNotFound = errors.New("account: user not found")
+	// ErrEmailTaken means another user already has the email. Stores detect
+	// it from the database's unique constraint, so it holds under
+	// concurrent sign-ups.
+	ErrEmailTaken = errors.New("account: email address already exists")
+)
+
+// User is an account as stored.
+type User struct {
+	// ID is assigned by the store on creation.
+	ID int64
+	// Email is the normalised (lower-case, trimmed) address; unique.
+	Email string
+	// Name is the display name given at sign-up.
+	Name string
+	// PasswordHash is an encoded hash understood by the password package.
+	PasswordHash string
+	// CreatedAt is when the account was created.
+	CreatedAt time.Time
+	// LastLoginAt is when the user last logged in, zero if never.
+	LastLoginAt time.Time
+}
+
+// Store keeps user accounts. Implementations must be safe for concurrent use;
+// the storetest package checks one against this contract.
+type Store interface {
+	// CreateUser inserts u and returns it with ID and CreatedAt set. A
+	// duplicate email returns ErrEmailTaken and writes nothing.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserByID returns the user with the given ID or ErrUserNotFound.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByEmail returns the user with the given normalised email or
+	// ErrUserNotFound.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// RecordLogin sets the user's LastLoginAt to at and, when newHash is not
+	// empty, replaces the password hash, in one transaction. A missing user
+	// returns ErrUserNotFound.
+	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
+	// SetPasswordHash replaces the user's password hash, or returns
+	// ErrUserNotFound.
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
+	// DeleteUser removes the user, or returns ErrUserNotFound.
+	DeleteUser(ctx context.Context, id int64) error
+	// ListUsers returns up to limit users with ID greater than after,
+	// in ID order.
+	ListUsers(ctx context.Context, after int64, limit int) ([]User, error)
+}

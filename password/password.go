@@ -1,0 +1,229 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+)
+
+// MaxLength is the longest password accepted, in bytes. Longer input is
+// refused with [ErrTooLong] before any hashing; it is never truncated, so two
+// different passwords can never be accepted as the same one.
+const MaxLength = 1024
+
+var (
+	// ErrTooLong is returned by [Hasher.Hash] and [Hasher.Verify] for a
+	// password longer than [MaxLength] bytes.
+	ErrTooLong = errors.New("password is longer than 1024 bytes")
+
+	// ErrBusy is returned by [Hasher.Hash] and [Hasher.Verify] when every
+	// hashing slot is in use and the wait queue is full. It is an overload
+	// signal, not a verdict on the password: an HTTP handler should answer
+	// 503 Service Unavailable with a Retry-After header.
+	ErrBusy = errors.New("password hashing is at capacity")
+
+	// ErrUnknownFormat is returned, wrapped with detail, for a stored hash
+	// that is not one of the supported formats or whose parameters are out of
+	// the accepted bounds.
+	ErrUnknownFormat = errors.New("unknown password hash format")
+)
+
+// Params are argon2id parameters.
+type Params struct {
+	// Memory is the memory cost in KiB. It must be at least 8*Threads and at
+	// most 262144 (256 MiB).
+	Memory uint32
+	// Time is the number of passes over the memory, 1 to 10.
+	Time uint32
+	// Threads is the degree of parallelism, 1 to 16.
+	Threads uint8
+	// SaltLen is the length of the random salt in bytes, 8 to 64.
+	SaltLen uint32
+	// KeyLen is the length of the derived key in bytes, 16 to 128.
+	KeyLen uint32
+}
+
+// DefaultParams are the OWASP Password Storage Cheat Sheet's argon2id
+// settings: 19 MiB of memory, two passes, one thread, a 16-byte salt and a
+// 32-byte key. One hash takes some 30 to 50 ms on a server core.
+var DefaultParams = Params{
+	Memory:  19 * 1024,
+	Time:    2,
+	Threads: 1,
+	SaltLen: 16,
+	KeyLen:  32,
+}
+
+// A Hasher hashes new passwords with argon2id and verifies passwords against
+// hashes in any supported format. Its methods are safe for concurrent use.
+//
+// Hashing is deliberately expensive, so a Hasher bounds its work: at most
+// concurrency hashes run at once and at most queue more wait for a slot.
+// A call that finds the queue full returns [ErrBusy] at once rather than
+// piling up goroutines and argon2 memory under a flood of logins.
+//
+// Create Hashers with [NewHasher]; the zero value is not usable.
+type Hasher struct {
+	params  Params
+	slots   chan struct{} // holds one token per running hash
+	queue   int64
+	waiting atomic.Int64
+	dummy   *argon2Hash // verified against when there is no stored hash
+
+	// inSlot, if set, runs while a slot is held, before the work. Tests use
+	// it to hold slots and to count concurrent hashes.
+	inSlot func()
+}
+
+// NewHasher returns a Hasher that writes argon2id hashes with p, runs at most
+// concurrency hashes at once and lets at most queue more wait. A concurrency
+// of zero or less means runtime.GOMAXPROCS(0); a negative queue means no
+// waiting at all.
+//
+// NewHasher panics if p is outside the bounds documented on [Params]: those
+// are the bounds [Hasher.Verify] accepts, so every hash a Hasher writes can
+// be read back.
+func NewHasher(p Params, concurrency, queue int) *Hasher {
+	if err := checkArgon2Params(p); err != nil {
+		panic("password: NewHasher: " + err.Error())
+	}
+	if concurrency <= 0 {
+		concurrency = runtime.GOMAXPROCS(0)
+	}
+	if queue < 0 {
+		queue = 0
+	}
+	// The dummy hash has h's exact cost, so that checking a password for a
+	// user who does not exist takes as long as for one who does.
+	dummy := &argon2Hash{params: p, salt: make([]byte, p.SaltLen), key: make([]byte, p.KeyLen)}
+	rand.Read(dummy.salt)
+	rand.Read(dummy.key)
+	return &Hasher{
+		params: p,
+		slots:  make(chan struct{}, concurrency),
+		queue:  int64(queue),
+		dummy:  dummy,
+	}
+}
+
+// Params returns the argon2id parameters h writes new hashes with.
+func (h *Hasher) Params() Params {
+	return h.params
+}
+
+// Hash returns an argon2id hash of password in the PHC string format that
+// libargon2 and most other libraries read:
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
+//
+// where salt and key are standard base64 without padding. It returns
+// [ErrTooLong], [ErrBusy], or the context's error if ctx is done while
+// waiting for a slot.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if len(password) > MaxLength {
+		return "", ErrTooLong
+	}
+	a := &argon2Hash{params: h.params, salt: make([]byte, h.params.SaltLen)}
+	if _, err := rand.Read(a.salt); err != nil {
+		return "", fmt.Errorf("read salt: %w", err)
+	}
+	err := h.run(ctx, func() {
+		a.key = a.derive(password, h.params.KeyLen)
+	})
+	if err != nil {
+		return "", err
+	}
+	return a.String(), nil
+}
+
+// Verify reports whether password matches encoded, a hash in any format that
+// [Identify] accepts. When ok is true, rehash reports that the caller should
+// replace the stored hash with one from [Hasher.Hash], now that it knows the
+// password: because encoded is in a legacy format, or is argon2id with
+// parameters other than h.Params(). Rehash is false whenever ok is false.
+//
+// An empty encoded means there is no such user. Verify then does the work of
+// a full argon2id verification at h's parameters and reports ok == false with
+// a nil error, so that the caller's "bad credentials" answer takes as long
+// for an unknown user as for a wrong password and does not reveal which
+// accounts exist.
+//
+// A malformed, unknown or out-of-bounds encoded returns an error wrapping
+// [ErrUnknownFormat]. Verify also returns [ErrTooLong], [ErrBusy], or the
+// context's error if ctx is done while waiting for a slot. A plain bcrypt hash
+// never matches a password longer than 72 bytes, since bcrypt would only look
+// at the first 72, nor one containing a NUL byte.
+func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	if len(password) > MaxLength {
+		return false, false, ErrTooLong
+	}
+	if encoded == "" {
+		err := h.run(ctx, func() { h.dummy.verify(password) })
+		return false, false, err
+	}
+	s, err := parse(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	if err := h.run(ctx, func() { ok = s.verify(password) }); err != nil {
+		return false, false, err
+	}
+	if !ok {
+		return false, false, nil
+	}
+	a, isArgon2id := s.(*argon2Hash)
+	return true, !isArgon2id || a.format() != "argon2id" || a.params != h.params, nil
+}
+
+// Identify reports the format of encoded: one of "argon2id",
+// "werkzeug-sha256", "werkzeug-pbkdf2", "werkzeug-scrypt",
+// "django-pbkdf2_sha256", "django-argon2", "django-bcrypt_sha256" or
+// "bcrypt". It parses encoded fully and checks its cost parameters against
+// the same bounds as [Hasher.Verify], so a hash it accepts can be verified at
+// a bounded cost. Importers use it to refuse unknown hashes up front. For
+// anything else it returns an error wrapping [ErrUnknownFormat].
+func Identify(encoded string) (string, error) {
+	s, err := parse(encoded)
+	if err != nil {
+		return "", err
+	}
+	return s.format(), nil
+}
+
+// run does work in one of h's slots, waiting in the queue if it has room.
+func (h *Hasher) run(ctx context.Context, work func()) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	defer func() { <-h.slots }()
+	if h.inSlot != nil {
+		h.inSlot()
+	}
+	work()
+	return nil
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.waiting.Add(1) > h.queue {
+		h.waiting.Add(-1)
+		return ErrBusy
+	}
+	defer h.waiting.Add(-1)
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
