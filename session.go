@@ -51,11 +51,12 @@ type Session struct {
 // does, so that every store behaves the same.
 type SessionStore interface {
 	// CreateSession inserts s. Its ID, TokenHash and RememberHash (when
-	// set) are unique.
+	// set) are unique: a duplicate is an error and writes nothing.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionByToken returns the session whose TokenHash equals hash.
 	SessionByToken(ctx context.Context, hash []byte) (Session, error)
 	// SessionByRemember returns the session whose RememberHash equals hash.
+	// An empty hash matches no session.
 	SessionByRemember(ctx context.Context, hash []byte) (Session, error)
 	// UpdateSession replaces the stored record with the same ID by s, or
 	// returns ErrSessionNotFound if it was deleted meanwhile (revoked).

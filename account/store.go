@@ -50,7 +50,8 @@ type Store interface {
 	// SetPasswordHash replaces the user's password hash, or returns
 	// ErrUserNotFound.
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
-	// DeleteUser removes the user, or returns ErrUserNotFound.
+	// DeleteUser removes the user, or returns ErrUserNotFound. Sessions
+	// are kept by a latch.SessionStore: end them there too.
 	DeleteUser(ctx context.Context, id int64) error
 	// ListUsers returns up to limit users with ID greater than after,
 	// in ID order.

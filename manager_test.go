@@ -1,0 +1,442 @@
+package latch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/memstore"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// failingStore wraps a store and fails lookups while broken is set.
+type failingStore struct {
+	latch.SessionStore
+	mu     sync.Mutex
+	broken bool
+}
+
+func (f *failingStore) SessionByToken(ctx context.Context, h []byte) (latch.Session, error) {
+	f.mu.Lock()
+	broken := f.broken
+	f.mu.Unlock()
+	if broken {
+		return latch.Session{}, errors.New("database is down")
+	}
+	return f.SessionStore.SessionByToken(ctx, h)
+}
+
+type harness struct {
+	t       *testing.T
+	m       *latch.Manager[string]
+	store   *failingStore
+	clock   *clock
+	srv     *httptest.Server
+	flashes []string
+	mu      sync.Mutex
+	users   map[string]string // id -> name
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, store: &failingStore{SessionStore: &memstore.Store{}},
+		clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		users: map[string]string{"1": "Anthony", "2": "Bea"}}
+	h.m = latch.New(h.store, func(ctx context.Context, id string) (string, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		name, ok := h.users[id]
+		if !ok {
+			return "", latch.ErrUnknownUser
+		}
+		return name, nil
+	})
+	h.m.Now = h.clock.Now
+	h.m.Flash = func(w http.ResponseWriter, r *http.Request, msg string) {
+		h.mu.Lock()
+		h.flashes = append(h.flashes, msg)
+		h.mu.Unlock()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := h.m.LogIn(w, r, r.FormValue("user"), r.FormValue("remember") != ""); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := h.m.LogOut(w, r); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.HandleFunc("POST /confirm", func(w http.ResponseWriter, r *http.Request) {
+		if err := h.m.ConfirmLogin(w, r); err != nil {
+			http.Error(w, err.Error(), 401)
+		}
+	})
+	mux.Handle("GET /private", h.m.RequireLogin(http.HandlerFunc(h.whoami)))
+	mux.Handle("GET /fresh", h.m.RequireFresh(http.HandlerFunc(h.whoami)))
+	mux.HandleFunc("GET /whoami", h.whoami)
+	h.srv = httptest.NewServer(h.m.Middleware(mux))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *harness) whoami(w http.ResponseWriter, r *http.Request) {
+	cur := h.m.Current(r)
+	if !cur.Authenticated {
+		fmt.Fprint(w, "anonymous")
+		return
+	}
+	fmt.Fprintf(w, "%s fresh=%v", cur.User, cur.Fresh)
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+func (h *harness) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (h *harness) do(c *http.Client, method, path string, form url.Values, header ...string) (*http.Response, string) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (h *harness) whoIs(c *http.Client) string {
+	h.t.Helper()
+	_, body := h.do(c, "GET", "/whoami", nil)
+	return body
+}
+
+func cookieNamed(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// restart returns a new browser holding only the persistent cookies of c,
+// as a browser does after it is closed and opened again.
+func (h *harness) restart(c *http.Client, persistent ...*http.Cookie) *http.Client {
+	nb := h.browser()
+	u, _ := url.Parse(h.srv.URL)
+	nb.Jar.SetCookies(u, persistent)
+	return nb
+}
+
+func TestRequireLoginRedirectsWithNextAndFlash(t *testing.T) {
+	h := newHarness(t)
+	resp, _ := h.do(h.browser(), "GET", "/private?tab=2", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET /private status = %d; want 303", resp.StatusCode)
+	}
+	if got, want := resp.Header.Get("Location"), "/login?next="+url.QueryEscape("/private?tab=2"); got != want {
+		t.Errorf("Location = %q; want %q", got, want)
+	}
+	if len(h.flashes) != 1 || h.flashes[0] != "Please log in to access this page." {
+		t.Errorf("flashes = %q; want the login message", h.flashes)
+	}
+	resp, body := h.do(h.browser(), "GET", "/private", nil, "Accept", "application/json")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "login required") {
+		t.Errorf("JSON GET /private = %d %q; want 401 with an error", resp.StatusCode, body)
+	}
+}
+
+func TestLogInSetsSafeSessionCookie(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	c := cookieNamed(resp, "latch_session")
+	if c == nil {
+		t.Fatal("LogIn set no latch_session cookie")
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+		t.Errorf("session cookie = %+v; want HttpOnly, SameSite=Lax, Path=/", c)
+	}
+	if !c.Expires.IsZero() || c.MaxAge != 0 {
+		t.Errorf("session cookie expires %v / max-age %d; want a browser-session cookie", c.Expires, c.MaxAge)
+	}
+	if len(c.Value) < 22 {
+		t.Errorf("token %q is too short for 128 bits", c.Value)
+	}
+	if got := h.whoIs(b); got != "Anthony fresh=true" {
+		t.Errorf("after login whoami = %q; want Anthony fresh=true", got)
+	}
+	if resp, body := h.do(b, "GET", "/private", nil); resp.StatusCode != 200 || body != "Anthony fresh=true" {
+		t.Errorf("GET /private = %d %q; want 200", resp.StatusCode, body)
+	}
+}
+
+func TestStoreKeepsOnlyTokenHashes(t *testing.T) {
+	h := newHarness(t)
+	resp, _ := h.do(h.browser(), "POST", "/login", url.Values{"user": {"1"}, "remember": {"1"}})
+	tok := cookieNamed(resp, "latch_session").Value
+	if _, err := h.store.SessionByToken(context.Background(), []byte(tok)); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("store found a session by the raw token: err = %v", err)
+	}
+	ss, _ := h.store.UserSessions(context.Background(), "1")
+	if len(ss) != 1 {
+		t.Fatalf("UserSessions = %d sessions; want 1", len(ss))
+	}
+	if strings.Contains(string(ss[0].TokenHash), tok) || len(ss[0].TokenHash) != 32 {
+		t.Errorf("stored TokenHash = %x; want a 32-byte hash", ss[0].TokenHash)
+	}
+}
+
+func TestLogInRotatesPlantedSession(t *testing.T) {
+	h := newHarness(t)
+	attacker := h.browser()
+	resp, _ := h.do(attacker, "POST", "/login", url.Values{"user": {"2"}})
+	planted := cookieNamed(resp, "latch_session")
+
+	victim := h.browser()
+	u, _ := url.Parse(h.srv.URL)
+	victim.Jar.SetCookies(u, []*http.Cookie{{Name: planted.Name, Value: planted.Value}})
+	resp, _ = h.do(victim, "POST", "/login", url.Values{"user": {"1"}})
+	if got := cookieNamed(resp, "latch_session"); got == nil || got.Value == planted.Value {
+		t.Fatalf("login kept the planted token")
+	}
+	if got := h.whoIs(attacker); got != "anonymous" {
+		t.Errorf("attacker after victim's login = %q; want anonymous", got)
+	}
+	if got := h.whoIs(victim); got != "Anthony fresh=true" {
+		t.Errorf("victim = %q; want Anthony", got)
+	}
+}
+
+func TestLogOutEndsSessionOnServer(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}, "remember": {"on"}})
+	old := resp.Cookies()
+	h.do(b, "POST", "/logout", url.Values{})
+	if got := h.whoIs(b); got != "anonymous" {
+		t.Errorf("after logout = %q; want anonymous", got)
+	}
+	replay := h.restart(b, old...)
+	if got := h.whoIs(replay); got != "anonymous" {
+		t.Errorf("replaying the old cookies after logout = %q; want anonymous", got)
+	}
+}
+
+func TestRememberMeSurvivesRestartButIsNotFresh(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}, "remember": {"on"}})
+	rc := cookieNamed(resp, "latch_remember")
+	if rc == nil || rc.MaxAge < 29*24*3600 || !rc.HttpOnly {
+		t.Fatalf("remember cookie = %+v; want HttpOnly with about 30 days", rc)
+	}
+	h.clock.Add(3 * time.Hour) // the browser was closed for a while
+
+	nb := h.restart(b, rc)
+	if got := h.whoIs(nb); got != "Anthony fresh=false" {
+		t.Fatalf("after restart = %q; want Anthony fresh=false", got)
+	}
+	resp, _ = h.do(nb, "GET", "/fresh", nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=%2Ffresh") {
+		t.Errorf("GET /fresh when not fresh = %d %q; want 303 to login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if last := h.flashes[len(h.flashes)-1]; last != "Please reauthenticate to access this page." {
+		t.Errorf("flash = %q; want the reauthenticate message", last)
+	}
+	// The remember token rotated on use: the old cookie is dead.
+	if got := h.whoIs(h.restart(b, rc)); got != "anonymous" {
+		t.Errorf("reusing the rotated remember cookie = %q; want anonymous", got)
+	}
+	h.do(nb, "POST", "/confirm", url.Values{})
+	if resp, body := h.do(nb, "GET", "/fresh", nil); resp.StatusCode != 200 || body != "Anthony fresh=true" {
+		t.Errorf("after ConfirmLogin GET /fresh = %d %q; want 200 fresh", resp.StatusCode, body)
+	}
+}
+
+func TestWithoutRememberRestartLogsOut(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	if c := cookieNamed(resp, "latch_remember"); c != nil && c.MaxAge >= 0 {
+		t.Errorf("login without remember set a remember cookie %+v", c)
+	}
+	if got := h.whoIs(h.restart(b)); got != "anonymous" {
+		t.Errorf("after restart = %q; want anonymous", got)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	h.clock.Add(h.m.IdleTimeout - time.Minute)
+	if got := h.whoIs(b); got != "Anthony fresh=true" {
+		t.Fatalf("just before idle timeout = %q; want logged in", got)
+	}
+	h.clock.Add(h.m.IdleTimeout + time.Second)
+	if got := h.whoIs(b); got != "anonymous" {
+		t.Errorf("after idle timeout = %q; want anonymous", got)
+	}
+
+	// Absolute lifetime, however active.
+	h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	for elapsed := time.Duration(0); elapsed < h.m.Lifetime; elapsed += time.Hour {
+		h.clock.Add(time.Hour)
+		h.whoIs(b)
+	}
+	if got := h.whoIs(b); got != "anonymous" {
+		t.Errorf("after absolute lifetime = %q; want anonymous", got)
+	}
+
+	// A remembered login outlives the idle timeout, restored as not fresh.
+	h.do(b, "POST", "/login", url.Values{"user": {"1"}, "remember": {"on"}})
+	h.clock.Add(h.m.IdleTimeout + time.Minute)
+	if got := h.whoIs(b); got != "Anthony fresh=false" {
+		t.Errorf("remembered after idle = %q; want Anthony fresh=false", got)
+	}
+	h.clock.Add(h.m.RememberFor)
+	if got := h.whoIs(b); got != "anonymous" {
+		t.Errorf("remembered after RememberFor = %q; want anonymous", got)
+	}
+}
+
+func TestMalformedCookiesAreDropped(t *testing.T) {
+	h := newHarness(t)
+	for _, v := range []string{"x", strings.Repeat("A", 43), strings.Repeat("é", 30), "../../etc/passwd"} {
+		b := h.browser()
+		u, _ := url.Parse(h.srv.URL)
+		b.Jar.SetCookies(u, []*http.Cookie{{Name: "latch_session", Value: url.QueryEscape(v)}, {Name: "latch_remember", Value: url.QueryEscape(v)}})
+		resp, body := h.do(b, "GET", "/whoami", nil)
+		if resp.StatusCode != 200 || body != "anonymous" {
+			t.Errorf("cookie %q: whoami = %d %q; want 200 anonymous", v, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestDeletedUserIsLoggedOut(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	h.do(b, "POST", "/login", url.Values{"user": {"2"}})
+	h.mu.Lock()
+	delete(h.users, "2")
+	h.mu.Unlock()
+	if got := h.whoIs(b); got != "anonymous" {
+		t.Errorf("after user deletion = %q; want anonymous", got)
+	}
+	if ss, _ := h.store.UserSessions(context.Background(), "2"); len(ss) != 0 {
+		t.Errorf("sessions of a deleted user = %d; want 0", len(ss))
+	}
+}
+
+func TestStoreFailureIs503(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	h.store.mu.Lock()
+	h.store.broken = true
+	h.store.mu.Unlock()
+	resp, _ := h.do(b, "GET", "/whoami", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("with the store down: status %d Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	h.store.mu.Lock()
+	h.store.broken = false
+	h.store.mu.Unlock()
+	if got := h.whoIs(b); got != "Anthony fresh=true" {
+		t.Errorf("after the store recovered = %q; want still logged in", got)
+	}
+}
+
+func TestSessionsAndRevocation(t *testing.T) {
+	h := newHarness(t)
+	phone, laptop, other := h.browser(), h.browser(), h.browser()
+	h.do(phone, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "phone")
+	h.do(laptop, "POST", "/login", url.Values{"user": {"1"}, "remember": {"on"}}, "User-Agent", "laptop")
+	h.do(other, "POST", "/login", url.Values{"user": {"2"}})
+	ctx := context.Background()
+	ss, err := h.m.Sessions(ctx, "1")
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("Sessions(1) = %d, %v; want 2", len(ss), err)
+	}
+	var phoneID string
+	for _, s := range ss {
+		if s.UserAgent == "phone" {
+			phoneID = s.ID
+		}
+		if s.IP != "127.0.0.1" || s.CreatedAt.IsZero() {
+			t.Errorf("session %+v lacks IP or creation time", s)
+		}
+	}
+	if err := h.m.Revoke(ctx, "2", phoneID); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("Revoke by another user = %v; want ErrSessionNotFound", err)
+	}
+	if err := h.m.Revoke(ctx, "1", phoneID); err != nil {
+		t.Fatalf("Revoke = %v", err)
+	}
+	if got := h.whoIs(phone); got != "anonymous" {
+		t.Errorf("revoked phone = %q; want anonymous", got)
+	}
+	if got := h.whoIs(laptop); got != "Anthony fresh=true" {
+		t.Errorf("laptop = %q; want still logged in", got)
+	}
+	if n, err := h.m.RevokeAll(ctx, "1", ""); err != nil || n != 1 {
+		t.Errorf("RevokeAll = %d, %v; want 1", n, err)
+	}
+	if got := h.whoIs(laptop); got != "anonymous" {
+		t.Errorf("laptop after RevokeAll = %q; want anonymous", got)
+	}
+	if got := h.whoIs(other); got != "Bea fresh=true" {
+		t.Errorf("other user = %q; want untouched", got)
+	}
+}
+
+func TestSecureCookiesUseHostPrefix(t *testing.T) {
+	h := newHarness(t)
+	h.m.Secure = true
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/login", nil)
+	if err := h.m.LogIn(rec, req, "1", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if !strings.HasPrefix(c.Name, "__Host-") || !c.Secure {
+			t.Errorf("cookie %s secure=%v; want __Host- prefix and Secure", c.Name, c.Secure)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+// Package memstore keeps latch sessions in process memory.
+//
+// A [Store] is for tests, examples and single-process applications that
+// accept losing every session at restart: when the process stops, every user
+// is logged out and every remember-me cookie stops working. Applications that
+// run several processes, or that must keep users logged in across deploys,
+// need a store backed by a database.
+package memstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+var (
+	_ latch.SessionStore  = (*Store)(nil)
+	_ latch.SessionPruner = (*Store)(nil)
+)
+
+// Store is a [latch.SessionStore] and [latch.SessionPruner] in memory. Its
+// zero value is an empty store ready to use; a Store must not be copied
+// after first use.
+//
+// The store copies the hashes it is given and those it returns, so callers
+// cannot change a stored record by writing into a slice.
+type Store struct {
+	mu         sync.Mutex
+	byID       map[string]latch.Session
+	byToken    map[string]string // string(TokenHash) to ID
+	byRemember map[string]string // string(RememberHash) to ID; no entry when none
+	byUser     map[string]map[string]struct{}
+}
+
+// clone returns a copy of s that shares no memory with it. An empty remember
+// hash becomes nil: both mean "none".
+func clone(s latch.Session) latch.Session {
+	s.TokenHash = bytes.Clone(s.TokenHash)
+	if len(s.RememberHash) == 0 {
+		s.RememberHash = nil
+	} else {
+		s.RememberHash = bytes.Clone(s.RememberHash)
+	}
+	return s
+}
+
+func (st *Store) init() {
+	if st.byID == nil {
+		st.byID = make(map[string]latch.Session)
+		st.byToken = make(map[string]string)
+		st.byRemember = make(map[string]string)
+		st.byUser = make(map[string]map[string]struct{})
+	}
+}
+
+// conflict returns an error if s would share its token or remember hash with
+// a session other than the one with its ID.
+func (st *Store) conflict(s latch.Session) error {
+	if id, ok := st.byToken[string(s.TokenHash)]; ok && id != s.ID {
+		return fmt.Errorf("memstore: session %s: token hash already used by another session", s.ID)
+	}
+	if len(s.RememberHash) > 0 {
+		if id, ok := st.byRemember[string(s.RememberHash)]; ok && id != s.ID {
+			return fmt.Errorf("memstore: session %s: remember hash already used by another session", s.ID)
+		}
+	}
+	return nil
+}
+
+// insert indexes s, which must be a clone.
+func (st *Store) insert(s latch.Session) {
+	st.byID[s.ID] = s
+	st.byToken[string(s.TokenHash)] = s.ID
+	if len(s.RememberHash) > 0 {
+		st.byRemember[string(s.RememberHash)] = s.ID
+	}
+	ids := st.byUser[s.UserID]
+	if ids == nil {
+		ids = make(map[string]struct{})
+		st.byUser[s.UserID] = ids
+	}
+	ids[s.ID] = struct{}{}
+}
+
+// remove drops the session with the given ID from every index.
+func (st *Store) remove(id string) {
+	s, ok := st.byID[id]
+	if !ok {
+		return
+	}
+	delete(st.byID, id)
+	delete(st.byToken, string(s.TokenHash))
+	if len(s.RememberHash) > 0 {
+		delete(st.byRemember, string(s.RememberHash))
+	}
+	if ids := st.byUser[s.UserID]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(st.byUser, s.UserID)
+		}
+	}
+}
+
+// CreateSession implements [latch.SessionStore]. It returns an error if the
+// ID, token hash or remember hash is already in use.
+func (st *Store) CreateSession(_ context.Context, s latch.Session) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.init()
+	if _, ok := st.byID[s.ID]; ok {
+		return fmt.Errorf("memstore: session %s: ID already used", s.ID)
+	}
+	if err := st.conflict(s); err != nil {
+		return err
+	}
+	st.insert(clone(s))
+	return nil
+}
+
+// SessionByToken implements [latch.SessionStore].
+func (st *Store) SessionByToken(_ context.Context, hash []byte) (latch.Session, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.lookup(st.byToken, hash)
+}
+
+// SessionByRemember implements [latch.SessionStore]. An empty hash finds
+// nothing, so sessions without remember-me are never restored by it.
+func (st *Store) SessionByRemember(_ context.Context, hash []byte) (latch.Session, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.lookup(st.byRemember, hash)
+}
+
+func (st *Store) lookup(index map[string]string, hash []byte) (latch.Session, error) {
+	if len(hash) == 0 {
+		return latch.Session{}, latch.ErrSessionNotFound
+	}
+	id, ok := index[string(hash)]
+	if !ok {
+		return latch.Session{}, latch.ErrSessionNotFound
+	}
+	return clone(st.byID[id]), nil
+}
+
+// UpdateSession implements [latch.SessionStore]. It returns an error, and
+// changes nothing, if the new hashes belong to another session.
+func (st *Store) UpdateSession(_ context.Context, s latch.Session) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := st.byID[s.ID]; !ok {
+		return latch.ErrSessionNotFound
+	}
+	if err := st.conflict(s); err != nil {
+		return err
+	}
+	st.remove(s.ID)
+	st.insert(clone(s))
+	return nil
+}
+
+// DeleteSession implements [latch.SessionStore].
+func (st *Store) DeleteSession(_ context.Context, id string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.remove(id)
+	return nil
+}
+
+// UserSessions implements [latch.SessionStore]. Sessions created at the same
+// instant are ordered by ID, so the order is stable.
+func (st *Store) UserSessions(_ context.Context, userID string) ([]latch.Session, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ids := st.byUser[userID]
+	list := make([]latch.Session, 0, len(ids))
+	for id := range ids {
+		list = append(list, clone(st.byID[id]))
+	}
+	slices.SortFunc(list, func(a, b latch.Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return list, nil
+}
+
+// DeleteUserSessions implements [latch.SessionStore].
+func (st *Store) DeleteUserSessions(_ context.Context, userID, keep string) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for id := range st.byUser[userID] {
+		if id != keep {
+			st.remove(id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// DeleteExpiredSessions implements [latch.SessionPruner]. It looks at every
+// session, holding the store's lock meanwhile.
+func (st *Store) DeleteExpiredSessions(_ context.Context, now, idleBefore time.Time) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for id, s := range st.byID {
+		if s.ExpiresAt.Before(now) || (!s.Remember && s.LastSeenAt.Before(idleBefore)) {
+			st.remove(id)
+			n++
+		}
+	}
+	return n, nil
+}

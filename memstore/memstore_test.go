@@ -1,0 +1,13 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/latchauth/latch/memstore"
+	"github.com/latchauth/latch/storetest"
+)
+
+func TestStore(t *testing.T) {
+	var s memstore.Store
+	storetest.Sessions(t, &s)
+}

@@ -1,0 +1,471 @@
+package sqlitestore_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/storetest"
+	"github.com/latchauth/latch/throttle"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// openDB opens a database at path and closes it when the test ends.
+func openDB(t *testing.T, path string) *sqlitestore.DB {
+	t.Helper()
+	db, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q) error = %v; want nil", path, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close() = %v; want nil", err)
+		}
+	})
+	return db
+}
+
+// newDB opens a new database in a temporary directory.
+func newDB(t *testing.T) *sqlitestore.DB {
+	t.Helper()
+	return openDB(t, filepath.Join(t.TempDir(), "latch.db"))
+}
+
+func TestSessions(t *testing.T) {
+	storetest.Sessions(t, newDB(t))
+}
+
+func TestUsers(t *testing.T) {
+	storetest.Users(t, newDB(t))
+}
+
+func TestThrottle(t *testing.T) {
+	storetest.Throttle(t, newDB(t))
+}
+
+// TestShared runs every suite twice on one database, as a shared database
+// would see them.
+func TestShared(t *testing.T) {
+	db := newDB(t)
+	for range 2 {
+		storetest.Sessions(t, db)
+		storetest.Users(t, db)
+		storetest.Throttle(t, db)
+	}
+}
+
+func newSession(userID string) latch.Session {
+	now := time.Now()
+	return latch.Session{
+		ID:           rand.Text(),
+		UserID:       userID,
+		TokenHash:    []byte(rand.Text()),
+		RememberHash: []byte(rand.Text()),
+		Remember:     true,
+		Fresh:        true,
+		CreatedAt:    now,
+		LastSeenAt:   now,
+		ExpiresAt:    now.Add(time.Hour),
+		IP:           "192.0.2.1",
+		UserAgent:    "sqlitestore test",
+	}
+}
+
+// seed writes one record of each kind and returns the user and session.
+func seed(t *testing.T, db *sqlitestore.DB, failureKey string) (account.User, latch.Session) {
+	t.Helper()
+	ctx := t.Context()
+	u, err := db.CreateUser(ctx, account.User{Email: rand.Text() + "@example.com", Name: "Ada", PasswordHash: "hash"})
+	if err != nil {
+		t.Fatalf("CreateUser error = %v; want nil", err)
+	}
+	s := newSession(strconv.FormatInt(u.ID, 10))
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatalf("CreateSession error = %v; want nil", err)
+	}
+	if _, err := db.AddFailure(ctx, failureKey, time.Now(), time.Hour); err != nil {
+		t.Fatalf("AddFailure error = %v; want nil", err)
+	}
+	return u, s
+}
+
+// checkSeed checks that what seed wrote is in db.
+func checkSeed(t *testing.T, db *sqlitestore.DB, u account.User, s latch.Session, failureKey string) {
+	t.Helper()
+	ctx := t.Context()
+	if got, err := db.UserByID(ctx, u.ID); err != nil || got.Email != u.Email {
+		t.Errorf("UserByID(%d) = %+v, %v; want email %q", u.ID, got, err, u.Email)
+	}
+	if got, err := db.SessionByToken(ctx, s.TokenHash); err != nil || got.ID != s.ID {
+		t.Errorf("SessionByToken(%x) = %+v, %v; want ID %q", s.TokenHash, got, err, s.ID)
+	}
+	if got, err := db.Failures(ctx, failureKey); err != nil || got.Failures != 1 {
+		t.Errorf("Failures(%q) = %+v, %v; want 1 failure", failureKey, got, err)
+	}
+}
+
+// TestReopen checks that data outlives Close, and that opening an up-to-date
+// database again applies no migration twice.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latch.db")
+	db, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q) error = %v; want nil", path, err)
+	}
+	u, s := seed(t, db, "reopen")
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+
+	for i := range 2 {
+		db, err := sqlitestore.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open #%d (%q) error = %v; want nil", i+2, path, err)
+		}
+		checkSeed(t, db, u, s, "reopen")
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close() = %v; want nil", err)
+		}
+	}
+
+	// Each migration is recorded once.
+	raw := rawDB(t, path)
+	rows, err := raw.QueryContext(t.Context(), `SELECT version_id, count(*) FROM goose_db_version WHERE is_applied GROUP BY version_id`)
+	if err != nil {
+		t.Fatalf("query goose_db_version: %v", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var version, count int64
+		if err := rows.Scan(&version, &count); err != nil {
+			t.Fatal(err)
+		}
+		if count != 1 {
+			t.Errorf("migration %d recorded %d times; want 1", version, count)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 2 { // version 0, goose's own, and ours
+		t.Errorf("goose_db_version lists %d versions; want at least 2", n)
+	}
+}
+
+// TestOpenConcurrent opens a new file from several goroutines at once, as
+// processes starting together would: each must either create the schema or
+// find it, not fail.
+func TestOpenConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: goose waits a second when it loses the race to create its table")
+	}
+	for round := range 2 {
+		path := filepath.Join(t.TempDir(), "latch.db")
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				db, err := sqlitestore.Open(t.Context(), path)
+				if err != nil {
+					t.Errorf("round %d: Open(%q) error = %v; want nil", round, path, err)
+					return
+				}
+				if err := db.Close(); err != nil {
+					t.Errorf("Close() = %v; want nil", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// rawDB opens path without the store, to look behind its back.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	c, err := sqlite.NewConnector(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestCrash checks that a write acknowledged by the store is in the file
+// even when the process is killed without closing the database.
+func TestCrash(t *testing.T) {
+	if path := os.Getenv("SQLITESTORE_CRASH_DB"); path != "" {
+		crashChild(t, path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	path := filepath.Join(t.TempDir(), "latch.db")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCrash$")
+	cmd.Env = append(os.Environ(), "SQLITESTORE_CRASH_DB="+path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err != nil {
+		t.Fatalf("reading from child: %v (got %q)", err, line)
+	}
+	var (
+		id           int64
+		email, token string
+		sessionID    string
+		failureKey   string
+	)
+	if _, err := fmt.Sscanf(line, "written %d %s %s %s %s", &id, &email, &sessionID, &token, &failureKey); err != nil {
+		t.Fatalf("child said %q: %v", line, err)
+	}
+
+	db := openDB(t, path)
+	u := account.User{ID: id, Email: email}
+	s := latch.Session{ID: sessionID, TokenHash: []byte(token)}
+	checkSeed(t, db, u, s, failureKey)
+}
+
+// crashChild writes, reports what it wrote, and waits to be killed.
+func crashChild(t *testing.T, path string) {
+	db, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, s := seed(t, db, "crash")
+	fmt.Printf("written %d %s %s %s %s\n", u.ID, u.Email, s.ID, s.TokenHash, "crash")
+	time.Sleep(time.Minute)
+	t.Fatal("not killed")
+}
+
+// TestConcurrent runs mixed reads and writes from many goroutines, through
+// two DBs on one file as two processes would, and expects no error at all:
+// in particular no "database is locked".
+func TestConcurrent(t *testing.T) {
+	const goroutines, rounds = 50, 8
+	path := filepath.Join(t.TempDir(), "latch.db")
+	dbs := []*sqlitestore.DB{openDB(t, path), openDB(t, path)}
+	ctx := t.Context()
+
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		db := dbs[g%len(dbs)]
+		wg.Go(func() {
+			fail := func(op string, err error) {
+				t.Errorf("goroutine %d: %s error = %v; want nil", g, op, err)
+			}
+			u, err := db.CreateUser(ctx, account.User{Email: fmt.Sprintf("user%d@example.com", g), Name: "Concurrent", PasswordHash: "hash"})
+			if err != nil {
+				fail("CreateUser", err)
+				return
+			}
+			userID := strconv.FormatInt(u.ID, 10)
+			key := "shared|192.0.2.1"
+			for r := range rounds {
+				s := newSession(userID)
+				if err := db.CreateSession(ctx, s); err != nil {
+					fail("CreateSession", err)
+					continue
+				}
+				got, err := db.SessionByToken(ctx, s.TokenHash)
+				if err != nil {
+					fail("SessionByToken", err)
+					continue
+				}
+				got.TokenHash = []byte(rand.Text())
+				got.LastSeenAt = time.Now()
+				if err := db.UpdateSession(ctx, got); err != nil {
+					fail("UpdateSession", err)
+				}
+				if _, err := db.SessionByRemember(ctx, s.RememberHash); err != nil {
+					fail("SessionByRemember", err)
+				}
+				if _, err := db.UserSessions(ctx, userID); err != nil {
+					fail("UserSessions", err)
+				}
+				if _, err := db.AddFailure(ctx, key, time.Now(), time.Hour); err != nil {
+					fail("AddFailure", err)
+				}
+				if _, err := db.Failures(ctx, key); err != nil {
+					fail("Failures", err)
+				}
+				if err := db.RecordLogin(ctx, u.ID, time.Now(), ""); err != nil {
+					fail("RecordLogin", err)
+				}
+				if _, err := db.UserByEmail(ctx, u.Email); err != nil {
+					fail("UserByEmail", err)
+				}
+				if _, err := db.ListUsers(ctx, 0, 10); err != nil {
+					fail("ListUsers", err)
+				}
+				if r%5 == 4 {
+					if _, err := db.DeleteUserSessions(ctx, userID, got.ID); err != nil {
+						fail("DeleteUserSessions", err)
+					}
+					if _, err := db.DeleteExpiredSessions(ctx, time.Now(), time.Now().Add(-time.Hour)); err != nil {
+						fail("DeleteExpiredSessions", err)
+					}
+				}
+				if err := db.DeleteSession(ctx, got.ID); err != nil {
+					fail("DeleteSession", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	st, err := dbs[0].Failures(ctx, "shared|192.0.2.1")
+	if want := goroutines * rounds; err != nil || st.Failures != want {
+		t.Errorf("Failures after %d concurrent AddFailure = %d, %v; want %d, nil", want, st.Failures, err, want)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	text := bytes.Repeat([]byte("these are not the pages of a database\n"), 200)
+	if err := os.WriteFile(notDB, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		path string
+		want string // in the error message
+		is   error
+	}{
+		{"empty", "", "empty path", nil},
+		{"memory", ":memory:", "not supported", nil},
+		{"missing directory", filepath.Join(dir, "missing", "latch.db"), "missing", fs.ErrNotExist},
+		{"directory", dir, "is a directory", nil},
+		{"parent is a file", filepath.Join(notDB, "latch.db"), "not a directory", nil},
+		{"not a database", notDB, "notes.txt", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sqlitestore.Open(t.Context(), tt.path)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%q) = nil error; want an error", tt.path)
+			}
+			if db != nil {
+				t.Errorf("Open(%q) = %v, %v; want nil DB", tt.path, db, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open(%q) error = %q; want it to mention %q", tt.path, err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("Open(%q) error = %v; want errors.Is %v", tt.path, err, tt.is)
+			}
+		})
+	}
+
+	// The driver's verdict comes through, and the file is left alone.
+	_, err := sqlitestore.Open(t.Context(), notDB)
+	var e *sqlite.Error
+	if !errors.As(err, &e) || e.Code() != sqlite3.SQLITE_NOTADB {
+		t.Errorf("Open(%q) error = %v; want SQLITE_NOTADB", notDB, err)
+	}
+	if got, err := os.ReadFile(notDB); err != nil || !bytes.Equal(got, text) {
+		t.Errorf("after Open(%q), the file changed (%v)", notDB, err)
+	}
+}
+
+// TestOddPath checks that a path is taken literally, not as a URI.
+func TestOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir?mode=ro#x")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "100% latch.db")
+	db := openDB(t, path)
+	seed(t, db, "odd")
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("after Open(%q): %v", path, err)
+	}
+}
+
+// TestNow checks that CreateUser takes the creation time from DB.Now.
+func TestNow(t *testing.T) {
+	db := newDB(t)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
+	db.Now = func() time.Time { return now }
+	u, err := db.CreateUser(t.Context(), account.User{Email: "now@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2030, 1, 2, 2, 4, 5, 678901000, time.UTC)
+	if u.CreatedAt != want {
+		t.Errorf("CreateUser().CreatedAt = %v; want %v", u.CreatedAt, want)
+	}
+	got, err := db.UserByID(t.Context(), u.ID)
+	if err != nil || got.CreatedAt != want {
+		t.Errorf("UserByID(%d).CreatedAt = %v, %v; want %v", u.ID, got.CreatedAt, err, want)
+	}
+}
+
+// TestSweep checks that failure records older than the window go away in
+// time, so the table cannot grow without bound.
+func TestSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a thousand records")
+	}
+	db := newDB(t)
+	ctx := t.Context()
+	now := time.Now()
+	if _, err := db.AddFailure(ctx, "stale", now.Add(-2*time.Hour), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1024 {
+		if _, err := db.AddFailure(ctx, "fresh"+strconv.Itoa(i%7), now, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := db.Failures(ctx, "stale"); err != nil || st != (throttle.State{}) {
+		t.Errorf("Failures(%q) after sweep = %+v, %v; want zero, nil", "stale", st, err)
+	}
+	if st, err := db.Failures(ctx, "fresh0"); err != nil || st.Failures == 0 {
+		t.Errorf("Failures(%q) after sweep = %+v, %v; want some, nil", "fresh0", st, err)
+	}
+}
+
+func TestPingAndCancel(t *testing.T) {
+	db := newDB(t)
+	if err := db.Ping(t.Context()); err != nil {
+		t.Errorf("Ping() = %v; want nil", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := db.UserByID(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("UserByID(canceled, 1) error = %v; want %v", err, context.Canceled)
+	}
+	if err := db.CreateSession(ctx, newSession("1")); !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateSession(canceled, ...) error = %v; want %v", err, context.Canceled)
+	}
+}

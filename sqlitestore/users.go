@@ -1,0 +1,146 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/latchauth/latch/account"
+)
+
+const userColumns = `id, email, name, password_hash, created_at, last_login_at`
+
+func scanUser(row scanner) (account.User, error) {
+	var (
+		u         account.User
+		created   int64
+		lastLogin sql.NullInt64
+	)
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &lastLogin); err != nil {
+		return account.User{}, err
+	}
+	u.CreatedAt, u.LastLoginAt = fromMicros(created), fromNullMicros(lastLogin)
+	return u, nil
+}
+
+// CreateUser implements [account.Store]. A zero CreatedAt is set to the
+// current time from [DB.Now]; either way it is returned as stored, in UTC at
+// microsecond precision.
+func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, error) {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = db.Now()
+	}
+	u.CreatedAt = fromMicros(micros(u.CreatedAt))
+	if !u.LastLoginAt.IsZero() {
+		u.LastLoginAt = fromMicros(micros(u.LastLoginAt))
+	}
+	// No lookup first: only the unique index decides, so two concurrent
+	// sign-ups cannot both pass a check.
+	err := db.write.QueryRowContext(ctx, `
+		INSERT INTO users (email, name, password_hash, created_at, last_login_at)
+		VALUES (?, ?, ?, ?, ?)
+		RETURNING id`,
+		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt),
+	).Scan(&u.ID)
+	if isUnique(err) {
+		// The email index is the only unique constraint a new user can
+		// break: the ID is chosen by SQLite.
+		return account.User{}, account.ErrEmailTaken
+	} else if err != nil {
+		return account.User{}, fmt.Errorf("sqlitestore: create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByID implements [account.Store].
+func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
+	return db.userBy(ctx, db.userByID, "id", id)
+}
+
+// UserByEmail implements [account.Store]. The email is compared exactly; the
+// caller normalises it.
+func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, error) {
+	return db.userBy(ctx, db.userByEmail, "email", email)
+}
+
+func (db *DB) userBy(ctx context.Context, stmt *sql.Stmt, what string, key any) (account.User, error) {
+	u, err := scanUser(stmt.QueryRowContext(ctx, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.User{}, account.ErrUserNotFound
+	} else if err != nil {
+		return account.User{}, fmt.Errorf("sqlitestore: user by %s: %w", what, err)
+	}
+	return u, nil
+}
+
+// RecordLogin implements [account.Store]. One statement sets both fields, so
+// they change together or not at all.
+func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
+	res, err := db.write.ExecContext(ctx, `
+		UPDATE users SET
+			last_login_at = ?1,
+			password_hash = CASE WHEN ?2 = '' THEN password_hash ELSE ?2 END
+		WHERE id = ?3`,
+		nullMicros(at), newHash, id)
+	return updatedUser("record login", res, err)
+}
+
+// SetPasswordHash implements [account.Store].
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+	return updatedUser("set password hash", res, err)
+}
+
+// DeleteUser implements [account.Store]. The user's sessions are not the
+// account store's business: the caller deletes them through the session
+// store, whose user IDs are strings of its own.
+func (db *DB) DeleteUser(ctx context.Context, id int64) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return updatedUser("delete user", res, err)
+}
+
+// updatedUser checks the outcome of a statement on one user.
+func updatedUser(op string, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	if n == 0 {
+		return account.ErrUserNotFound
+	}
+	return nil
+}
+
+// ListUsers implements [account.Store]. A limit of zero or less returns no
+// users.
+func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+userColumns+` FROM users
+		WHERE id > ?
+		ORDER BY id
+		LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
+	}
+	defer rows.Close()
+	var list []account.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list users: %w", err)
+		}
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
+	}
+	return list, nil
+}

@@ -1,0 +1,450 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// Sessions checks s against the [latch.SessionStore] contract, and against
+// [latch.SessionPruner] when s implements it.
+func Sessions(t *testing.T, s latch.SessionStore) {
+	t.Run("RoundTrip", func(t *testing.T) { testSessionRoundTrip(t, s) })
+	t.Run("NoRemember", func(t *testing.T) { testSessionNoRemember(t, s) })
+	t.Run("NotFound", func(t *testing.T) { testSessionNotFound(t, s) })
+	t.Run("NoAliasing", func(t *testing.T) { testSessionNoAliasing(t, s) })
+	t.Run("Update", func(t *testing.T) { testSessionUpdate(t, s) })
+	t.Run("UpdateDeleted", func(t *testing.T) { testSessionUpdateDeleted(t, s) })
+	t.Run("Delete", func(t *testing.T) { testSessionDelete(t, s) })
+	t.Run("UserSessions", func(t *testing.T) { testUserSessions(t, s) })
+	t.Run("DeleteUserSessions", func(t *testing.T) { testDeleteUserSessions(t, s) })
+	if p, ok := s.(latch.SessionPruner); ok {
+		t.Run("DeleteExpiredSessions", func(t *testing.T) { testDeleteExpiredSessions(t, s, p) })
+	}
+}
+
+// newSession returns a remembered, fresh session of userID created at
+// created, with every field set and random hashes.
+func newSession(userID string, created time.Time) latch.Session {
+	return latch.Session{
+		ID:           randomID(),
+		UserID:       userID,
+		TokenHash:    randomHash(),
+		RememberHash: randomHash(),
+		Remember:     true,
+		Fresh:        true,
+		CreatedAt:    created,
+		LastSeenAt:   created.Add(90*time.Second + 123*time.Microsecond),
+		ExpiresAt:    created.Add(30 * 24 * time.Hour),
+		IP:           "2001:db8::" + randomID()[:4],
+		UserAgent:    "Mozilla/5.0 (storetest; ünïcode) " + randomID(),
+	}
+}
+
+// newUserID returns a random user identifier and registers a cleanup that
+// removes the user's sessions.
+func newUserID(t *testing.T, s latch.SessionStore) string {
+	t.Helper()
+	id := "storetest-" + randomID()
+	t.Cleanup(func() {
+		// t.Context is already canceled when cleanups run.
+		s.DeleteUserSessions(context.Background(), id, "")
+	})
+	return id
+}
+
+// createSession stores sess, stopping the subtest if it cannot, since the
+// checks that follow would only repeat the failure.
+func createSession(t *testing.T, s latch.SessionStore, sess latch.Session) {
+	t.Helper()
+	if err := s.CreateSession(t.Context(), sess); err != nil {
+		t.Fatalf("CreateSession(%s) = %v; want nil", formatSession(sess), err)
+	}
+}
+
+func equalSession(a, b latch.Session) bool {
+	return a.ID == b.ID &&
+		a.UserID == b.UserID &&
+		bytes.Equal(a.TokenHash, b.TokenHash) &&
+		bytes.Equal(a.RememberHash, b.RememberHash) && // nil and empty both mean none
+		a.Remember == b.Remember &&
+		a.Fresh == b.Fresh &&
+		sameTime(a.CreatedAt, b.CreatedAt) &&
+		sameTime(a.LastSeenAt, b.LastSeenAt) &&
+		sameTime(a.ExpiresAt, b.ExpiresAt) &&
+		a.IP == b.IP &&
+		a.UserAgent == b.UserAgent
+}
+
+func formatSession(s latch.Session) string {
+	return fmt.Sprintf("{ID:%q UserID:%q TokenHash:%x RememberHash:%x Remember:%t Fresh:%t CreatedAt:%s LastSeenAt:%s ExpiresAt:%s IP:%q UserAgent:%q}",
+		s.ID, s.UserID, s.TokenHash, s.RememberHash, s.Remember, s.Fresh,
+		formatTime(s.CreatedAt), formatTime(s.LastSeenAt), formatTime(s.ExpiresAt),
+		s.IP, s.UserAgent)
+}
+
+func formatSessionIDs(list []latch.Session) string {
+	ids := make([]string, len(list))
+	for i, s := range list {
+		ids[i] = s.ID
+	}
+	return "[" + strings.Join(ids, " ") + "]"
+}
+
+// wantSessionByToken checks that SessionByToken(want.TokenHash) returns want.
+func wantSessionByToken(t *testing.T, s latch.SessionStore, want latch.Session) {
+	t.Helper()
+	got, err := s.SessionByToken(t.Context(), want.TokenHash)
+	if err != nil {
+		t.Errorf("SessionByToken(%x) error = %v; want nil", want.TokenHash, err)
+	} else if !equalSession(got, want) {
+		t.Errorf("SessionByToken(%x) = %v; want %v", want.TokenHash, formatSession(got), formatSession(want))
+	}
+}
+
+// wantSessionByRemember checks that SessionByRemember(want.RememberHash)
+// returns want.
+func wantSessionByRemember(t *testing.T, s latch.SessionStore, want latch.Session) {
+	t.Helper()
+	got, err := s.SessionByRemember(t.Context(), want.RememberHash)
+	if err != nil {
+		t.Errorf("SessionByRemember(%x) error = %v; want nil", want.RememberHash, err)
+	} else if !equalSession(got, want) {
+		t.Errorf("SessionByRemember(%x) = %v; want %v", want.RememberHash, formatSession(got), formatSession(want))
+	}
+}
+
+// wantNoSessionByToken checks that no session has the token hash.
+func wantNoSessionByToken(t *testing.T, s latch.SessionStore, hash []byte) {
+	t.Helper()
+	got, err := s.SessionByToken(t.Context(), hash)
+	if !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("SessionByToken(%x) = %v, %v; want %v", hash, formatSession(got), err, latch.ErrSessionNotFound)
+	}
+}
+
+// wantNoSessionByRemember checks that no session has the remember hash.
+func wantNoSessionByRemember(t *testing.T, s latch.SessionStore, hash []byte) {
+	t.Helper()
+	got, err := s.SessionByRemember(t.Context(), hash)
+	if !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("SessionByRemember(%x) = %v, %v; want %v", hash, formatSession(got), err, latch.ErrSessionNotFound)
+	}
+}
+
+// wantUserSessions checks that UserSessions(userID) returns want, in order.
+func wantUserSessions(t *testing.T, s latch.SessionStore, userID string, want ...latch.Session) {
+	t.Helper()
+	got, err := s.UserSessions(t.Context(), userID)
+	if err != nil {
+		t.Errorf("UserSessions(%q) error = %v; want nil", userID, err)
+		return
+	}
+	if len(got) != len(want) {
+		t.Errorf("UserSessions(%q) = %s; want %s", userID, formatSessionIDs(got), formatSessionIDs(want))
+		return
+	}
+	for i := range got {
+		if !equalSession(got[i], want[i]) {
+			t.Errorf("UserSessions(%q)[%d] = %v; want %v", userID, i, formatSession(got[i]), formatSession(want[i]))
+		}
+	}
+}
+
+func testSessionRoundTrip(t *testing.T, s latch.SessionStore) {
+	sess := newSession(newUserID(t, s), baseTime())
+	createSession(t, s, sess)
+	wantSessionByToken(t, s, sess)
+	wantSessionByRemember(t, s, sess)
+
+	// Every field differs from the first session's, booleans and empty
+	// strings included.
+	other := newSession(sess.UserID, baseTime().Add(-time.Hour))
+	other.Remember = false
+	other.RememberHash = nil
+	other.Fresh = false
+	other.IP = ""
+	other.UserAgent = ""
+	createSession(t, s, other)
+	wantSessionByToken(t, s, other)
+	wantSessionByToken(t, s, sess)
+}
+
+// testSessionNoRemember checks that nil and empty remember hashes both mean
+// "none": several sessions may have none, and no lookup finds them by it, so
+// an empty remember-me cookie restores nobody's session.
+func testSessionNoRemember(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	a := newSession(userID, now)
+	a.Remember, a.RememberHash = false, nil
+	b := newSession(userID, now.Add(time.Second))
+	b.Remember, b.RememberHash = false, []byte{}
+	c := newSession(userID, now.Add(2*time.Second))
+	c.Remember, c.RememberHash = false, nil
+	for _, sess := range []latch.Session{a, b, c} {
+		createSession(t, s, sess)
+	}
+	for _, sess := range []latch.Session{a, b, c} {
+		wantSessionByToken(t, s, sess)
+	}
+	wantNoSessionByRemember(t, s, nil)
+	wantNoSessionByRemember(t, s, []byte{})
+}
+
+func testSessionNotFound(t *testing.T, s latch.SessionStore) {
+	wantNoSessionByToken(t, s, randomHash())
+	wantNoSessionByRemember(t, s, randomHash())
+	wantNoSessionByToken(t, s, nil)
+	wantNoSessionByToken(t, s, []byte{})
+
+	id := randomID()
+	if err := s.DeleteSession(t.Context(), id); err != nil {
+		t.Errorf("DeleteSession(%q) = %v; want nil", id, err)
+	}
+	userID := "storetest-" + randomID()
+	got, err := s.UserSessions(t.Context(), userID)
+	if err != nil || len(got) != 0 {
+		t.Errorf("UserSessions(%q) = %s, %v; want [], nil", userID, formatSessionIDs(got), err)
+	}
+	n, err := s.DeleteUserSessions(t.Context(), userID, "")
+	if err != nil || n != 0 {
+		t.Errorf("DeleteUserSessions(%q, %q) = %d, %v; want 0, nil", userID, "", n, err)
+	}
+}
+
+// testSessionNoAliasing checks that the store keeps its own copy of the
+// hashes it is given and hands out copies, so neither side can change the
+// other's record by writing into a slice.
+func testSessionNoAliasing(t *testing.T, s latch.SessionStore) {
+	sess := newSession(newUserID(t, s), baseTime())
+	want := sess
+	want.TokenHash = bytes.Clone(sess.TokenHash)
+	want.RememberHash = bytes.Clone(sess.RememberHash)
+	createSession(t, s, sess)
+	sess.TokenHash[0] ^= 0xff
+	sess.RememberHash[0] ^= 0xff
+	wantSessionByToken(t, s, want)
+	wantSessionByRemember(t, s, want)
+
+	got, err := s.SessionByToken(t.Context(), want.TokenHash)
+	if err != nil {
+		t.Fatalf("SessionByToken(%x) error = %v; want nil", want.TokenHash, err)
+	}
+	got.TokenHash[0] ^= 0xff
+	if len(got.RememberHash) > 0 {
+		got.RememberHash[0] ^= 0xff
+	}
+	wantSessionByToken(t, s, want)
+	wantSessionByRemember(t, s, want)
+
+	list, err := s.UserSessions(t.Context(), want.UserID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("UserSessions(%q) = %s, %v; want [%s], nil", want.UserID, formatSessionIDs(list), err, want.ID)
+	}
+	list[0].TokenHash[0] ^= 0xff
+	wantSessionByToken(t, s, want)
+}
+
+func testSessionUpdate(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	old := newSession(userID, now)
+	createSession(t, s, old)
+	// Another session of the same user must come through untouched.
+	bystander := newSession(userID, now.Add(-time.Minute))
+	createSession(t, s, bystander)
+
+	// A renewal: both tokens rotate and every other mutable field changes.
+	renewed := old
+	renewed.TokenHash = randomHash()
+	renewed.RememberHash = randomHash()
+	renewed.Fresh = false
+	renewed.LastSeenAt = old.LastSeenAt.Add(time.Hour + 7*time.Microsecond)
+	renewed.ExpiresAt = old.ExpiresAt.Add(24 * time.Hour)
+	renewed.IP = "192.0.2.7"
+	renewed.UserAgent = "curl/8.0 " + randomID()
+	if err := s.UpdateSession(t.Context(), renewed); err != nil {
+		t.Fatalf("UpdateSession(%s) = %v; want nil", formatSession(renewed), err)
+	}
+	wantNoSessionByToken(t, s, old.TokenHash)
+	wantNoSessionByRemember(t, s, old.RememberHash)
+	wantSessionByToken(t, s, renewed)
+	wantSessionByRemember(t, s, renewed)
+
+	// A touch: the hashes stay, which must not trip their uniqueness.
+	touched := renewed
+	touched.LastSeenAt = renewed.LastSeenAt.Add(time.Minute)
+	if err := s.UpdateSession(t.Context(), touched); err != nil {
+		t.Errorf("UpdateSession(%s) = %v; want nil", formatSession(touched), err)
+	}
+	wantSessionByToken(t, s, touched)
+	wantSessionByRemember(t, s, touched)
+
+	// Forgetting remember-me drops the remember hash.
+	forgotten := touched
+	forgotten.Remember = false
+	forgotten.RememberHash = nil
+	if err := s.UpdateSession(t.Context(), forgotten); err != nil {
+		t.Errorf("UpdateSession(%s) = %v; want nil", formatSession(forgotten), err)
+	}
+	wantSessionByToken(t, s, forgotten)
+	wantNoSessionByRemember(t, s, touched.RememberHash)
+
+	wantSessionByToken(t, s, bystander)
+	wantSessionByRemember(t, s, bystander)
+	wantUserSessions(t, s, userID, forgotten, bystander)
+}
+
+// testSessionUpdateDeleted checks that updating a revoked session fails and
+// does not bring it back.
+func testSessionUpdateDeleted(t *testing.T, s latch.SessionStore) {
+	sess := newSession(newUserID(t, s), baseTime())
+	createSession(t, s, sess)
+	if err := s.DeleteSession(t.Context(), sess.ID); err != nil {
+		t.Fatalf("DeleteSession(%q) = %v; want nil", sess.ID, err)
+	}
+	sess.LastSeenAt = sess.LastSeenAt.Add(time.Minute)
+	if err := s.UpdateSession(t.Context(), sess); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("UpdateSession(deleted %q) = %v; want %v", sess.ID, err, latch.ErrSessionNotFound)
+	}
+	wantNoSessionByToken(t, s, sess.TokenHash)
+	wantNoSessionByRemember(t, s, sess.RememberHash)
+	wantUserSessions(t, s, sess.UserID)
+
+	never := newSession(sess.UserID, baseTime())
+	if err := s.UpdateSession(t.Context(), never); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("UpdateSession(unknown %q) = %v; want %v", never.ID, err, latch.ErrSessionNotFound)
+	}
+	wantNoSessionByToken(t, s, never.TokenHash)
+}
+
+func testSessionDelete(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	gone := newSession(userID, baseTime())
+	kept := newSession(userID, baseTime().Add(-time.Second))
+	createSession(t, s, gone)
+	createSession(t, s, kept)
+	if err := s.DeleteSession(t.Context(), gone.ID); err != nil {
+		t.Errorf("DeleteSession(%q) = %v; want nil", gone.ID, err)
+	}
+	wantNoSessionByToken(t, s, gone.TokenHash)
+	wantNoSessionByRemember(t, s, gone.RememberHash)
+	wantSessionByToken(t, s, kept)
+	wantUserSessions(t, s, userID, kept)
+	if err := s.DeleteSession(t.Context(), gone.ID); err != nil {
+		t.Errorf("DeleteSession(%q) again = %v; want nil", gone.ID, err)
+	}
+}
+
+func testUserSessions(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	otherID := newUserID(t, s)
+	now := baseTime()
+	newest := newSession(userID, now)
+	middle := newSession(userID, now.Add(-time.Hour))
+	middle.Remember, middle.RememberHash = false, nil
+	// Expired sessions are listed too: the store does not interpret expiry.
+	oldest := newSession(userID, now.Add(-48*time.Hour))
+	oldest.ExpiresAt = now.Add(-time.Hour)
+	other := newSession(otherID, now.Add(time.Minute))
+	// Created out of order, so that insertion order cannot pass for age.
+	for _, sess := range []latch.Session{middle, other, oldest, newest} {
+		createSession(t, s, sess)
+	}
+	wantUserSessions(t, s, userID, newest, middle, oldest)
+	wantUserSessions(t, s, otherID, other)
+}
+
+func testDeleteUserSessions(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	otherID := newUserID(t, s)
+	now := baseTime()
+	a := newSession(userID, now)
+	b := newSession(userID, now.Add(-time.Minute))
+	c := newSession(userID, now.Add(-2*time.Minute))
+	other := newSession(otherID, now)
+	for _, sess := range []latch.Session{a, b, c, other} {
+		createSession(t, s, sess)
+	}
+
+	check := func(userID, keep string, want int) {
+		t.Helper()
+		n, err := s.DeleteUserSessions(t.Context(), userID, keep)
+		if err != nil || n != want {
+			t.Errorf("DeleteUserSessions(%q, %q) = %d, %v; want %d, nil", userID, keep, n, err, want)
+		}
+	}
+
+	check(userID, b.ID, 2)
+	wantUserSessions(t, s, userID, b)
+	wantNoSessionByToken(t, s, a.TokenHash)
+	wantNoSessionByRemember(t, s, c.RememberHash)
+	wantSessionByToken(t, s, b)
+	wantUserSessions(t, s, otherID, other)
+
+	// keep names another user's session: it protects nothing here, and
+	// does not delete that session either.
+	check(userID, other.ID, 1)
+	wantUserSessions(t, s, userID)
+	wantUserSessions(t, s, otherID, other)
+	check(userID, "", 0)
+
+	check(otherID, "", 1)
+	wantUserSessions(t, s, otherID)
+}
+
+func testDeleteExpiredSessions(t *testing.T, s latch.SessionStore, p latch.SessionPruner) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	idleBefore := now.Add(-time.Hour)
+
+	at := func(created, lastSeen, expires time.Time, remember bool) latch.Session {
+		sess := newSession(userID, created)
+		sess.LastSeenAt, sess.ExpiresAt = lastSeen, expires
+		sess.Remember = remember
+		if !remember {
+			sess.RememberHash = nil
+		}
+		return sess
+	}
+	day := 24 * time.Hour
+	var (
+		// Deleted: past its absolute end, remembered or not, seen or not.
+		expiredRemembered = at(now.Add(-30*day), now.Add(-time.Minute), now.Add(-time.Minute), true)
+		expiredActive     = at(now.Add(-2*day), now.Add(-time.Second), now.Add(-time.Second), false)
+		// Deleted: idle and not remembered.
+		idle = at(now.Add(-3*time.Hour), now.Add(-2*time.Hour), now.Add(day), false)
+		// Kept: idle but remembered, so the cookie can still restore it.
+		idleRemembered = at(now.Add(-4*time.Hour), now.Add(-2*time.Hour), now.Add(day), true)
+		// Kept: active and unexpired.
+		active = at(now.Add(-5*time.Hour), now.Add(-time.Minute), now.Add(day), false)
+	)
+	for _, sess := range []latch.Session{expiredRemembered, expiredActive, idle, idleRemembered, active} {
+		createSession(t, s, sess)
+	}
+
+	n, err := p.DeleteExpiredSessions(t.Context(), now, idleBefore)
+	// Other sessions in the store may be pruned as well.
+	if err != nil || n < 3 {
+		t.Errorf("DeleteExpiredSessions(%s, %s) = %d, %v; want at least 3, nil", formatTime(now), formatTime(idleBefore), n, err)
+	}
+	wantUserSessions(t, s, userID, idleRemembered, active)
+	for _, sess := range []latch.Session{expiredRemembered, expiredActive, idle} {
+		wantNoSessionByToken(t, s, sess.TokenHash)
+	}
+	wantNoSessionByRemember(t, s, expiredRemembered.RememberHash)
+	wantSessionByRemember(t, s, idleRemembered)
+
+	// A second pass finds nothing more of ours.
+	if _, err := p.DeleteExpiredSessions(t.Context(), now, idleBefore); err != nil {
+		t.Errorf("DeleteExpiredSessions(%s, %s) again error = %v; want nil", formatTime(now), formatTime(idleBefore), err)
+	}
+	wantUserSessions(t, s, userID, idleRemembered, active)
+}

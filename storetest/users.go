@@ -1,0 +1,317 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/account"
+)
+
+// Users checks s against the [account.Store] contract.
+func Users(t *testing.T, s account.Store) {
+	t.Run("Create", func(t *testing.T) { testCreateUser(t, s) })
+	t.Run("EmailTaken", func(t *testing.T) { testEmailTaken(t, s) })
+	t.Run("EmailTakenConcurrent", func(t *testing.T) { testEmailTakenConcurrent(t, s) })
+	t.Run("NotFound", func(t *testing.T) { testUserNotFound(t, s) })
+	t.Run("RecordLogin", func(t *testing.T) { testRecordLogin(t, s) })
+	t.Run("SetPasswordHash", func(t *testing.T) { testSetPasswordHash(t, s) })
+	t.Run("Delete", func(t *testing.T) { testDeleteUser(t, s) })
+	t.Run("List", func(t *testing.T) { testListUsers(t, s) })
+}
+
+// newUser returns an unsaved user with a random email.
+func newUser() account.User {
+	id := randomID()
+	return account.User{
+		Email:        id + "@storetest.example",
+		Name:         "Storetest Ünïcode " + id,
+		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$" + id,
+	}
+}
+
+// createUser stores u, stopping the subtest if it cannot, and registers a
+// cleanup that removes the user.
+func createUser(t *testing.T, s account.Store, u account.User) account.User {
+	t.Helper()
+	got, err := s.CreateUser(t.Context(), u)
+	if err != nil {
+		t.Fatalf("CreateUser(%s) error = %v; want nil", formatUser(u), err)
+	}
+	t.Cleanup(func() {
+		// t.Context is already canceled when cleanups run.
+		s.DeleteUser(context.Background(), got.ID)
+	})
+	return got
+}
+
+func equalUser(a, b account.User) bool {
+	return a.ID == b.ID &&
+		a.Email == b.Email &&
+		a.Name == b.Name &&
+		a.PasswordHash == b.PasswordHash &&
+		sameTime(a.CreatedAt, b.CreatedAt) &&
+		sameTime(a.LastLoginAt, b.LastLoginAt)
+}
+
+func formatUser(u account.User) string {
+	return fmt.Sprintf("{ID:%d Email:%q Name:%q PasswordHash:%q CreatedAt:%s LastLoginAt:%s}",
+		u.ID, u.Email, u.Name, u.PasswordHash, formatTime(u.CreatedAt), formatTime(u.LastLoginAt))
+}
+
+// wantUser checks that both UserByID and UserByEmail return want.
+func wantUser(t *testing.T, s account.Store, want account.User) {
+	t.Helper()
+	got, err := s.UserByID(t.Context(), want.ID)
+	if err != nil {
+		t.Errorf("UserByID(%d) error = %v; want nil", want.ID, err)
+	} else if !equalUser(got, want) {
+		t.Errorf("UserByID(%d) = %v; want %v", want.ID, formatUser(got), formatUser(want))
+	}
+	got, err = s.UserByEmail(t.Context(), want.Email)
+	if err != nil {
+		t.Errorf("UserByEmail(%q) error = %v; want nil", want.Email, err)
+	} else if !equalUser(got, want) {
+		t.Errorf("UserByEmail(%q) = %v; want %v", want.Email, formatUser(got), formatUser(want))
+	}
+}
+
+// wantNoUser checks that neither the ID nor the email finds a user.
+func wantNoUser(t *testing.T, s account.Store, id int64, email string) {
+	t.Helper()
+	if got, err := s.UserByID(t.Context(), id); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("UserByID(%d) = %v, %v; want %v", id, formatUser(got), err, account.ErrUserNotFound)
+	}
+	if got, err := s.UserByEmail(t.Context(), email); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("UserByEmail(%q) = %v, %v; want %v", email, formatUser(got), err, account.ErrUserNotFound)
+	}
+}
+
+func testCreateUser(t *testing.T, s account.Store) {
+	u := newUser()
+	got := createUser(t, s, u)
+	if got.ID == 0 {
+		t.Errorf("CreateUser(%s).ID = 0; want an assigned ID", formatUser(u))
+	}
+	if got.CreatedAt.IsZero() {
+		t.Errorf("CreateUser(%s).CreatedAt is zero; want the creation time", formatUser(u))
+	}
+	want := u
+	want.ID, want.CreatedAt = got.ID, got.CreatedAt
+	if !equalUser(got, want) {
+		t.Errorf("CreateUser(%s) = %v; want %v", formatUser(u), formatUser(got), formatUser(want))
+	}
+	wantUser(t, s, got)
+
+	// Empty name and a second user: IDs differ.
+	u2 := newUser()
+	u2.Name = ""
+	got2 := createUser(t, s, u2)
+	if got2.ID == got.ID {
+		t.Errorf("CreateUser(%s).ID = %d, the ID of %s", formatUser(u2), got2.ID, formatUser(got))
+	}
+	wantUser(t, s, got2)
+	wantUser(t, s, got)
+}
+
+func testEmailTaken(t *testing.T, s account.Store) {
+	first := createUser(t, s, newUser())
+	dup := newUser()
+	dup.Email = first.Email
+	got, err := s.CreateUser(t.Context(), dup)
+	if !errors.Is(err, account.ErrEmailTaken) {
+		t.Errorf("CreateUser(%s) = %v, %v; want %v", formatUser(dup), formatUser(got), err, account.ErrEmailTaken)
+		if err == nil {
+			t.Cleanup(func() { s.DeleteUser(context.Background(), got.ID) })
+		}
+	}
+	// Nothing was written: the first user is intact, and no user has the
+	// duplicate's name.
+	wantUser(t, s, first)
+	after := first.ID
+	for {
+		page, err := s.ListUsers(t.Context(), after, 100)
+		if err != nil {
+			t.Fatalf("ListUsers(%d, 100) error = %v; want nil", after, err)
+		}
+		for _, u := range page {
+			if u.Name == dup.Name || (u.Email == dup.Email && u.ID != first.ID) {
+				t.Errorf("after CreateUser(%s) failed, ListUsers found %s", formatUser(dup), formatUser(u))
+			}
+		}
+		if len(page) < 100 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// testEmailTakenConcurrent checks that concurrent sign-ups with one email
+// leave exactly one account: the store must rely on its unique constraint,
+// not on a lookup before the insert.
+func testEmailTakenConcurrent(t *testing.T, s account.Store) {
+	const n = 20
+	email := newUser().Email
+	var (
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		mu      sync.Mutex
+		created []account.User
+		taken   int
+	)
+	for i := range n {
+		wg.Go(func() {
+			u := newUser()
+			u.Email = email
+			<-start
+			got, err := s.CreateUser(t.Context(), u)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				created = append(created, got)
+			case errors.Is(err, account.ErrEmailTaken):
+				taken++
+			default:
+				t.Errorf("CreateUser #%d (%s) error = %v; want nil or %v", i, formatUser(u), err, account.ErrEmailTaken)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, u := range created {
+		t.Cleanup(func() { s.DeleteUser(context.Background(), u.ID) })
+	}
+	if len(created) != 1 || taken != n-1 {
+		t.Errorf("%d concurrent CreateUser with email %q: %d succeeded, %d got %v; want 1 and %d",
+			n, email, len(created), taken, account.ErrEmailTaken, n-1)
+	}
+	if len(created) == 1 {
+		wantUser(t, s, created[0])
+	}
+}
+
+func testUserNotFound(t *testing.T, s account.Store) {
+	email := newUser().Email
+	for _, id := range []int64{0, -1, math.MaxInt64} {
+		wantNoUser(t, s, id, email)
+	}
+}
+
+func testRecordLogin(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	if !u.LastLoginAt.IsZero() {
+		t.Errorf("CreateUser(%s).LastLoginAt = %s; want zero", formatUser(u), formatTime(u.LastLoginAt))
+	}
+
+	at := baseTime()
+	if err := s.RecordLogin(t.Context(), u.ID, at, ""); err != nil {
+		t.Errorf("RecordLogin(%d, %s, %q) = %v; want nil", u.ID, formatTime(at), "", err)
+	}
+	u.LastLoginAt = at
+	wantUser(t, s, u)
+
+	// A login that upgrades the hash, as after a change of parameters.
+	at = at.Add(time.Hour + 3*time.Microsecond)
+	hash := "$argon2id$v=19$m=131072,t=4,p=4$" + randomID()
+	if err := s.RecordLogin(t.Context(), u.ID, at, hash); err != nil {
+		t.Errorf("RecordLogin(%d, %s, %q) = %v; want nil", u.ID, formatTime(at), hash, err)
+	}
+	u.LastLoginAt, u.PasswordHash = at, hash
+	wantUser(t, s, u)
+
+	if err := s.RecordLogin(t.Context(), math.MaxInt64, at, hash); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("RecordLogin(%d, %s, %q) = %v; want %v", int64(math.MaxInt64), formatTime(at), hash, err, account.ErrUserNotFound)
+	}
+}
+
+func testSetPasswordHash(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	other := createUser(t, s, newUser())
+	hash := "$argon2id$v=19$m=65536,t=3,p=4$" + randomID()
+	if err := s.SetPasswordHash(t.Context(), u.ID, hash); err != nil {
+		t.Errorf("SetPasswordHash(%d, %q) = %v; want nil", u.ID, hash, err)
+	}
+	u.PasswordHash = hash
+	wantUser(t, s, u)
+	wantUser(t, s, other)
+
+	if err := s.SetPasswordHash(t.Context(), math.MaxInt64, hash); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("SetPasswordHash(%d, %q) = %v; want %v", int64(math.MaxInt64), hash, err, account.ErrUserNotFound)
+	}
+}
+
+func testDeleteUser(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	other := createUser(t, s, newUser())
+	if err := s.DeleteUser(t.Context(), u.ID); err != nil {
+		t.Errorf("DeleteUser(%d) = %v; want nil", u.ID, err)
+	}
+	wantNoUser(t, s, u.ID, u.Email)
+	wantUser(t, s, other)
+	if err := s.DeleteUser(t.Context(), u.ID); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("DeleteUser(%d) again = %v; want %v", u.ID, err, account.ErrUserNotFound)
+	}
+	if err := s.RecordLogin(t.Context(), u.ID, baseTime(), ""); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("RecordLogin(deleted %d) = %v; want %v", u.ID, err, account.ErrUserNotFound)
+	}
+
+	// The email is free again.
+	again := newUser()
+	again.Email = u.Email
+	got := createUser(t, s, again)
+	wantUser(t, s, got)
+}
+
+func testListUsers(t *testing.T, s account.Store) {
+	const n, limit = 5, 2
+	mine := make(map[int64]account.User)
+	var after int64 = math.MaxInt64
+	for range n {
+		u := createUser(t, s, newUser())
+		mine[u.ID] = u
+		after = min(after, u.ID-1)
+	}
+
+	// Page through from just before the first of ours; other users may be
+	// interleaved, so only order, limits and our own records are checked.
+	found := 0
+	for found < n {
+		from := after
+		page, err := s.ListUsers(t.Context(), from, limit)
+		if err != nil {
+			t.Fatalf("ListUsers(%d, %d) error = %v; want nil", from, limit, err)
+		}
+		if len(page) > limit {
+			t.Errorf("ListUsers(%d, %d) returned %d users; want at most %d", from, limit, len(page), limit)
+		}
+		for i, u := range page {
+			if u.ID <= after {
+				t.Errorf("ListUsers(%d, %d)[%d].ID = %d; want > %d, in ID order", from, limit, i, u.ID, after)
+				continue
+			}
+			after = u.ID
+			if want, ok := mine[u.ID]; ok {
+				found++
+				if !equalUser(u, want) {
+					t.Errorf("ListUsers(%d, %d)[%d] = %v; want %v", from, limit, i, formatUser(u), formatUser(want))
+				}
+			}
+		}
+		if len(page) < limit || after == from {
+			break
+		}
+	}
+	if found != n {
+		t.Errorf("paging with ListUsers(after, %d) found %d of the %d users created; want all", limit, found, n)
+	}
+
+	page, err := s.ListUsers(t.Context(), math.MaxInt64, limit)
+	if err != nil || len(page) != 0 {
+		t.Errorf("ListUsers(%d, %d) = %d users, %v; want 0, nil", int64(math.MaxInt64), limit, len(page), err)
+	}
+}
