@@ -1,0 +1,222 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of `latch serve`. Each has a flag and an
+// environment variable; the flag wins.
+type config struct {
+	Addr              string
+	DataDir           string
+	DatabaseURL       string
+	SecretKey         string
+	SecureCookies     bool
+	LogLevel          slog.Level
+	LogFormat         string
+	MinPasswordLength int
+	TrustedProxies    []netip.Prefix
+	HashConcurrency   int
+	HashQueue         int
+	ShutdownTimeout   time.Duration
+}
+
+// setting describes one flag and its environment variable.
+type setting struct {
+	flag, env, def, help string
+}
+
+var settings = []setting{
+	{"addr", "LATCH_ADDR", "localhost:8080", "address to listen on (host:port)"},
+	{"data-dir", "LATCH_DATA_DIR", "./data", "folder for the SQLite database and the generated secret key"},
+	{"database-url", "LATCH_DATABASE_URL", "", "database to use: empty for SQLite in the data folder, sqlite:PATH for another SQLite file"},
+	{"secret-key", "LATCH_SECRET_KEY", "", "secret key (at least 32 characters) for signing cookies; empty: generated on first start and kept in DATA_DIR/secret.key (mode 0600)"},
+	{"secure-cookies", "LATCH_SECURE_COOKIES", "false", "mark cookies Secure and send HSTS: set to true when users reach latch over HTTPS"},
+	{"log-level", "LATCH_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
+	{"log-format", "LATCH_LOG_FORMAT", "text", "log format: text or json"},
+	{"min-password-length", "LATCH_MIN_PASSWORD_LENGTH", "8", "shortest password accepted at sign-up"},
+	{"trusted-proxies", "LATCH_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed"},
+	{"hash-concurrency", "LATCH_HASH_CONCURRENCY", "0", "password hashes computed at once (argon2id, 19 MiB each); 0: one per CPU"},
+	{"hash-queue", "LATCH_HASH_QUEUE", "64", "password hashes allowed to wait for a free slot; beyond it logins get 503"},
+	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
+}
+
+// parseConfig reads the settings from args and getenv, reporting every bad
+// value with the name of its flag and variable.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fset := flag.NewFlagSet("latch serve", flag.ContinueOnError)
+	fset.SetOutput(out)
+	vals := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		vals[s.flag] = fset.String(s.flag, def, s.help+" ($"+s.env+")")
+	}
+	fset.Usage = func() { usage(out) }
+	if err := fset.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fset.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q; see latch --help", fset.Arg(0))
+	}
+	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
+	cfg := config{
+		Addr:        get("addr"),
+		DataDir:     get("data-dir"),
+		DatabaseURL: get("database-url"),
+		SecretKey:   *vals["secret-key"],
+		LogFormat:   get("log-format"),
+	}
+	var errs []error
+	bad := func(name string, err error) {
+		for _, s := range settings {
+			if s.flag == name {
+				errs = append(errs, fmt.Errorf("-%s / %s: %w", name, s.env, err))
+			}
+		}
+	}
+	var err error
+	if cfg.SecureCookies, err = strconv.ParseBool(get("secure-cookies")); err != nil {
+		bad("secure-cookies", errors.New("want true or false"))
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
+		bad("log-level", errors.New("want debug, info, warn or error"))
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		bad("log-format", errors.New("want text or json"))
+	}
+	if cfg.MinPasswordLength, err = strconv.Atoi(get("min-password-length")); err != nil || cfg.MinPasswordLength < 1 || cfg.MinPasswordLength > 128 {
+		bad("min-password-length", errors.New("want a whole number from 1 to 128 (8 or more is recommended)"))
+	}
+	if cfg.HashConcurrency, err = strconv.Atoi(get("hash-concurrency")); err != nil || cfg.HashConcurrency < 0 {
+		bad("hash-concurrency", errors.New("want 0 or a positive whole number"))
+	}
+	if cfg.HashQueue, err = strconv.Atoi(get("hash-queue")); err != nil || cfg.HashQueue < 0 {
+		bad("hash-queue", errors.New("want 0 or a positive whole number"))
+	}
+	if cfg.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || cfg.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", errors.New("want a positive duration such as 30s"))
+	}
+	if cfg.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
+		bad("trusted-proxies", err)
+	}
+	if cfg.Addr == "" {
+		bad("addr", errors.New("want host:port, such as localhost:8080"))
+	}
+	if cfg.DataDir == "" {
+		bad("data-dir", errors.New("want a folder path"))
+	}
+	if cfg.SecretKey != "" && len(cfg.SecretKey) < 32 {
+		bad("secret-key", errors.New("too short: use at least 32 characters, for example the output of `openssl rand -hex 32`"))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR network", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// secretKey returns the configured key, or the one kept in the data folder,
+// generating and saving it (mode 0600) on first start.
+func secretKey(cfg config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		return []byte(cfg.SecretKey), nil
+	}
+	path := filepath.Join(cfg.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key := strings.TrimSpace(string(b))
+		if len(key) < 32 {
+			return nil, fmt.Errorf("secret key in %s is shorter than 32 characters: delete the file and latch generates a new one at the next start", path)
+		}
+		return []byte(key), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	key := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return secretKey(cfg) // another process created it meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create secret key: %w", err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	return []byte(key), nil
+}
+
+// logValues returns the configuration for the start-up log, secrets masked.
+func (c config) logValues() []any {
+	secret := "generated, in data folder"
+	if c.SecretKey != "" {
+		secret = "set (masked)"
+	}
+	return []any{
+		"addr", c.Addr, "data_dir", c.DataDir, "database", maskURL(c.DatabaseURL),
+		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
+		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
+		"hash_concurrency", c.HashConcurrency, "hash_queue", c.HashQueue,
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `latch: sign-up, log-in and sessions for the web, from one binary.
+
+Usage:
+  latch [serve] [flags]   start the web app (the default command)
+  latch --help            show this help
+
+Settings of latch serve (flag, environment variable, default):
+`)
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  -%s  $%s  (default %s)\n      %s\n", s.flag, s.env, def, s.help)
+	}
+}

@@ -1,0 +1,93 @@
+// Command latch runs the latch web app: the Flask-Login tutorial's sign-up,
+// log-in, profile and log-out pages, secure by default, on SQLite with no
+// setup.
+//
+//	go run ./cmd/latch            # serves http://localhost:8080, data in ./data
+//	go run ./cmd/latch --help     # every setting
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "latch: unknown command %q; see latch --help\n", cmd)
+		return 2
+	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "latch: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	srv, err := openServer(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
+	defer srv.Close()
+	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, cfg.logValues()...)...)
+	if err := srv.Serve(ctx); err != nil {
+		log.Error("server stopped", "error", err)
+		return 1
+	}
+	log.Info("latch stopped")
+	return 0
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// maskURL hides the password of a database URL for logs.
+func maskURL(raw string) string {
+	if raw == "" {
+		return "sqlite (data folder)"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.Redacted()
+}

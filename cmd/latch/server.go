@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch/internal/app"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/sqlitestore"
+)
+
+// server is a running latch: its store, app and listener. Tests start one on
+// port 0 with a temporary data folder.
+type server struct {
+	cfg   config
+	log   *slog.Logger
+	store storeCloser
+	app   *app.App
+	ln    net.Listener
+	http  *http.Server
+}
+
+type storeCloser interface {
+	app.Store
+	Close() error
+}
+
+// openStore opens the database the configuration names.
+func openStore(ctx context.Context, cfg config) (storeCloser, error) {
+	raw := cfg.DatabaseURL
+	switch {
+	case raw == "":
+		return sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "latch.db"))
+	case strings.HasPrefix(raw, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("database URL sqlite: needs a file path, such as sqlite:./data/latch.db")
+		}
+		return sqlitestore.Open(ctx, path)
+	default:
+		return nil, fmt.Errorf("database URL %q: unsupported; use an empty value or sqlite:PATH", maskURL(raw))
+	}
+}
+
+// openServer opens the store, builds the app and starts listening.
+func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	key, err := secretKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a, err := app.New(store, app.Config{
+		SecretKey:         key,
+		SecureCookies:     cfg.SecureCookies,
+		MinPasswordLength: cfg.MinPasswordLength,
+		TrustedProxies:    cfg.TrustedProxies,
+		Hasher:            password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue),
+		Logger:            log,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
+	}
+	s := &server{cfg: cfg, log: log, store: store, app: a, ln: ln}
+	s.http = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *server) Addr() string { return s.ln.Addr().String() }
+
+// Serve answers requests until ctx is done, then stops accepting new ones and
+// lets those in flight finish, for up to the shutdown timeout.
+func (s *server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	go s.pruneLoop(ctx)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// pruneLoop deletes expired sessions hourly.
+func (s *server) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.app.Auth().Prune(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune sessions", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the listener and the database.
+func (s *server) Close() error {
+	s.ln.Close()
+	return s.store.Close()
+}

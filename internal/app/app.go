@@ -1,0 +1,150 @@
+// Package app is the tutorial's web application on top of latch: home, sign
+// up, log in with "remember me", a profile page for logged-in users, and log
+// out. It uses the latch library only through its public API.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/throttle"
+)
+
+// maxBodyBytes bounds request bodies; the largest form is a few kilobytes.
+const maxBodyBytes = 64 << 10
+
+// Store is everything the app keeps: sessions, accounts and login
+// throttling state, in one database.
+type Store interface {
+	latch.SessionStore
+	account.Store
+	throttle.Store
+	// Ping checks that the database answers, for /healthz.
+	Ping(ctx context.Context) error
+}
+
+// Config holds the app's settings. The zero value of each field is a safe
+// default except SecretKey, which is required.
+type Config struct {
+	// SecretKey signs the flash cookie. At least 32 bytes. Required.
+	SecretKey []byte
+	// SecureCookies marks cookies Secure and sends HSTS: set it when the
+	// app is served over HTTPS.
+	SecureCookies bool
+	// MinPasswordLength is the shortest password accepted. Default 8.
+	MinPasswordLength int
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Hasher hashes passwords; nil means argon2id at the default parameters
+	// with a pool sized to the CPUs.
+	Hasher *password.Hasher
+	// Limiter throttles failed logins; nil means the defaults of
+	// [throttle.New] on the Store.
+	Limiter *throttle.Limiter
+	// Logger receives request and error logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// App is the web application. Create it with [New] and serve [App.Handler].
+type App struct {
+	cfg       Config
+	store     Store
+	auth      *latch.Manager[account.User]
+	accounts  *account.Service
+	flashes   *flasher
+	templates map[string]*template.Template
+	log       *slog.Logger
+}
+
+// New returns the app on store with cfg.
+func New(store Store, cfg Config) (*App, error) {
+	if len(cfg.SecretKey) < 32 {
+		return nil, errors.New("app: secret key must be at least 32 bytes; generate one with `openssl rand -hex 32`")
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = password.NewHasher(password.DefaultParams, 0, 64)
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = throttle.New(store)
+	}
+	a := &App{
+		cfg:       cfg,
+		store:     store,
+		flashes:   &flasher{key: cfg.SecretKey, secure: cfg.SecureCookies},
+		templates: tmpl,
+		log:       cfg.Logger,
+	}
+	a.accounts = account.NewService(store, cfg.Hasher, cfg.Limiter)
+	if cfg.MinPasswordLength > 0 {
+		a.accounts.MinPasswordLength = cfg.MinPasswordLength
+	}
+	a.auth = latch.New(store, a.loadUser)
+	a.auth.Secure = cfg.SecureCookies
+	a.auth.Flash = a.flashes.add
+	a.auth.ClientIP = a.clientIP
+	a.auth.ErrorHandler = a.serveError
+	return a, nil
+}
+
+// Auth returns the app's latch manager, for session maintenance such as
+// [latch.Manager.Prune].
+func (a *App) Auth() *latch.Manager[account.User] { return a.auth }
+
+// loadUser is the latch user loader: session user IDs are account IDs.
+func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return account.User{}, fmt.Errorf("%w: bad id %q", latch.ErrUnknownUser, id)
+	}
+	u, err := a.store.UserByID(ctx, n)
+	if errors.Is(err, account.ErrUserNotFound) {
+		return account.User{}, fmt.Errorf("%w: %d", latch.ErrUnknownUser, n)
+	}
+	return u, err
+}
+
+// Handler returns the app's HTTP handler with every route and middleware.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	login := a.auth.RequireLogin
+	mux.Handle("GET /{$}", a.handle(a.home))
+	mux.Handle("GET /signup", a.handle(a.signupForm))
+	mux.Handle("POST /signup", a.handle(a.signup))
+	mux.Handle("GET /login", a.handle(a.loginForm))
+	mux.Handle("POST /login", a.handle(a.login))
+	mux.Handle("GET /profile", login(a.handle(a.profile)))
+	mux.Handle("GET /logout", a.handle(a.logoutForm))
+	mux.Handle("POST /logout", a.handle(a.logout))
+	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.serveError(w, r, errCrossOrigin)
+	}))
+
+	var h http.Handler = mux
+	h = a.auth.Middleware(h)
+	h = csrf.Handler(h)
+	h = a.limitBody(h)
+	h = a.securityHeaders(h)
+	h = a.logRequests(h)
+	return h
+}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// flash is a one-time message shown on the next page, as Flask's flash().
+type flash struct {
+	// Text is the message.
+	Text string `json:"t"`
+	// Kind is a Bulma notification colour: danger, success, info, warning.
+	Kind string `json:"k"`
+	// LinkText and LinkURL add ". Go to <a>LinkText</a>." after the text.
+	LinkText string `json:"lt,omitempty"`
+	LinkURL  string `json:"lu,omitempty"`
+}
+
+// flashCookie carries flashes and the form values of a redirected
+// submission across one redirect, signed with the app's secret key so that
+// nobody can make the site show a message of theirs.
+type flashCookie struct {
+	Flashes []flash    `json:"f,omitempty"`
+	Form    formValues `json:"v"`
+}
+
+const flashCookieName = "latch_flash"
+
+// flasher reads and writes the flash cookie.
+type flasher struct {
+	key    []byte
+	secure bool
+}
+
+func (f *flasher) sign(b []byte) []byte {
+	m := hmac.New(sha256.New, f.key)
+	m.Write([]byte("latch flash v1\x00"))
+	m.Write(b)
+	return m.Sum(nil)
+}
+
+// set stores c for the next request.
+func (f *flasher) set(w http.ResponseWriter, c flashCookie) {
+	b, _ := json.Marshal(c)
+	v := base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.sign(b))
+	http.SetCookie(w, &http.Cookie{
+		Name: flashCookieName, Value: v, Path: "/", MaxAge: 300,
+		HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// add appends one message for the next request; for latch.Manager.Flash.
+func (f *flasher) add(w http.ResponseWriter, r *http.Request, text string) {
+	f.set(w, flashCookie{Flashes: []flash{{Text: text, Kind: "info"}}})
+}
+
+// read returns the cookie's content, empty when absent or tampered with.
+func (f *flasher) read(r *http.Request) flashCookie {
+	var c flashCookie
+	ck, err := r.Cookie(flashCookieName)
+	if err != nil || len(ck.Value) > 4096 {
+		return c
+	}
+	body, sig, ok := strings.Cut(ck.Value, ".")
+	if !ok {
+		return c
+	}
+	b, err1 := base64.RawURLEncoding.DecodeString(body)
+	s, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil || !hmac.Equal(s, f.sign(b)) {
+		return c
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return flashCookie{}
+	}
+	return c
+}
+
+// take returns the pending flashes and clears the cookie.
+func (f *flasher) take(w http.ResponseWriter, r *http.Request) []flash {
+	if _, err := r.Cookie(flashCookieName); err != nil {
+		return nil
+	}
+	f.clear(w)
+	return f.read(r).Flashes
+}
+
+func (f *flasher) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookieName, Path: "/", MaxAge: -1, HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+}

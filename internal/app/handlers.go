@@ -1,0 +1,188 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+)
+
+// Messages the tutorial shows, word for word.
+const (
+	msgEmailExists  = "Email address already exists"
+	msgBadLogin     = "Please check your login details and try again."
+	msgSignedUp     = "Your account has been created. Please log in."
+	msgLoggedOut    = "You have been logged out."
+	msgTooManyTries = "Too many failed login attempts. Please try again in %s."
+)
+
+func (a *App) home(w http.ResponseWriter, r *http.Request) error {
+	return a.render(w, r, http.StatusOK, "index", page{})
+}
+
+func (a *App) profile(w http.ResponseWriter, r *http.Request) error {
+	return a.render(w, r, http.StatusOK, "profile", page{Title: "Profile"})
+}
+
+func (a *App) signupForm(w http.ResponseWriter, r *http.Request) error {
+	fc := a.flashes.read(r)
+	a.flashes.clear(w)
+	return a.render(w, r, http.StatusOK, "signup", page{Title: "Sign Up", Flashes: nonNil(fc.Flashes), Form: fc.Form})
+}
+
+// parseForm reads a posted form, reporting an oversized body or a malformed
+// one as errors a user can act on.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return mbe
+		}
+		return errBadForm
+	}
+	return nil
+}
+
+func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	email, name, pw := r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("password")
+	form := formValues{Email: bounded(email, account.MaxEmailLength*2), Name: bounded(name, account.MaxNameLength*8)}
+	_, err := a.accounts.SignUp(r.Context(), email, name, pw)
+	var fe account.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		return a.render(w, r, http.StatusUnprocessableEntity, "signup", page{Title: "Sign Up", Form: form, Errors: fe, Flashes: []flash{}})
+	case errors.Is(err, account.ErrEmailTaken):
+		a.flashes.set(w, flashCookie{
+			Flashes: []flash{{Text: msgEmailExists, Kind: "danger", LinkText: "login page", LinkURL: "/login"}},
+			Form:    form,
+		})
+		http.Redirect(w, r, "/signup", http.StatusSeeOther)
+		return nil
+	case err != nil:
+		return err
+	}
+	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgSignedUp, Kind: "success"}}})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
+	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
+	fc := a.flashes.read(r)
+	a.flashes.clear(w)
+	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next})
+}
+
+func (a *App) login(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
+	remember := r.PostForm.Get("remember") != ""
+	next, hasNext := latch.SafeNext(r.PostForm.Get("next"))
+	form := formValues{Email: bounded(email, account.MaxEmailLength*2)}
+
+	u, err := a.accounts.Authenticate(r.Context(), email, pw, a.clientIP(r))
+	var te *account.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		secs := int(math.Ceil(te.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		msg := fmt.Sprintf(msgTooManyTries, humanDuration(te.RetryAfter))
+		return a.render(w, r, http.StatusTooManyRequests, "login", page{
+			Title: "Login", Form: form, Next: next,
+			Flashes: []flash{{Text: msg, Kind: "danger"}},
+		})
+	case errors.Is(err, account.ErrBadCredentials):
+		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgBadLogin, Kind: "danger"}}, Form: form})
+		to := "/login"
+		if hasNext {
+			to += "?next=" + url.QueryEscape(next)
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	case err != nil:
+		return err
+	}
+	if err := a.auth.LogIn(w, r, strconv.FormatInt(u.ID, 10), remember); err != nil {
+		return err
+	}
+	to := "/profile"
+	if hasNext {
+		to = next
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+func (a *App) logoutForm(w http.ResponseWriter, r *http.Request) error {
+	if !a.auth.Current(r).Authenticated {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	}
+	return a.render(w, r, http.StatusOK, "logout", page{Title: "Log out"})
+}
+
+func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
+	wasIn := a.auth.Current(r).Authenticated
+	if err := a.auth.LogOut(w, r); err != nil {
+		return err
+	}
+	if wasIn {
+		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgLoggedOut, Kind: "info"}}})
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("health check failed", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unavailable")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// bounded cuts s to at most n bytes for echoing back into a form.
+func bounded(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func nonNil(f []flash) []flash {
+	if f == nil {
+		return []flash{}
+	}
+	return f
+}
+
+// humanDuration says d in words, rounded up to a whole second or minute.
+func humanDuration(d time.Duration) string {
+	if d <= time.Minute {
+		s := int(math.Ceil(d.Seconds()))
+		if s <= 1 {
+			return "1 second"
+		}
+		return strconv.Itoa(s) + " seconds"
+	}
+	m := int(math.Ceil(d.Minutes()))
+	return strconv.Itoa(m) + " minutes"
+}
