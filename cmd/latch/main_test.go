@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, env(nil), &out, &errb); code != 0 {
+		t.Fatalf("latch --help exit = %d; want 0 (stderr %q)", code, errb.String())
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), "-"+s.flag) || !strings.Contains(out.String(), "$"+s.env) {
+			t.Errorf("--help does not document -%s / $%s", s.flag, s.env)
+		}
+	}
+}
+
+func TestBadSettingsAreNamed(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"LATCH_LOG_LEVEL": "loud"}, nil, "LATCH_LOG_LEVEL"},
+		{map[string]string{"LATCH_SECURE_COOKIES": "maybe"}, nil, "LATCH_SECURE_COOKIES"},
+		{nil, []string{"-min-password-length", "0"}, "-min-password-length"},
+		{map[string]string{"LATCH_SECRET_KEY": "short"}, nil, "at least 32 characters"},
+		{map[string]string{"LATCH_TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, nil, `"nonsense"`},
+		{nil, []string{"serve", "extra"}, "unexpected argument"},
+		{map[string]string{"LATCH_DATABASE_URL": "mysql://x"}, nil, "unsupported"},
+	}
+	for _, tt := range tests {
+		e := map[string]string{"LATCH_DATA_DIR": t.TempDir(), "LATCH_ADDR": "127.0.0.1:0"}
+		for k, v := range tt.env {
+			e[k] = v
+		}
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tt.args, env(e), &out, &errb)
+		if code == 0 || !strings.Contains(errb.String(), tt.want) {
+			t.Errorf("run(%v, %v) = %d, stderr %q; want non-zero mentioning %q", tt.args, tt.env, code, errb.String(), tt.want)
+		}
+	}
+}
+
+// startServer starts latch on a free port with a fresh data folder.
+func startServer(t *testing.T, dataDir string) (*server, context.CancelFunc, <-chan error) {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-data-dir", dataDir}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := openServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	stopped := make(chan struct{})
+	go func() {
+		done <- srv.Serve(ctx)
+		close(stopped)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-stopped
+		srv.Close()
+	})
+	return srv, cancel, done
+}
+
+func TestServeCreatesDataAndAnswers(t *testing.T) {
+	dir := t.TempDir() + "/data"
+	srv, _, _ := startServer(t, dir)
+	resp, err := http.Get("http://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /healthz = %d; want 200", resp.StatusCode)
+	}
+	fi, err := os.Stat(dir + "/secret.key")
+	if err != nil {
+		t.Fatalf("secret key not created: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret.key mode = %v; want 0600", fi.Mode().Perm())
+	}
+	if _, err := os.Stat(dir + "/latch.db"); err != nil {
+		t.Errorf("database not created: %v", err)
+	}
+	key1, _ := os.ReadFile(dir + "/secret.key")
+	cfg := config{DataDir: dir}
+	key2, err := secretKey(cfg)
+	if err != nil || strings.TrimSpace(string(key1)) != string(key2) {
+		t.Errorf("secret key not reused on the next start")
+	}
+}
+
+// TestShutdownFinishesRequestsInFlight starts a sign-up whose body is only
+// half sent, asks the server to stop, then sends the rest: the request must
+// still be answered.
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	srv, cancel, done := startServer(t, t.TempDir())
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := url.Values{"email": {"ann@example.com"}, "name": {"Ann"}, "password": {"correct horse battery"}}.Encode()
+	fmt.Fprintf(conn, "POST /signup HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		srv.Addr(), len(body), body[:10])
+	time.Sleep(100 * time.Millisecond) // let the server start reading
+	cancel()
+	time.Sleep(100 * time.Millisecond) // shutdown has begun and waits for us
+	fmt.Fprint(conn, body[10:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("request in flight got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Errorf("in-flight signup = %d → %q; want 303 → /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v; want nil after graceful shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	if _, err := http.Get("http://" + srv.Addr() + "/"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// latchBinary builds the latch command once per test run.
+func latchBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the latch binary; skipped with -short")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "latch-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "latch")
+		goCmd, err := exec.LookPath("go")
+		if err != nil {
+			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		out, err := exec.Command(goCmd, "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is a latch process started by a test.
+type proc struct {
+	cmd  *exec.Cmd
+	base string
+	logs *strings.Builder
+	mu   *sync.Mutex
+}
+
+// startProc starts the latch binary with the given extra environment and
+// waits until it listens.
+func startProc(t *testing.T, environ ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(latchBinary(t), "serve")
+	cmd.Env = append(os.Environ(), append([]string{"LATCH_ADDR=127.0.0.1:0", "LATCH_LOG_FORMAT=json"}, environ...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, logs: &strings.Builder{}, mu: &sync.Mutex{}}
+	t.Cleanup(func() { p.kill() })
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs.WriteString(line + "\n")
+			p.mu.Unlock()
+			var rec struct {
+				Msg string `json:"msg"`
+				URL string `json:"url"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "latch listening" {
+				ready <- rec.URL
+			}
+		}
+		close(ready)
+	}()
+	select {
+	case u, ok := <-ready:
+		if !ok {
+			t.Fatalf("latch exited before listening; logs:\n%s", p.logText())
+		}
+		p.base = u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("latch did not start within 60s; logs:\n%s", p.logText())
+	}
+	return p
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// kill ends the process with SIGKILL, as a crash or the OOM killer would.
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+	}
+}
+
+// client is a browser-like HTTP client for a process.
+type client struct {
+	t    *testing.T
+	http *http.Client
+}
+
+func newClient(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// post sends a form as a same-origin browser would and returns the status
+// and redirect target.
+func (c *client) post(base, path string, form url.Values) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("POST %s%s: %v", base, path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+func (c *client) get(base, path string) (int, string) {
+	c.t.Helper()
+	resp, err := c.http.Get(base + path)
+	if err != nil {
+		c.t.Fatalf("GET %s%s: %v", base, path, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// TestSignupSurvivesKill9 signs users up, kills the process with SIGKILL
+// right after the last answer, restarts it and logs every user in: an
+// acknowledged sign-up is never lost.
+func TestSignupSurvivesKill9(t *testing.T) {
+	for _, backend := range testBackends(t) {
+		t.Run(backend.name, func(t *testing.T) {
+			environ := backend.env(t)
+			p := startProc(t, environ...)
+			c := newClient(t)
+			const n = 10
+			for i := range n {
+				st, loc := c.post(p.base, "/signup", url.Values{"email": {fmt.Sprintf("user%d@example.com", i)},
+					"name": {fmt.Sprintf("User %d", i)}, "password": {"correct horse battery"}})
+				if st != http.StatusSeeOther || loc != "/login" {
+					t.Fatalf("signup %d = %d → %q; want 303 → /login", i, st, loc)
+				}
+			}
+			p.kill()
+
+			p2 := startProc(t, environ...)
+			for i := range n {
+				c := newClient(t)
+				st, loc := c.post(p2.base, "/login", url.Values{"email": {fmt.Sprintf("user%d@example.com", i)},
+					"password": {"correct horse battery"}})
+				if st != http.StatusSeeOther || loc != "/profile" {
+					t.Fatalf("after kill -9, login %d = %d → %q; want 303 → /profile", i, st, loc)
+				}
+				if st, body := c.get(p2.base, "/profile"); st != 200 || !strings.Contains(body, fmt.Sprintf("Welcome, User %d!", i)) {
+					t.Fatalf("after kill -9, profile %d = %d", i, st)
+				}
+			}
+		})
+	}
+}
+
+// backend is a database a process test runs against.
+type backend struct {
+	name string
+	// env returns the environment for processes sharing one database.
+	env func(t *testing.T) []string
+}
+
+func testBackends(t *testing.T) []backend {
+	bs := []backend{{"sqlite", func(t *testing.T) []string {
+		return []string{"LATCH_DATA_DIR=" + t.TempDir()}
+	}}}
+	return append(bs, extraBackends(t)...)
+}
