@@ -129,6 +129,8 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /login", a.handle(a.loginForm))
 	mux.Handle("POST /login", a.handle(a.login))
 	mux.Handle("GET /profile", login(a.handle(a.profile)))
+	mux.Handle("POST /sessions/revoke", login(a.handle(a.revokeSession)))
+	mux.Handle("POST /sessions/revoke-others", login(a.handle(a.revokeOtherSessions)))
 	mux.Handle("GET /logout", a.handle(a.logoutForm))
 	mux.Handle("POST /logout", a.handle(a.logout))
 	mux.Handle("GET /static/", staticHandler())

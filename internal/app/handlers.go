@@ -28,7 +28,11 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) profile(w http.ResponseWriter, r *http.Request) error {
-	return a.render(w, r, http.StatusOK, "profile", page{Title: "Profile"})
+	sessions, err := a.sessionViews(r)
+	if err != nil {
+		return err
+	}
+	return a.render(w, r, http.StatusOK, "profile", page{Title: "Profile", Sessions: sessions})
 }
 
 func (a *App) signupForm(w http.ResponseWriter, r *http.Request) error {

@@ -35,6 +35,8 @@ type page struct {
 	Next string
 	// Message is the text of an error page.
 	Message string
+	// Sessions are the user's sessions, on the profile page.
+	Sessions []sessionView
 	// MinPasswordLength is the password rule shown on the sign-up form.
 	MinPasswordLength int
 }

@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var revokeIDRe = regexp.MustCompile(`<input type="hidden" name="id" value="([0-9a-f]+)">`)
+
+func TestSessionsListAndRevoke(t *testing.T) {
+	s := newSite(t)
+	laptop, phone, tablet := s.browser(), s.browser(), s.browser()
+	laptop.signup("ann@example.com", "Ann", goodPassword)
+	laptop.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"
+	phone.headers["User-Agent"] = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"
+	laptop.login("ann@example.com", goodPassword, true)
+	phone.login("ann@example.com", goodPassword, false)
+	tablet.login("ann@example.com", goodPassword, false)
+
+	p := laptop.get("/profile")
+	mustContain(t, "profile", p.body, "Where you're logged in", "Chrome on Linux", "Safari on iPhone", "this device", "remembered", "Log out everywhere else")
+	ids := revokeIDRe.FindAllStringSubmatch(p.body, -1)
+	if len(ids) != 2 {
+		t.Fatalf("profile lists %d revocable sessions; want 2 (phone and tablet)", len(ids))
+	}
+	// Find the phone's session: the row that names the iPhone.
+	phoneRow := p.body[strings.Index(p.body, "Safari on iPhone"):]
+	phoneID := revokeIDRe.FindStringSubmatch(phoneRow)[1]
+
+	// Another user cannot end Ann's sessions.
+	mallory := s.browser()
+	mallory.signup("mallory@example.com", "Mallory", goodPassword)
+	mallory.login("mallory@example.com", goodPassword, false)
+	r := mallory.post("/sessions/revoke", url.Values{"id": {phoneID}})
+	mustContain(t, "mallory's revoke", mallory.follow(r).body, "That session had already ended.")
+	if phone.get("/profile").status != 200 {
+		t.Fatal("another user's revoke ended Ann's phone session")
+	}
+
+	r = laptop.post("/sessions/revoke", url.Values{"id": {phoneID}})
+	mustContain(t, "after revoke", laptop.follow(r).body, "That device has been logged out.")
+	if got := phone.get("/profile"); got.status != 303 {
+		t.Errorf("revoked phone: /profile = %d; want 303", got.status)
+	}
+	if tablet.get("/profile").status != 200 {
+		t.Error("revoking the phone ended the tablet too")
+	}
+
+	r = laptop.post("/sessions/revoke-others", url.Values{})
+	mustContain(t, "after revoke-others", laptop.follow(r).body, "You have been logged out everywhere else.")
+	if got := tablet.get("/profile"); got.status != 303 {
+		t.Errorf("tablet after revoke-others: /profile = %d; want 303", got.status)
+	}
+	if laptop.get("/profile").status != 200 {
+		t.Error("revoke-others ended the current session")
+	}
+	if r := s.browser().post("/sessions/revoke-others", url.Values{}); r.status != 303 || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+		t.Errorf("anonymous revoke-others = %d → %q; want redirect to login", r.status, r.header.Get("Location"))
+	}
+}
