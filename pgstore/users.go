@@ -1,0 +1,142 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/latchauth/latch/account"
+)
+
+// emailIndex is the unique index on users (email), created by the first
+// migration. A unique violation of it is account.ErrEmailTaken.
+const emailIndex = "users_email"
+
+const userColumns = `id, email, name, password_hash, created_at, last_login_at`
+
+func scanUser(row pgx.Row) (account.User, error) {
+	var (
+		u         account.User
+		lastLogin *time.Time
+	)
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt, &lastLogin); err != nil {
+		return account.User{}, err
+	}
+	u.CreatedAt, u.LastLoginAt = u.CreatedAt.UTC(), fromNullTime(lastLogin)
+	return u, nil
+}
+
+// CreateUser implements [account.Store]. A zero CreatedAt is set to the
+// current time from [DB.Now]; either way it is returned as stored, in UTC at
+// microsecond precision.
+func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, error) {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = db.Now()
+	}
+	var lastLogin *time.Time
+	// No lookup first: only the unique index decides, so two concurrent
+	// sign-ups cannot both pass a check.
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO users (email, name, password_hash, created_at, last_login_at)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING id, created_at, last_login_at`,
+		u.Email, u.Name, u.PasswordHash, u.CreatedAt, nullTime(u.LastLoginAt),
+	).Scan(&u.ID, &u.CreatedAt, &lastLogin)
+	if isUniqueViolation(err, emailIndex) {
+		return account.User{}, account.ErrEmailTaken
+	} else if err != nil {
+		return account.User{}, db.fail("create user", err)
+	}
+	u.CreatedAt, u.LastLoginAt = u.CreatedAt.UTC(), fromNullTime(lastLogin)
+	return u, nil
+}
+
+// UserByID implements [account.Store].
+func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
+	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, "id", id)
+}
+
+// UserByEmail implements [account.Store]. The email is compared exactly; the
+// caller normalises it. A string that PostgreSQL cannot hold as text (not
+// UTF-8, or with a NUL byte), which a login form may well send, matches no
+// user rather than being an error.
+func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, error) {
+	if !utf8.ValidString(email) || strings.IndexByte(email, 0) >= 0 {
+		return account.User{}, account.ErrUserNotFound
+	}
+	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, "email", email)
+}
+
+func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
+	u, err := scanUser(db.pool.QueryRow(ctx, query, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return account.User{}, account.ErrUserNotFound
+	} else if err != nil {
+		return account.User{}, db.fail("user by "+what, err)
+	}
+	return u, nil
+}
+
+// RecordLogin implements [account.Store]. One statement sets both fields, so
+// they change together or not at all.
+func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE users SET
+			last_login_at = $2,
+			password_hash = CASE WHEN $3 = '' THEN password_hash ELSE $3 END
+		WHERE id = $1`,
+		id, nullTime(at), newHash)
+	return db.updatedUser("record login", tag, err)
+}
+
+// SetPasswordHash implements [account.Store].
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+	return db.updatedUser("set password hash", tag, err)
+}
+
+// DeleteUser implements [account.Store]. The user's sessions are not the
+// account store's business: the caller deletes them through the session
+// store, whose user IDs are strings of its own.
+func (db *DB) DeleteUser(ctx context.Context, id int64) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	return db.updatedUser("delete user", tag, err)
+}
+
+// updatedUser checks the outcome of a statement on one user.
+func (db *DB) updatedUser(op string, tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return db.fail(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return account.ErrUserNotFound
+	}
+	return nil
+}
+
+// ListUsers implements [account.Store]. A limit of zero or less returns no
+// users.
+func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT `+userColumns+` FROM users
+		WHERE id > $1
+		ORDER BY id
+		LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, db.fail("list users", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.User, error) {
+		return scanUser(row)
+	})
+	if err != nil {
+		return nil, db.fail("list users", err)
+	}
+	return list, nil
+}
