@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,87 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/pgtest"
 	"github.com/latchauth/latch/pgstore"
 	"github.com/latchauth/latch/storetest"
 	"github.com/latchauth/latch/throttle"
 )
-
-const (
-	// urlEnv names the variable holding the URL of a PostgreSQL database
-	// the tests may create schemas in.
-	urlEnv = "LATCH_TEST_POSTGRES_URL"
-	// requireEnv, set to 1 in CI, turns a missing database from a skip
-	// into a failure, so that CI cannot pass by testing nothing.
-	requireEnv = "LATCH_TEST_REQUIRE_SERVICES"
-)
-
-// serverURL returns the URL of the test database, or skips the test when
-// there is none, unless services are required.
-func serverURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%s is not set, and %s=1 requires PostgreSQL", urlEnv, requireEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s to a database URL, such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable", urlEnv)
-	}
-	return u
-}
-
-// randomName returns a random lower-case name, safe as an SQL identifier.
-func randomName() string {
-	return strings.ToLower(rand.Text())
-}
-
-// withParam returns rawURL with the query parameter key set to value.
-func withParam(t testing.TB, rawURL, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatalf("%s: %v", urlEnv, err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// connect opens a connection of the test's own to the test database, outside
-// any store, closed when the test ends.
-func connect(t testing.TB) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), serverURL(t))
-	if err != nil {
-		t.Fatalf("connect to %s: %v", urlEnv, err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
-// newSchema creates a schema with a random name, dropped with everything in
-// it when the test ends, and returns it with the URL of the test database
-// whose search_path names it.
-func newSchema(t testing.TB) (rawURL, schema string) {
-	t.Helper()
-	base := serverURL(t)
-	schema = "latch_test_" + randomName()
-	ident := pgx.Identifier{schema}.Sanitize()
-	conn := connect(t)
-	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+ident); err != nil {
-		t.Fatalf("CREATE SCHEMA %s: %v", ident, err)
-	}
-	t.Cleanup(func() {
-		// Registered after connect's cleanup, so it runs before conn is
-		// closed; t.Context is already canceled by then.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("DROP SCHEMA %s: %v", ident, err)
-		}
-	})
-	return withParam(t, base, "search_path", schema), schema
-}
 
 // openDB opens a store at rawURL and closes it when the test ends.
 func openDB(t testing.TB, rawURL string) *pgstore.DB {
@@ -117,7 +40,7 @@ func openDB(t testing.TB, rawURL string) *pgstore.DB {
 // when the test ends.
 func newTestDB(t testing.TB) *pgstore.DB {
 	t.Helper()
-	u, _ := newSchema(t)
+	u, _ := pgtest.NewSchema(t)
 	return openDB(t, u)
 }
 
@@ -182,7 +105,7 @@ func wantSchema(t *testing.T, conn *pgx.Conn, schema string) {
 // TestConcurrentOpen checks that instances starting together on a new schema
 // all succeed, and that the migrations run once, in that schema.
 func TestConcurrentOpen(t *testing.T) {
-	u, schema := newSchema(t)
+	u, schema := pgtest.NewSchema(t)
 	const n = 4
 	var (
 		wg    sync.WaitGroup
@@ -210,10 +133,10 @@ func TestConcurrentOpen(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	wantSchema(t, connect(t), schema)
+	wantSchema(t, pgtest.Connect(t), schema)
 
 	// They share one database.
-	created, err := dbs[0].CreateUser(t.Context(), account.User{Email: randomName() + "@example.com"})
+	created, err := dbs[0].CreateUser(t.Context(), account.User{Email: pgtest.RandomName() + "@example.com"})
 	if err != nil {
 		t.Fatalf("CreateUser error = %v; want nil", err)
 	}
@@ -244,13 +167,13 @@ func newSession(userID string) latch.Session {
 // TestReopen checks that an acknowledged write is seen by a store opened
 // afterwards, and that opening an up-to-date schema applies nothing again.
 func TestReopen(t *testing.T) {
-	u, schema := newSchema(t)
+	u, schema := pgtest.NewSchema(t)
 	ctx := t.Context()
 	db, err := pgstore.Open(ctx, u)
 	if err != nil {
 		t.Fatalf("Open() error = %v; want nil", err)
 	}
-	user, err := db.CreateUser(ctx, account.User{Email: randomName() + "@example.com", Name: "Ada", PasswordHash: "hash"})
+	user, err := db.CreateUser(ctx, account.User{Email: pgtest.RandomName() + "@example.com", Name: "Ada", PasswordHash: "hash"})
 	if err != nil {
 		t.Fatalf("CreateUser error = %v; want nil", err)
 	}
@@ -276,7 +199,7 @@ func TestReopen(t *testing.T) {
 	if got, err := db.Failures(ctx, "reopen"); err != nil || got != failed {
 		t.Errorf("after reopening, Failures(%q) = %+v, %v; want %+v", "reopen", got, err, failed)
 	}
-	wantSchema(t, connect(t), schema)
+	wantSchema(t, pgtest.Connect(t), schema)
 }
 
 // TestOpenUnreachable checks that Open fails within seconds when nothing
@@ -319,13 +242,13 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	base := serverURL(t)
+	base := pgtest.URL(t)
 	missingDB := func() string {
 		u, err := url.Parse(base)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u.Path = "/latch_missing_" + randomName()
+		u.Path = "/latch_missing_" + pgtest.RandomName()
 		return u.String()
 	}()
 	tests := []struct {
@@ -335,7 +258,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"not a URL", "host=127.0.0.1 dbname=test", "postgres://"},
 		{"other scheme", "mysql://root@127.0.0.1/test", "postgres://"},
-		{"missing schema", withParam(t, base, "search_path", "latch_missing_"+randomName()), "search_path"},
+		{"missing schema", pgtest.WithParam(t, base, "search_path", "latch_missing_"+pgtest.RandomName()), "search_path"},
 		{"missing database", missingDB, "does not exist"},
 	}
 	for _, tt := range tests {
@@ -357,7 +280,7 @@ func TestOpenErrors(t *testing.T) {
 // would, and waits until they are gone. It returns how many there were.
 func terminate(t *testing.T, app string) int {
 	t.Helper()
-	conn := connect(t)
+	conn := pgtest.Connect(t)
 	var n int
 	err := conn.QueryRow(t.Context(), `
 		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -389,12 +312,12 @@ func terminate(t *testing.T, app string) int {
 // Stopping the server would disturb other tests; terminating the store's
 // server processes looks the same to the store.
 func TestReconnect(t *testing.T) {
-	u, _ := newSchema(t)
-	app := "latch-test-" + randomName()
-	db := openDB(t, withParam(t, u, "application_name", app))
+	u, _ := pgtest.NewSchema(t)
+	app := "latch-test-" + pgtest.RandomName()
+	db := openDB(t, pgtest.WithParam(t, u, "application_name", app))
 	ctx := t.Context()
 
-	user, err := db.CreateUser(ctx, account.User{Email: randomName() + "@example.com"})
+	user, err := db.CreateUser(ctx, account.User{Email: pgtest.RandomName() + "@example.com"})
 	if err != nil {
 		t.Fatalf("CreateUser error = %v; want nil", err)
 	}
@@ -489,13 +412,13 @@ func TestNotText(t *testing.T) {
 
 // TestPing checks that Ping reports a database that cannot be written.
 func TestPing(t *testing.T) {
-	u, _ := newSchema(t)
+	u, _ := pgtest.NewSchema(t)
 	db := openDB(t, u)
 	if err := db.Ping(t.Context()); err != nil {
 		t.Errorf("Ping() = %v; want nil", err)
 	}
 	// The schema is up to date, so Open writes nothing.
-	ro := openDB(t, withParam(t, u, "default_transaction_read_only", "on"))
+	ro := openDB(t, pgtest.WithParam(t, u, "default_transaction_read_only", "on"))
 	if err := ro.Ping(t.Context()); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("Ping() on a read-only connection = %v; want a read-only error", err)
 	}

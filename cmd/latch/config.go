@@ -23,6 +23,7 @@ type config struct {
 	Addr              string
 	DataDir           string
 	DatabaseURL       string
+	RedisURL          string
 	SecretKey         string
 	SecureCookies     bool
 	LogLevel          slog.Level
@@ -42,7 +43,8 @@ type setting struct {
 var settings = []setting{
 	{"addr", "LATCH_ADDR", "localhost:8080", "address to listen on (host:port)"},
 	{"data-dir", "LATCH_DATA_DIR", "./data", "folder for the SQLite database and the generated secret key"},
-	{"database-url", "LATCH_DATABASE_URL", "", "database to use: empty for SQLite in the data folder, sqlite:PATH for another SQLite file"},
+	{"database-url", "LATCH_DATABASE_URL", "", "database to use: empty for SQLite in the data folder, sqlite:PATH for another SQLite file, postgres://USER:PASSWORD@HOST:PORT/DB for PostgreSQL"},
+	{"redis-url", "LATCH_REDIS_URL", "", "optional Redis (redis://HOST:PORT/DB) for login-throttling counters shared by instances; empty: kept in the database"},
 	{"secret-key", "LATCH_SECRET_KEY", "", "secret key (at least 32 characters) for signing cookies; empty: generated on first start and kept in DATA_DIR/secret.key (mode 0600)"},
 	{"secure-cookies", "LATCH_SECURE_COOKIES", "false", "mark cookies Secure and send HSTS: set to true when users reach latch over HTTPS"},
 	{"log-level", "LATCH_LOG_LEVEL", "info", "log level: debug, info, warn or error"},
@@ -79,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		Addr:        get("addr"),
 		DataDir:     get("data-dir"),
 		DatabaseURL: get("database-url"),
+		RedisURL:    get("redis-url"),
 		SecretKey:   *vals["secret-key"],
 		LogFormat:   get("log-format"),
 	}
@@ -196,7 +199,7 @@ func (c config) logValues() []any {
 		secret = "set (masked)"
 	}
 	return []any{
-		"addr", c.Addr, "data_dir", c.DataDir, "database", maskURL(c.DatabaseURL),
+		"addr", c.Addr, "data_dir", c.DataDir, "database", maskURL(c.DatabaseURL), "redis", maskRedis(c.RedisURL),
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_queue", c.HashQueue,

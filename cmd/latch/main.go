@@ -77,6 +77,18 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// maskRedis hides the password of a Redis URL for logs.
+func maskRedis(raw string) string {
+	if raw == "" {
+		return "none (throttling in the database)"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
 // maskURL hides the password of a database URL for logs.
 func maskURL(raw string) string {
 	if raw == "" {

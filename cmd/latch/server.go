@@ -14,7 +14,10 @@ import (
 
 	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/pgstore"
+	"github.com/latchauth/latch/redisstore"
 	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/throttle"
 )
 
 // server is a running latch: its store, app and listener. Tests start one on
@@ -23,6 +26,7 @@ type server struct {
 	cfg   config
 	log   *slog.Logger
 	store storeCloser
+	redis *redisstore.Store // nil without LATCH_REDIS_URL
 	app   *app.App
 	ln    net.Listener
 	http  *http.Server
@@ -45,8 +49,10 @@ func openStore(ctx context.Context, cfg config) (storeCloser, error) {
 			return nil, errors.New("database URL sqlite: needs a file path, such as sqlite:./data/latch.db")
 		}
 		return sqlitestore.Open(ctx, path)
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return pgstore.Open(ctx, raw)
 	default:
-		return nil, fmt.Errorf("database URL %q: unsupported; use an empty value or sqlite:PATH", maskURL(raw))
+		return nil, fmt.Errorf("database URL %q: unsupported; use an empty value or sqlite:PATH for SQLite, or postgres://USER@HOST:PORT/DB for PostgreSQL", maskURL(raw))
 	}
 }
 
@@ -63,7 +69,17 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	var limiter *throttle.Limiter
+	var redis *redisstore.Store
+	if cfg.RedisURL != "" {
+		if redis, err = redisstore.Open(ctx, cfg.RedisURL); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("open redis: %w", err)
+		}
+		limiter = throttle.New(redis)
+	}
 	a, err := app.New(store, app.Config{
+		Limiter:           limiter,
 		SecretKey:         key,
 		SecureCookies:     cfg.SecureCookies,
 		MinPasswordLength: cfg.MinPasswordLength,
@@ -71,16 +87,22 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		Hasher:            password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue),
 		Logger:            log,
 	})
-	if err != nil {
+	closeAll := func() {
 		store.Close()
+		if redis != nil {
+			redis.Close()
+		}
+	}
+	if err != nil {
+		closeAll()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		store.Close()
+		closeAll()
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
-	s := &server{cfg: cfg, log: log, store: store, app: a, ln: ln}
+	s := &server{cfg: cfg, log: log, store: store, redis: redis, app: a, ln: ln}
 	s.http = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -140,5 +162,8 @@ func (s *server) pruneLoop(ctx context.Context) {
 // Close releases the listener and the database.
 func (s *server) Close() error {
 	s.ln.Close()
+	if s.redis != nil {
+		s.redis.Close()
+	}
 	return s.store.Close()
 }
