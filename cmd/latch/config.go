@@ -211,6 +211,7 @@ func usage(w io.Writer) {
 
 Usage:
   latch [serve] [flags]   start the web app (the default command)
+  latch users ...         manage user accounts (latch users --help)
   latch --help            show this help
 
 Settings of latch serve (flag, environment variable, default):

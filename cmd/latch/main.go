@@ -38,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		usage(stdout)
 		return 0
+	case "users":
+		return users(ctx, args, getenv, os.Stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "latch: unknown command %q; see latch --help\n", cmd)
 		return 2

@@ -41,10 +41,8 @@ type storeCloser interface {
 func openStore(ctx context.Context, cfg config) (storeCloser, error) {
 	raw := cfg.DatabaseURL
 	switch {
-	case raw == "":
-		return sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "latch.db"))
-	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+	case raw == "" || strings.HasPrefix(raw, "sqlite:"):
+		path := sqlitePath(cfg)
 		if path == "" {
 			return nil, errors.New("database URL sqlite: needs a file path, such as sqlite:./data/latch.db")
 		}
@@ -54,6 +52,18 @@ func openStore(ctx context.Context, cfg config) (storeCloser, error) {
 	default:
 		return nil, fmt.Errorf("database URL %q: unsupported; use an empty value or sqlite:PATH for SQLite, or postgres://USER@HOST:PORT/DB for PostgreSQL", maskURL(raw))
 	}
+}
+
+// sqlitePath returns the SQLite file the configuration names, or "" when
+// the database is not SQLite.
+func sqlitePath(cfg config) string {
+	switch {
+	case cfg.DatabaseURL == "":
+		return filepath.Join(cfg.DataDir, "latch.db")
+	case strings.HasPrefix(cfg.DatabaseURL, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(cfg.DatabaseURL, "sqlite:"), "//")
+	}
+	return ""
 }
 
 // openServer opens the store, builds the app and starts listening.
