@@ -303,6 +303,19 @@ func (db *DB) fail(op string, err error) error {
 	return fmt.Errorf("pgstore: %s: %w", op, err)
 }
 
+// retryRead reports whether a read that failed with err should be tried
+// once more, and if so drops the pool's idle connections first. When the
+// server restarted, every pooled connection is dead but the server is back:
+// the retry gets a fresh connection, so the request that first notices the
+// restart still succeeds. Reads are safe to repeat; writes are not retried.
+func (db *DB) retryRead(err error) bool {
+	if err == nil || !connLost(err) {
+		return false
+	}
+	db.pool.Reset()
+	return true
+}
+
 // connLost reports whether err means the connection to the server is gone,
 // decided by SQLSTATE and error types, not by message text. A canceled or
 // expired context is the caller's doing and says nothing of the server.

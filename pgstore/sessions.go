@@ -61,6 +61,9 @@ func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (l
 		return latch.Session{}, latch.ErrSessionNotFound
 	}
 	s, err := scanSession(db.pool.QueryRow(ctx, query, hash))
+	if db.retryRead(err) {
+		s, err = scanSession(db.pool.QueryRow(ctx, query, hash))
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return latch.Session{}, latch.ErrSessionNotFound
 	} else if err != nil {

@@ -73,6 +73,9 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, erro
 
 func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
 	u, err := scanUser(db.pool.QueryRow(ctx, query, key))
+	if db.retryRead(err) {
+		u, err = scanUser(db.pool.QueryRow(ctx, query, key))
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return account.User{}, account.ErrUserNotFound
 	} else if err != nil {
