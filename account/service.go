@@ -27,6 +27,7 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 }
 
+// Error says how long to wait.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("account: too many failed login attempts; try again in %s", e.RetryAfter.Round(time.Second))
 }
@@ -35,6 +36,7 @@ func (e *ThrottledError) Error() string {
 // person can act on. It is returned by [Service.SignUp] when input is invalid.
 type FieldErrors map[string]string
 
+// Error lists the fields and their messages.
 func (e FieldErrors) Error() string {
 	var b strings.Builder
 	b.WriteString("account: invalid input:")

@@ -17,6 +17,7 @@ type httpError struct {
 	message string
 }
 
+// Error returns the status and the message.
 func (e *httpError) Error() string { return fmt.Sprintf("%d %s", e.status, e.message) }
 
 var (
