@@ -135,6 +135,11 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("POST /logout", a.handle(a.logout))
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		// No icon; answering 204 spares browsers and logs a 404 each visit.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 
 	csrf := http.NewCrossOriginProtection()

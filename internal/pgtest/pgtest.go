@@ -92,4 +92,3 @@ func NewSchema(t testing.TB) (rawURL, schema string) {
 	})
 	return WithParam(t, base, "search_path", schema), schema
 }
-
