@@ -415,31 +415,44 @@ func sessions(n int) string {
 	return fmt.Sprintf("%d sessions", n)
 }
 
-func usersDelete(ctx context.Context, uio usersIO, args []string) int {
-	f := newUsersFlags(uio, "delete", "delete -email E [flags]")
-	email := f.String("email", "", "email address of the account to delete (required)")
+// existingUser parses args, which hold no positional argument, opens the
+// configured database, which must exist, and finds the user with email.
+// The email flag is read after parsing, hence the pointer.
+func (f *usersFlags) existingUser(ctx context.Context, args []string, email *string) (config, storeCloser, account.User, error) {
+	fail := func(err error) (config, storeCloser, account.User, error) { return config{}, nil, account.User{}, err }
 	if pos, err := f.parse(args); err != nil {
-		return f.fail(err)
+		return fail(err)
 	} else if len(pos) > 0 {
-		return f.fail(usageErr("unexpected argument %q", pos[0]))
+		return fail(usageErr("unexpected argument %q", pos[0]))
 	}
 	cfg, err := f.config()
 	if err != nil {
-		return f.fail(err)
+		return fail(err)
 	}
 	addr, err := emailFlag(*email)
 	if err != nil {
-		return f.fail(err)
+		return fail(err)
 	}
 	store, err := openUsersStore(ctx, cfg, false)
+	if err != nil {
+		return fail(err)
+	}
+	u, err := findUser(ctx, store, addr)
+	if err != nil {
+		store.Close()
+		return fail(err)
+	}
+	return cfg, store, u, nil
+}
+
+func usersDelete(ctx context.Context, uio usersIO, args []string) int {
+	f := newUsersFlags(uio, "delete", "delete -email E [flags]")
+	email := f.String("email", "", "email address of the account to delete (required)")
+	_, store, u, err := f.existingUser(ctx, args, email)
 	if err != nil {
 		return f.fail(err)
 	}
 	defer store.Close()
-	u, err := findUser(ctx, store, addr)
-	if err != nil {
-		return f.fail(err)
-	}
 	// The user goes first: once it is gone, a session that outlives it
 	// is ended at its next request anyway, because the app cannot load
 	// its user. Deleting the sessions then removes the records.
@@ -457,28 +470,11 @@ func usersDelete(ctx context.Context, uio usersIO, args []string) int {
 func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	f := newUsersFlags(uio, "set-password", "set-password -email E [flags]", "min-password-length")
 	email := f.String("email", "", "email address of the account (required)")
-	if pos, err := f.parse(args); err != nil {
-		return f.fail(err)
-	} else if len(pos) > 0 {
-		return f.fail(usageErr("unexpected argument %q", pos[0]))
-	}
-	cfg, err := f.config()
-	if err != nil {
-		return f.fail(err)
-	}
-	addr, err := emailFlag(*email)
-	if err != nil {
-		return f.fail(err)
-	}
-	store, err := openUsersStore(ctx, cfg, false)
+	cfg, store, u, err := f.existingUser(ctx, args, email)
 	if err != nil {
 		return f.fail(err)
 	}
 	defer store.Close()
-	u, err := findUser(ctx, store, addr)
-	if err != nil {
-		return f.fail(err)
-	}
 	pw, err := readNewPassword(uio)
 	if err != nil {
 		return f.fail(err)
