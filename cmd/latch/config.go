@@ -12,9 +12,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchauth/latch/password"
 )
 
 // config is every setting of `latch serve`. Each has a flag and an
@@ -31,6 +34,7 @@ type config struct {
 	MinPasswordLength int
 	TrustedProxies    []netip.Prefix
 	HashConcurrency   int
+	HashMemory        int
 	HashQueue         int
 	ShutdownTimeout   time.Duration
 }
@@ -51,7 +55,8 @@ var settings = []setting{
 	{"log-format", "LATCH_LOG_FORMAT", "text", "log format: text or json"},
 	{"min-password-length", "LATCH_MIN_PASSWORD_LENGTH", "8", "shortest password accepted at sign-up"},
 	{"trusted-proxies", "LATCH_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For is believed"},
-	{"hash-concurrency", "LATCH_HASH_CONCURRENCY", "0", "password hashes computed at once (argon2id, 19 MiB each); 0: one per CPU"},
+	{"hash-concurrency", "LATCH_HASH_CONCURRENCY", "0", "password hashes computed at once (argon2id, 19 MiB each); 0: one per CPU, within -hash-memory"},
+	{"hash-memory", "LATCH_HASH_MEMORY", "256", "memory budget in MiB for password hashes running at once; bounds the default -hash-concurrency"},
 	{"hash-queue", "LATCH_HASH_QUEUE", "64", "password hashes allowed to wait for a free slot; beyond it logins get 503"},
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
 }
@@ -108,6 +113,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if cfg.HashConcurrency, err = strconv.Atoi(get("hash-concurrency")); err != nil || cfg.HashConcurrency < 0 {
 		bad("hash-concurrency", errors.New("want 0 or a positive whole number"))
+	}
+	if cfg.HashMemory, err = strconv.Atoi(get("hash-memory")); err != nil || cfg.HashMemory < 20 {
+		bad("hash-memory", errors.New("want a whole number of MiB, at least 20 (one hash needs 19)"))
 	}
 	if cfg.HashQueue, err = strconv.Atoi(get("hash-queue")); err != nil || cfg.HashQueue < 0 {
 		bad("hash-queue", errors.New("want 0 or a positive whole number"))
@@ -192,6 +200,16 @@ func secretKey(cfg config) ([]byte, error) {
 	return []byte(key), nil
 }
 
+// hashConcurrency is how many password hashes may run at once: the
+// configured number, or one per CPU within the memory budget.
+func (c config) hashConcurrency() int {
+	if c.HashConcurrency > 0 {
+		return c.HashConcurrency
+	}
+	perHash := int(password.DefaultParams.Memory/1024) + 1 // MiB, with the hash's own overhead
+	return max(1, min(runtime.GOMAXPROCS(0), c.HashMemory/perHash))
+}
+
 // logValues returns the configuration for the start-up log, secrets masked.
 func (c config) logValues() []any {
 	secret := "generated, in data folder"
@@ -202,7 +220,7 @@ func (c config) logValues() []any {
 		"addr", c.Addr, "data_dir", c.DataDir, "database", maskURL(c.DatabaseURL), "redis", maskRedis(c.RedisURL),
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
-		"hash_concurrency", c.HashConcurrency, "hash_queue", c.HashQueue,
+		"hash_concurrency", c.hashConcurrency(), "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
 	}
 }
 

@@ -94,7 +94,7 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		SecureCookies:     cfg.SecureCookies,
 		MinPasswordLength: cfg.MinPasswordLength,
 		TrustedProxies:    cfg.TrustedProxies,
-		Hasher:            password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue),
+		Hasher:            password.NewHasher(password.DefaultParams, cfg.hashConcurrency(), cfg.HashQueue),
 		Logger:            log,
 	})
 	closeAll := func() {
