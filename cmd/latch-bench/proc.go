@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// proc is a server latch-bench started as a child process, so that its
+// memory and CPU time are its own.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	addr    string
+	logPath string
+	done    chan struct{} // closed when the process has exited
+	exitErr error         // how it exited, once done is closed
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// childEnv is this process's environment without the variables that would
+// change how a child is configured, plus GOMAXPROCS=1: the child gets one
+// core, and its Go runtime should know.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "LATCH_") || strings.HasPrefix(kv, "GOMAXPROCS=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "GOMAXPROCS=1")
+}
+
+// start runs argv as a server listening on addr, pinned to the server CPU,
+// with its output in a log file, and waits until GET /healthz answers 200.
+func (b *bench) start(name string, argv []string, addr string) (*proc, error) {
+	b.children++
+	logPath := filepath.Join(b.tmp, fmt.Sprintf("%02d-%s.log", b.children, name))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	if b.pinned && b.taskset != "" {
+		argv = append([]string{b.taskset, "-c", strconv.Itoa(b.cfg.serverCPU)}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = childEnv()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, addr: addr, logPath: logPath, done: make(chan struct{})}
+	b.mu.Lock()
+	b.live[p] = true
+	b.mu.Unlock()
+	go func() {
+		p.exitErr = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+		b.mu.Lock()
+		delete(b.live, p)
+		b.mu.Unlock()
+	}()
+	if b.pinned {
+		// taskset has pinned it already when present; this is the way
+		// without it, and a check with it.
+		if err := pin(cmd.Process.Pid, b.cfg.serverCPU); err != nil && p.alive() {
+			p.stop()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if err := p.waitReady(30 * time.Second); err != nil {
+		p.stop()
+		return nil, err
+	}
+	if b.pinned {
+		if err := pin(cmd.Process.Pid, b.cfg.serverCPU); err != nil {
+			p.stop()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return p, nil
+}
+
+// waitReady polls GET /healthz until it answers 200, the process exits or
+// the timeout passes.
+func (p *proc) waitReady(timeout time.Duration) error {
+	end := time.Now().Add(timeout)
+	req := getRequest(p.addr, "/healthz", "")
+	for {
+		c := &client{addr: p.addr, deadline: time.Now().Add(2 * time.Second)}
+		r, err := c.do(req, false)
+		c.close()
+		if err == nil && r.status == 200 {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited at start (%v):\n%s", p.name, p.exitErr, p.logTail(15))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("%s not ready after %s:\n%s", p.name, timeout, p.logTail(15))
+		}
+	}
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// alive reports whether the process is still running.
+func (p *proc) alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop asks the process to finish (SIGTERM) and kills it if it has not
+// within 15 seconds.
+func (p *proc) stop() {
+	if !p.alive() {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// logTail returns the last n lines of the process's output, indented.
+func (p *proc) logTail(n int) string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return "    (no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// memory returns the resident set size of pid now (VmRSS) and its peak since
+// the process started (VmHWM), in bytes.
+func memory(pid int) (rss, peak int64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
+			rss = kB(v)
+		} else if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			peak = kB(v)
+		}
+	}
+	if rss == 0 && peak == 0 {
+		return 0, 0, errors.New("no VmRSS in /proc/PID/status")
+	}
+	return rss, peak, nil
+}
+
+func kB(v []byte) int64 {
+	n, _ := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))), 10, 64)
+	return n << 10
+}
+
+// clockTick is the unit of CPU times in /proc/PID/stat: USER_HZ, which
+// Linux fixes at 100 on every architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// cpuTime returns the user plus system CPU time pid has used.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// from after it. utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// rssSampler records the largest VmRSS of a process, read every interval,
+// as a cross-check of VmHWM.
+type rssSampler struct {
+	stopc chan struct{}
+	done  chan struct{}
+	max   int64
+}
+
+func sampleRSS(pid int, every time.Duration) *rssSampler {
+	s := &rssSampler{stopc: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if rss, _, err := memory(pid); err == nil {
+				s.max = max(s.max, rss)
+			}
+			select {
+			case <-s.stopc:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and returns the largest RSS seen.
+func (s *rssSampler) stop() int64 {
+	close(s.stopc)
+	<-s.done
+	return s.max
+}
+
+// cpuBusy returns the time CPU cpu has spent busy, for all processes, from
+// /proc/stat: everything but idle and waiting for I/O.
+func cpuBusy(cpu int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	prefix := "cpu" + strconv.Itoa(cpu) + " "
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, prefix)
+		if !ok {
+			continue
+		}
+		var busy int64
+		for i, f := range strings.Fields(rest) {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return 0, errors.New("malformed /proc/stat")
+			}
+			// Fields: user nice system idle iowait irq softirq steal
+			// guest guest_nice; guest time is already in user.
+			if i != 3 && i != 4 && i < 8 {
+				busy += n
+			}
+		}
+		return time.Duration(busy) * clockTick, nil
+	}
+	return 0, fmt.Errorf("no cpu%d in /proc/stat", cpu)
+}
