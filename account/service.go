@@ -104,6 +104,9 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	if len(errs) > 0 {
 		return User{}, errs
 	}
+	if s.Hasher.Busy() {
+		return User{}, password.ErrBusy
+	}
 	// Checking first saves an expensive hash; the unique index still
 	// decides under concurrency.
 	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
@@ -198,6 +201,11 @@ func isCommon(pw string) bool {
 // success it records the login and, when the stored hash uses an old format
 // or old parameters, replaces it with a current one in the same write.
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (User, error) {
+	// Under a login storm, refuse before any database work: a login that
+	// would find the hashing queue full should cost nothing.
+	if s.Hasher.Busy() {
+		return User{}, password.ErrBusy
+	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	key := throttle.Key(email, client)
 	if s.Limiter != nil {

@@ -202,8 +202,27 @@ func (h *Hasher) run(ctx context.Context, work func()) error {
 	if h.inSlot != nil {
 		h.inSlot()
 	}
-	work()
+	// The hash runs on an OS thread of its own at the lowest scheduling
+	// priority, so that under a login storm the kernel runs page loads
+	// first and hashes in the time left over; on an idle machine a hash
+	// gets the whole core as before. The goroutine never unlocks its
+	// thread, so the thread, priority and all, ends with it.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		lowerPriority()
+		work()
+	}()
+	<-done
 	return nil
+}
+
+// Busy reports whether a hash asked for now would be refused with ErrBusy:
+// every slot is taken and the queue is full. Callers check it to refuse a
+// login early, before doing other work for it.
+func (h *Hasher) Busy() bool {
+	return len(h.slots) == cap(h.slots) && h.waiting.Load() >= h.queue
 }
 
 func (h *Hasher) acquire(ctx context.Context) error {

@@ -64,7 +64,11 @@ func (db *DB) sessionBy(ctx context.Context, stmt *sql.Stmt, what string, hash [
 	if len(hash) == 0 {
 		return latch.Session{}, latch.ErrSessionNotFound
 	}
-	s, err := scanSession(stmt.QueryRowContext(ctx, hash))
+	qctx, err := quick(ctx)
+	if err != nil {
+		return latch.Session{}, fmt.Errorf("sqlitestore: session by %s: %w", what, err)
+	}
+	s, err := scanSession(stmt.QueryRowContext(qctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return latch.Session{}, latch.ErrSessionNotFound
 	} else if err != nil {
@@ -106,10 +110,11 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 // UserSessions implements [latch.SessionStore]. Sessions created in the same
 // microsecond are ordered by ID, so the order is stable.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+sessionColumns+` FROM sessions
-		WHERE user_id = ?
-		ORDER BY created_at DESC, id DESC`, userID)
+	qctx, err := quick(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
+	}
+	rows, err := db.userSessions.QueryContext(qctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}

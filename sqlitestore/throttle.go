@@ -34,7 +34,11 @@ func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) 
 		st   throttle.State
 		last int64
 	)
-	err := db.failures.QueryRowContext(ctx, key).Scan(&st.Failures, &last)
+	qctx, err := quick(ctx)
+	if err != nil {
+		return throttle.State{}, fmt.Errorf("sqlitestore: failures: %w", err)
+	}
+	err = db.failures.QueryRowContext(qctx, key).Scan(&st.Failures, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return throttle.State{}, nil
 	} else if err != nil {

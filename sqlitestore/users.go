@@ -66,7 +66,11 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, erro
 }
 
 func (db *DB) userBy(ctx context.Context, stmt *sql.Stmt, what string, key any) (account.User, error) {
-	u, err := scanUser(stmt.QueryRowContext(ctx, key))
+	qctx, err := quick(ctx)
+	if err != nil {
+		return account.User{}, fmt.Errorf("sqlitestore: user by %s: %w", what, err)
+	}
+	u, err := scanUser(stmt.QueryRowContext(qctx, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return account.User{}, account.ErrUserNotFound
 	} else if err != nil {
