@@ -202,19 +202,7 @@ func (h *Hasher) run(ctx context.Context, work func()) error {
 	if h.inSlot != nil {
 		h.inSlot()
 	}
-	// The hash runs on an OS thread of its own at the lowest scheduling
-	// priority, so that under a login storm the kernel runs page loads
-	// first and hashes in the time left over; on an idle machine a hash
-	// gets the whole core as before. The goroutine never unlocks its
-	// thread, so the thread, priority and all, ends with it.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		lowerPriority()
-		work()
-	}()
-	<-done
+	work()
 	return nil
 }
 

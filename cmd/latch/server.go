@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -79,11 +78,6 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
-	}
-	// Hashes run on low-priority threads (see password.Hasher); page loads
-	// need a Go processor of their own to benefit, whatever GOMAXPROCS says.
-	if n := cfg.hashConcurrency() + 1; runtime.GOMAXPROCS(0) < n {
-		runtime.GOMAXPROCS(n)
 	}
 	var limiter *throttle.Limiter
 	var redis *redisstore.Store
