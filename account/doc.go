@@ -11,5 +11,7 @@
 // [Service.Authenticate] answers [ErrBadCredentials] for an unknown email and
 // for a wrong password alike, after the same amount of hashing work, so
 // neither the message nor the time tells which emails have accounts. It
-// consults a [throttle.Limiter] first, keyed by account and client address.
+// consults two [throttle.Limiter]s first: one keyed by account and client
+// address, one by client address alone with higher thresholds, against one
+// password tried on many accounts.
 package account

@@ -63,8 +63,14 @@ type Service struct {
 	Store Store
 	// Hasher hashes and verifies passwords. Required.
 	Hasher *password.Hasher
-	// Limiter throttles failed logins; nil disables throttling.
+	// Limiter throttles failed logins per account and client address; nil
+	// disables throttling.
 	Limiter *throttle.Limiter
+	// ClientLimiter throttles failed logins per client address across all
+	// accounts, against one password tried on many accounts (credential
+	// stuffing). Its thresholds are higher, since many people may share an
+	// address. NewService sets it up on Limiter's store; nil disables it.
+	ClientLimiter *throttle.Limiter
 	// MinPasswordLength is the shortest password accepted, in characters.
 	// Default 8, the NIST SP 800-63B minimum.
 	MinPasswordLength int
@@ -74,7 +80,13 @@ type Service struct {
 
 // NewService returns a Service with the default settings.
 func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter) *Service {
-	return &Service{Store: store, Hasher: hasher, Limiter: limiter, MinPasswordLength: 8, Now: time.Now}
+	s := &Service{Store: store, Hasher: hasher, Limiter: limiter, MinPasswordLength: 8, Now: time.Now}
+	if limiter != nil {
+		c := throttle.New(limiter.Store)
+		c.Free, c.Max, c.Now = 20, 100, limiter.Now
+		s.ClientLimiter = c
+	}
+	return s
 }
 
 // NormalizeEmail trims and lower-cases an email address and checks that it is
@@ -208,8 +220,15 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	key := throttle.Key(email, client)
-	if s.Limiter != nil {
-		wait, err := s.Limiter.Wait(ctx, key)
+	clientKey := "client|" + throttle.Client(client)
+	for _, l := range []struct {
+		lim *throttle.Limiter
+		key string
+	}{{s.Limiter, key}, {s.ClientLimiter, clientKey}} {
+		if l.lim == nil {
+			continue
+		}
+		wait, err := l.lim.Wait(ctx, l.key)
 		if err != nil {
 			return User{}, err
 		}
@@ -238,6 +257,11 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 				return User{}, err
 			}
 		}
+		if s.ClientLimiter != nil {
+			if _, err := s.ClientLimiter.Fail(ctx, clientKey); err != nil {
+				return User{}, err
+			}
+		}
 		return User{}, ErrBadCredentials
 	}
 	var newHash string
@@ -254,6 +278,8 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	if newHash != "" {
 		u.PasswordHash = newHash
 	}
+	// Only the account's count is forgiven: an attacker who owns one
+	// account must not reset the address's count by logging into it.
 	if s.Limiter != nil {
 		if err := s.Limiter.Succeed(ctx, key); err != nil {
 			return User{}, err

@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -101,5 +102,25 @@ func TestSignUpRules(t *testing.T) {
 	s.MinPasswordLength = 12
 	if err := s.CheckPassword("elevenchars"); err == nil || !strings.Contains(err.Error(), "12") {
 		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want an error naming 12", err)
+	}
+}
+
+func TestAuthenticateThrottlesOneClientAcrossAccounts(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
+	// One password tried on many accounts from one address: each account
+	// sees one failure, the address sees them all.
+	for i := range s.ClientLimiter.Free + 1 {
+		if _, err := s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "Summer2026!", "203.0.113.5"); !errors.Is(err, account.ErrBadCredentials) {
+			t.Fatalf("attempt %d = %v; want ErrBadCredentials", i, err)
+		}
+	}
+	var te *account.ThrottledError
+	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "203.0.113.5"); !errors.As(err, &te) {
+		t.Errorf("Authenticate from the stuffing address = %v; want *ThrottledError", err)
+	}
+	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "198.51.100.7"); err != nil {
+		t.Errorf("Authenticate from another address = %v; want success", err)
 	}
 }

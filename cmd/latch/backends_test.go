@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	mathrand "math/rand/v2"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/latchauth/latch/internal/pgtest"
 )
@@ -28,7 +34,26 @@ func postgresEnv(t *testing.T) []string {
 	u, _ := pgtest.NewSchema(t)
 	env := []string{"LATCH_DATABASE_URL=" + u, "LATCH_DATA_DIR=" + t.TempDir(), sharedSecret}
 	if r := os.Getenv("LATCH_TEST_REDIS_URL"); r != "" {
-		env = append(env, "LATCH_REDIS_URL="+r)
+		env = append(env, "LATCH_REDIS_URL="+redisDB(t, r))
 	}
 	return env
+}
+
+// redisDB returns rawURL pointing at a random database 1-15, emptied when
+// the test ends, so that throttling counters (kept an hour) of one run
+// never meet the next: every test client has the address 127.0.0.1.
+func redisDB(t *testing.T, rawURL string) string {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		t.Fatalf("LATCH_TEST_REDIS_URL: %v", err)
+	}
+	opts.DB = 1 + mathrand.IntN(15)
+	c := redis.NewClient(opts)
+	t.Cleanup(func() {
+		c.FlushDB(context.Background())
+		c.Close()
+	})
+	u, _ := url.Parse(rawURL)
+	u.Path = "/" + strconv.Itoa(opts.DB)
+	return u.String()
 }
