@@ -27,7 +27,7 @@ import (
 var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	store *sqlitestore.DB
 	logs  *syncBuffer
@@ -45,7 +45,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newSite(t *testing.T) *site {
+func newSite(t testing.TB) *site {
 	t.Helper()
 	store, err := sqlitestore.Open(context.Background(), t.TempDir()+"/latch.db")
 	if err != nil {
