@@ -1,6 +1,7 @@
 package latch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -84,6 +85,13 @@ type Manager[U any] struct {
 	// RememberFor is the absolute length of a remembered login. Default 30
 	// days.
 	RememberFor time.Duration
+	// RememberGrace is how long after a remember-me token is rotated the
+	// previous token still restores the login, without rotating again: a
+	// browser reopening several tabs sends it in parallel requests, and
+	// only the first can receive the new one. The old token presented
+	// later ends the session, as a sign that a copy was stolen. Default
+	// 30 seconds.
+	RememberGrace time.Duration
 	// TouchInterval is how often a session's LastSeenAt is written, at
 	// most. Writing on every request would make every page load a database
 	// write. Default 1 minute.
@@ -130,6 +138,7 @@ func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
 		IdleTimeout:        2 * time.Hour,
 		Lifetime:           24 * time.Hour,
 		RememberFor:        30 * 24 * time.Hour,
+		RememberGrace:      30 * time.Second,
 		TouchInterval:      time.Minute,
 		LoginURL:           "/login",
 		LoginMessage:       "Please log in to access this page.",
@@ -217,7 +226,8 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 		m.clearCookie(w, m.rememberCookieName())
 		return &state[U]{}, nil
 	}
-	s, err := m.store.SessionByRemember(ctx, hashToken(rc.Value))
+	presented := hashToken(rc.Value)
+	s, err := m.store.SessionByRemember(ctx, presented)
 	if errors.Is(err, ErrSessionNotFound) {
 		m.clearCookie(w, m.rememberCookieName())
 		return &state[U]{}, nil
@@ -228,10 +238,23 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 	if !now.Before(s.ExpiresAt) {
 		return m.end(w, r, s)
 	}
+	if !bytes.Equal(presented, s.RememberHash) {
+		// The token before the last rotation.
+		if now.Sub(s.RotatedAt) < m.RememberGrace {
+			// A parallel request of the browser that was just
+			// restored; the rotating request gives it the new
+			// cookies, so leave them alone.
+			return m.loaded(w, r, s)
+		}
+		// Used again long after: one of two parties holding the
+		// same token is not the user. End the login for both.
+		return m.end(w, r, s)
+	}
 	// Restoring a login rotates both tokens, so a stolen remember-me
 	// cookie works at most once, and marks the session not fresh.
 	token, hash := newToken()
 	rtoken, rhash := newToken()
+	s.PrevRememberHash, s.RotatedAt = s.RememberHash, now
 	s.TokenHash, s.RememberHash = hash, rhash
 	s.Fresh = false
 	s.LastSeenAt = now

@@ -279,10 +279,6 @@ func TestRememberMeSurvivesRestartButIsNotFresh(t *testing.T) {
 	if last := h.flashes[len(h.flashes)-1]; last != "Please reauthenticate to access this page." {
 		t.Errorf("flash = %q; want the reauthenticate message", last)
 	}
-	// The remember token rotated on use: the old cookie is dead.
-	if got := h.whoIs(h.restart(b, rc)); got != "anonymous" {
-		t.Errorf("reusing the rotated remember cookie = %q; want anonymous", got)
-	}
 	h.do(nb, "POST", "/confirm", url.Values{})
 	if resp, body := h.do(nb, "GET", "/fresh", nil); resp.StatusCode != 200 || body != "Anthony fresh=true" {
 		t.Errorf("after ConfirmLogin GET /fresh = %d %q; want 200 fresh", resp.StatusCode, body)
@@ -438,5 +434,39 @@ func TestSecureCookiesUseHostPrefix(t *testing.T) {
 		if !strings.HasPrefix(c.Name, "__Host-") || !c.Secure {
 			t.Errorf("cookie %s secure=%v; want __Host- prefix and Secure", c.Name, c.Secure)
 		}
+	}
+}
+
+func TestRememberTokenRotatesWithGraceAndTheftEndsIt(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}, "remember": {"on"}})
+	rc := cookieNamed(resp, "latch_remember")
+	h.clock.Add(3 * time.Hour)
+
+	// A restored browser reopens two tabs at once: both send the same
+	// remember cookie and both are logged in.
+	tab1 := h.restart(b, rc)
+	tab2 := h.restart(b, rc)
+	resp, body := h.do(tab1, "GET", "/whoami", nil)
+	if body != "Anthony fresh=false" || cookieNamed(resp, "latch_remember") == nil {
+		t.Fatalf("first tab = %q; want restored, with a new remember cookie", body)
+	}
+	resp, body = h.do(tab2, "GET", "/whoami", nil)
+	if body != "Anthony fresh=false" {
+		t.Errorf("second tab within the grace = %q; want restored", body)
+	}
+	if c := cookieNamed(resp, "latch_remember"); c != nil {
+		t.Errorf("second tab got remember cookie %+v; want its cookies left alone", c)
+	}
+
+	// The old token presented after the grace means two parties hold it:
+	// the login ends for both.
+	h.clock.Add(h.m.RememberGrace)
+	if got := h.whoIs(h.restart(b, rc)); got != "anonymous" {
+		t.Errorf("old remember token after the grace = %q; want anonymous", got)
+	}
+	if got := h.whoIs(tab1); got != "anonymous" {
+		t.Errorf("the restored tab after the old token's reuse = %q; want anonymous", got)
 	}
 }

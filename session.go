@@ -25,6 +25,15 @@ type Session struct {
 	// RememberHash is the SHA-256 of the remember-me cookie's token, or nil
 	// when the login was not remembered.
 	RememberHash []byte
+	// PrevRememberHash is the RememberHash before its last rotation, or
+	// nil. A browser restored with several tabs at once sends the old token
+	// in parallel requests; the Manager lets those through for a short
+	// grace after RotatedAt, and ends the session if the old token comes
+	// back later, since then a copy of it is in someone else's hands.
+	PrevRememberHash []byte
+	// RotatedAt is when the remember-me token was last rotated; zero if
+	// never.
+	RotatedAt time.Time
 	// Remember reports whether the user asked to be remembered.
 	Remember bool
 	// Fresh reports whether the user typed a password in this session.
@@ -50,13 +59,14 @@ type Session struct {
 // record is not an error. A store never interprets expiry: the [Manager]
 // does, so that every store behaves the same.
 type SessionStore interface {
-	// CreateSession inserts s. Its ID, TokenHash and RememberHash (when
-	// set) are unique: a duplicate is an error and writes nothing.
+	// CreateSession inserts s. Its ID, TokenHash, RememberHash and
+	// PrevRememberHash (when set) are unique: a duplicate is an error and
+	// writes nothing.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionByToken returns the session whose TokenHash equals hash.
 	SessionByToken(ctx context.Context, hash []byte) (Session, error)
-	// SessionByRemember returns the session whose RememberHash equals hash.
-	// An empty hash matches no session.
+	// SessionByRemember returns the session whose RememberHash or
+	// PrevRememberHash equals hash. An empty hash matches no session.
 	SessionByRemember(ctx context.Context, hash []byte) (Session, error)
 	// UpdateSession replaces the stored record with the same ID by s, or
 	// returns ErrSessionNotFound if it was deleted meanwhile (revoked).

@@ -34,7 +34,7 @@ type Store struct {
 	mu         sync.Mutex
 	byID       map[string]latch.Session
 	byToken    map[string]string // string(TokenHash) to ID
-	byRemember map[string]string // string(RememberHash) to ID; no entry when none
+	byRemember map[string]string // string(RememberHash) and string(PrevRememberHash) to ID; no entry when none
 	byUser     map[string]map[string]struct{}
 }
 
@@ -42,12 +42,17 @@ type Store struct {
 // hash becomes nil: both mean "none".
 func clone(s latch.Session) latch.Session {
 	s.TokenHash = bytes.Clone(s.TokenHash)
-	if len(s.RememberHash) == 0 {
-		s.RememberHash = nil
-	} else {
-		s.RememberHash = bytes.Clone(s.RememberHash)
-	}
+	s.RememberHash = cloneHash(s.RememberHash)
+	s.PrevRememberHash = cloneHash(s.PrevRememberHash)
 	return s
+}
+
+// cloneHash copies h; empty becomes nil.
+func cloneHash(h []byte) []byte {
+	if len(h) == 0 {
+		return nil
+	}
+	return bytes.Clone(h)
 }
 
 func (st *Store) init() {
@@ -65,8 +70,11 @@ func (st *Store) conflict(s latch.Session) error {
 	if id, ok := st.byToken[string(s.TokenHash)]; ok && id != s.ID {
 		return fmt.Errorf("memstore: session %s: token hash already used by another session", s.ID)
 	}
-	if len(s.RememberHash) > 0 {
-		if id, ok := st.byRemember[string(s.RememberHash)]; ok && id != s.ID {
+	for _, h := range [][]byte{s.RememberHash, s.PrevRememberHash} {
+		if len(h) == 0 {
+			continue
+		}
+		if id, ok := st.byRemember[string(h)]; ok && id != s.ID {
 			return fmt.Errorf("memstore: session %s: remember hash already used by another session", s.ID)
 		}
 	}
@@ -77,8 +85,10 @@ func (st *Store) conflict(s latch.Session) error {
 func (st *Store) insert(s latch.Session) {
 	st.byID[s.ID] = s
 	st.byToken[string(s.TokenHash)] = s.ID
-	if len(s.RememberHash) > 0 {
-		st.byRemember[string(s.RememberHash)] = s.ID
+	for _, h := range [][]byte{s.RememberHash, s.PrevRememberHash} {
+		if len(h) > 0 {
+			st.byRemember[string(h)] = s.ID
+		}
 	}
 	ids := st.byUser[s.UserID]
 	if ids == nil {
@@ -96,8 +106,10 @@ func (st *Store) remove(id string) {
 	}
 	delete(st.byID, id)
 	delete(st.byToken, string(s.TokenHash))
-	if len(s.RememberHash) > 0 {
-		delete(st.byRemember, string(s.RememberHash))
+	for _, h := range [][]byte{s.RememberHash, s.PrevRememberHash} {
+		if len(h) > 0 {
+			delete(st.byRemember, string(h))
+		}
 	}
 	if ids := st.byUser[s.UserID]; ids != nil {
 		delete(ids, id)

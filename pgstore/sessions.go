@@ -9,15 +9,19 @@ import (
 	"github.com/latchauth/latch"
 )
 
-const sessionColumns = `id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent`
+const sessionColumns = `id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at`
 
 func scanSession(row pgx.Row) (latch.Session, error) {
-	var s latch.Session
+	var (
+		s       latch.Session
+		rotated *time.Time
+	)
 	err := row.Scan(&s.ID, &s.UserID, &s.TokenHash, &s.RememberHash, &s.Remember, &s.Fresh,
-		&s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.IP, &s.UserAgent)
+		&s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.IP, &s.UserAgent, &s.PrevRememberHash, &rotated)
 	if err != nil {
 		return latch.Session{}, err
 	}
+	s.RotatedAt = fromNullTime(rotated)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC()
 	return s, nil
 }
@@ -36,9 +40,10 @@ func rememberValue(hash []byte) any {
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO sessions (`+sessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
-		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent)
+		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt))
 	if err != nil {
 		return db.fail("create session", err)
 	}
@@ -53,7 +58,7 @@ func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, e
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
 // nothing, so sessions without remember-me are never restored by it.
 func (db *DB) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE remember_hash = $1`, "remember token", hash)
+	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE remember_hash = $1 OR prev_remember_hash = $1`, "remember token", hash)
 }
 
 func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (latch.Session, error) {
@@ -78,10 +83,12 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	tag, err := db.pool.Exec(ctx, `
 		UPDATE sessions SET
 			user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
-			created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11
+			created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11,
+			prev_remember_hash = $12, rotated_at = $13
 		WHERE id = $1`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
-		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent)
+		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt))
 	if err != nil {
 		return db.fail("update session", err)
 	}

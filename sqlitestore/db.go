@@ -264,7 +264,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&db.sessionByToken, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE token_hash = ?`},
-		{&db.sessionByRemember, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?`},
+		{&db.sessionByRemember, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`},
 		{&db.userByID, db.read, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
 		{&db.userByEmail, db.read, `SELECT ` + userColumns + ` FROM users WHERE email = ?`},
 		{&db.userSessions, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},

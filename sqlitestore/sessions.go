@@ -10,19 +10,21 @@ import (
 	"github.com/latchauth/latch"
 )
 
-const sessionColumns = `id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent`
+const sessionColumns = `id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at`
 
 func scanSession(row scanner) (latch.Session, error) {
 	var (
 		s                      latch.Session
 		created, seen, expires int64
+		rotated                sql.NullInt64
 	)
 	err := row.Scan(&s.ID, &s.UserID, &s.TokenHash, &s.RememberHash, &s.Remember, &s.Fresh,
-		&created, &seen, &expires, &s.IP, &s.UserAgent)
+		&created, &seen, &expires, &s.IP, &s.UserAgent, &s.PrevRememberHash, &rotated)
 	if err != nil {
 		return latch.Session{}, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+	s.RotatedAt = fromNullMicros(rotated)
 	return s, nil
 }
 
@@ -40,9 +42,10 @@ func rememberValue(hash []byte) any {
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 	_, err := db.write.ExecContext(ctx, `
 		INSERT INTO sessions (`+sessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
-		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent)
+		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: create session: %w", err)
 	}
@@ -83,10 +86,12 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	res, err := db.write.ExecContext(ctx, `
 		UPDATE sessions SET
 			user_id = ?, token_hash = ?, remember_hash = ?, remember = ?, fresh = ?,
-			created_at = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?
+			created_at = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?,
+			prev_remember_hash = ?, rotated_at = ?
 		WHERE id = ?`,
 		s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt),
 		s.ID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: update session: %w", err)

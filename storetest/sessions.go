@@ -79,14 +79,16 @@ func equalSession(a, b latch.Session) bool {
 		sameTime(a.LastSeenAt, b.LastSeenAt) &&
 		sameTime(a.ExpiresAt, b.ExpiresAt) &&
 		a.IP == b.IP &&
-		a.UserAgent == b.UserAgent
+		a.UserAgent == b.UserAgent &&
+		bytes.Equal(a.PrevRememberHash, b.PrevRememberHash) &&
+		sameTime(a.RotatedAt, b.RotatedAt)
 }
 
 func formatSession(s latch.Session) string {
-	return fmt.Sprintf("{ID:%q UserID:%q TokenHash:%x RememberHash:%x Remember:%t Fresh:%t CreatedAt:%s LastSeenAt:%s ExpiresAt:%s IP:%q UserAgent:%q}",
+	return fmt.Sprintf("{ID:%q UserID:%q TokenHash:%x RememberHash:%x Remember:%t Fresh:%t CreatedAt:%s LastSeenAt:%s ExpiresAt:%s IP:%q UserAgent:%q PrevRememberHash:%x RotatedAt:%s}",
 		s.ID, s.UserID, s.TokenHash, s.RememberHash, s.Remember, s.Fresh,
 		formatTime(s.CreatedAt), formatTime(s.LastSeenAt), formatTime(s.ExpiresAt),
-		s.IP, s.UserAgent)
+		s.IP, s.UserAgent, s.PrevRememberHash, formatTime(s.RotatedAt))
 }
 
 func formatSessionIDs(list []latch.Session) string {
@@ -261,9 +263,12 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 	bystander := newSession(userID, now.Add(-time.Minute))
 	createSession(t, s, bystander)
 
-	// A renewal: both tokens rotate and every other mutable field changes.
+	// A renewal: both tokens rotate, the old remember hash is kept as the
+	// previous one, and every other mutable field changes.
 	renewed := old
 	renewed.TokenHash = randomHash()
+	renewed.PrevRememberHash = old.RememberHash
+	renewed.RotatedAt = old.LastSeenAt.Add(time.Hour + 7*time.Microsecond)
 	renewed.RememberHash = randomHash()
 	renewed.Fresh = false
 	renewed.LastSeenAt = old.LastSeenAt.Add(time.Hour + 7*time.Microsecond)
@@ -274,9 +279,12 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 		t.Fatalf("UpdateSession(%s) = %v; want nil", formatSession(renewed), err)
 	}
 	wantNoSessionByToken(t, s, old.TokenHash)
-	wantNoSessionByRemember(t, s, old.RememberHash)
 	wantSessionByToken(t, s, renewed)
 	wantSessionByRemember(t, s, renewed)
+	// The previous remember hash finds the session too.
+	if got, err := s.SessionByRemember(t.Context(), old.RememberHash); err != nil || !equalSession(got, renewed) {
+		t.Errorf("SessionByRemember(previous %x) = %v, %v; want %v", old.RememberHash, formatSession(got), err, formatSession(renewed))
+	}
 
 	// A touch: the hashes stay, which must not trip their uniqueness.
 	touched := renewed
@@ -291,11 +299,13 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 	forgotten := touched
 	forgotten.Remember = false
 	forgotten.RememberHash = nil
+	forgotten.PrevRememberHash = nil
 	if err := s.UpdateSession(t.Context(), forgotten); err != nil {
 		t.Errorf("UpdateSession(%s) = %v; want nil", formatSession(forgotten), err)
 	}
 	wantSessionByToken(t, s, forgotten)
 	wantNoSessionByRemember(t, s, touched.RememberHash)
+	wantNoSessionByRemember(t, s, old.RememberHash)
 
 	wantSessionByToken(t, s, bystander)
 	wantSessionByRemember(t, s, bystander)
