@@ -3,37 +3,21 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/internal/testservice"
 	"github.com/latchauth/latch/redisstore"
 	"github.com/latchauth/latch/storetest"
 	"github.com/redis/go-redis/v9"
 )
 
-const (
-	// urlEnv names the variable holding the URL of a Redis database the
-	// tests may write keys to, under prefixes of their own.
-	urlEnv = "LATCH_TEST_REDIS_URL"
-	// requireEnv, set to 1 in CI, turns a missing server from a skip into
-	// a failure, so that CI cannot pass by testing nothing.
-	requireEnv = "LATCH_TEST_REQUIRE_SERVICES"
-)
-
-// serverURL returns the URL of the test server, or skips the test when
-// there is none, unless services are required.
+// serverURL returns the URL of the test server (LATCH_TEST_REDIS_URL), or
+// skips the test when there is none, unless services are required.
 func serverURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%s is not set, and %s=1 requires Redis", urlEnv, requireEnv)
-		}
-		t.Skipf("Redis tests skipped: set %s to a server URL, such as redis://127.0.0.1:6379/0", urlEnv)
-	}
-	return u
+	return testservice.URL(t, "Redis", "LATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 }
 
 // newClient returns a client of the test's own, outside any store, closed
@@ -42,7 +26,7 @@ func newClient(t testing.TB) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(serverURL(t))
 	if err != nil {
-		t.Fatalf("%s: %v", urlEnv, err)
+		t.Fatalf("LATCH_TEST_REDIS_URL: %v", err)
 	}
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { c.Close() })

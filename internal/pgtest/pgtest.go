@@ -8,35 +8,23 @@ import (
 	"context"
 	"crypto/rand"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/latchauth/latch/internal/testservice"
 )
 
-const (
-	// urlEnv names the variable holding the URL of a PostgreSQL database
-	// the tests may create schemas in.
-	urlEnv = "LATCH_TEST_POSTGRES_URL"
-	// requireEnv, set to 1 in CI, turns a missing database from a skip
-	// into a failure, so that CI cannot pass by testing nothing.
-	requireEnv = "LATCH_TEST_REQUIRE_SERVICES"
-)
+// urlEnv names the variable holding the URL of a PostgreSQL database the
+// tests may create schemas in.
+const urlEnv = "LATCH_TEST_POSTGRES_URL"
 
-// URL returns the URL of the test database, or skips the test when
-// there is none, unless services are required.
+// URL returns the URL of the test database, or skips the test when there is
+// none, unless services are required.
 func URL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%s is not set, and %s=1 requires PostgreSQL", urlEnv, requireEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s to a database URL, such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable", urlEnv)
-	}
-	return u
+	return testservice.URL(t, "PostgreSQL", urlEnv, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 }
 
 // RandomName returns a random lower-case name, safe as an SQL identifier.
