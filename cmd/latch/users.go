@@ -264,12 +264,7 @@ func newHasher() *password.Hasher {
 
 func usersList(ctx context.Context, uio usersIO, args []string) int {
 	f := newUsersFlags(uio, "list", "list [flags]")
-	if pos, err := f.parse(args); err != nil {
-		return f.fail(err)
-	} else if len(pos) > 0 {
-		return f.fail(usageErr("unexpected argument %q", pos[0]))
-	}
-	cfg, err := f.config()
+	cfg, err := f.parseConfig(args)
 	if err != nil {
 		return f.fail(err)
 	}
@@ -340,12 +335,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	f := newUsersFlags(uio, "create", "create -email E -name N [flags]", "min-password-length")
 	email := f.String("email", "", "email address of the new account (required)")
 	name := f.String("name", "", "display name of the new account (required)")
-	if pos, err := f.parse(args); err != nil {
-		return f.fail(err)
-	} else if len(pos) > 0 {
-		return f.fail(usageErr("unexpected argument %q", pos[0]))
-	}
-	cfg, err := f.config()
+	cfg, err := f.parseConfig(args)
 	if err != nil {
 		return f.fail(err)
 	}
@@ -415,17 +405,23 @@ func sessions(n int) string {
 	return fmt.Sprintf("%d sessions", n)
 }
 
+// parseConfig parses args, which must hold flags only, and returns the
+// settings they give.
+func (f *usersFlags) parseConfig(args []string) (config, error) {
+	if pos, err := f.parse(args); err != nil {
+		return config{}, err
+	} else if len(pos) > 0 {
+		return config{}, usageErr("unexpected argument %q", pos[0])
+	}
+	return f.config()
+}
+
 // existingUser parses args, which hold no positional argument, opens the
 // configured database, which must exist, and finds the user with email.
 // The email flag is read after parsing, hence the pointer.
 func (f *usersFlags) existingUser(ctx context.Context, args []string, email *string) (config, storeCloser, account.User, error) {
 	fail := func(err error) (config, storeCloser, account.User, error) { return config{}, nil, account.User{}, err }
-	if pos, err := f.parse(args); err != nil {
-		return fail(err)
-	} else if len(pos) > 0 {
-		return fail(usageErr("unexpected argument %q", pos[0]))
-	}
-	cfg, err := f.config()
+	cfg, err := f.parseConfig(args)
 	if err != nil {
 		return fail(err)
 	}
