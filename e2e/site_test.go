@@ -1,25 +1,18 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/app"
-	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/internal/apptest"
 	"github.com/latchauth/latch/sqlitestore"
 	"github.com/latchauth/latch/throttle"
 )
-
-// testParams keep argon2id cheap: the tests are about the browser, and
-// hashing cost is measured elsewhere.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // site is the app served on 127.0.0.1 with a temporary SQLite store.
 type site struct {
@@ -31,22 +24,9 @@ type site struct {
 // newSite starts the app for t. Its log is shown when t fails.
 func newSite(t *testing.T) *site {
 	t.Helper()
-	store, err := sqlitestore.Open(context.Background(), t.TempDir()+"/latch.db")
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
-	hasher := password.NewHasher(testParams, 4, 64)
-	a, err := app.New(store, app.Config{
-		SecretKey: bytes.Repeat([]byte("k"), 32),
-		Hasher:    hasher,
-		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	srv := httptest.NewServer(a.Handler())
+	built := apptest.New(t, nil, app.Config{})
+	store, logs, hasher := built.Store, built.Logs, built.Hasher
+	srv := httptest.NewServer(built.App.Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		if t.Failed() {
@@ -97,22 +77,4 @@ func newOtherSite(t *testing.T, pages map[string]string) string {
 func portOf(a net.Addr) string {
 	_, port, _ := net.SplitHostPort(a.String())
 	return port
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

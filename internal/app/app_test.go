@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -18,56 +16,34 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/internal/app"
+	"github.com/latchauth/latch/internal/apptest"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/sqlitestore"
 	"github.com/latchauth/latch/throttle"
 )
 
-// testParams keep argon2id cheap in tests; cost is measured in benchmarks.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-
 type site struct {
 	t     testing.TB
 	srv   *httptest.Server
 	store *sqlitestore.DB
-	logs  *syncBuffer
+	logs  *apptest.Buffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
+// newSite serves the app with a throttle strict enough to test (3 free
+// failures, locked after 5) and loopback trusted as a proxy, so that tests
+// can play several clients through X-Forwarded-For.
 func newSite(t testing.TB) *site {
 	t.Helper()
-	store, err := sqlitestore.Open(context.Background(), t.TempDir()+"/latch.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
+	store := apptest.NewStore(t)
 	lim := throttle.New(store)
 	lim.Free, lim.Max, lim.Delay = 3, 5, time.Minute
-	a, err := app.New(store, app.Config{
-		SecretKey:      bytes.Repeat([]byte("k"), 32),
-		Hasher:         password.NewHasher(testParams, 4, 64),
+	s := apptest.New(t, store, app.Config{
 		Limiter:        lim,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(s.App.Handler())
 	t.Cleanup(srv.Close)
-	return &site{t: t, srv: srv, store: store, logs: logs}
+	return &site{t: t, srv: srv, store: store, logs: s.Logs}
 }
 
 // browser is a cookie-keeping client that does not follow redirects and

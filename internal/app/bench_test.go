@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch/internal/app"
+	"github.com/latchauth/latch/internal/apptest"
 	"github.com/latchauth/latch/password"
-	"github.com/latchauth/latch/sqlitestore"
 )
 
 // benchWriter is a ResponseWriter that counts bytes and keeps the body only
@@ -47,20 +46,11 @@ func (w *benchWriter) Write(b []byte) (int, error) {
 // Passwords are hashed cheaply: their cost is measured in package password.
 func newBenchApp(b *testing.B) (http.Handler, string) {
 	b.Helper()
-	store, err := sqlitestore.Open(context.Background(), b.TempDir()+"/latch.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	a, err := app.New(store, app.Config{
-		SecretKey: bytes.Repeat([]byte("k"), 32),
-		Hasher:    password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1, 8),
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	a := apptest.New(b, nil, app.Config{
+		Hasher: password.NewHasher(apptest.CheapParams, 1, 8),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := a.Handler()
+	h := a.App.Handler()
 	post := func(path string, form url.Values) *http.Response {
 		req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -1,7 +1,6 @@
 package userimport_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -12,12 +11,9 @@ import (
 	"testing"
 
 	"github.com/latchauth/latch/internal/app"
+	"github.com/latchauth/latch/internal/apptest"
 	"github.com/latchauth/latch/internal/userimport"
-	"github.com/latchauth/latch/password"
 )
-
-// testParams keep argon2id cheap in tests.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // client is a browser without redirects: every hop is checked.
 type client struct {
@@ -82,14 +78,8 @@ func TestLoginAfterImport(t *testing.T) {
 	if _, err := userimport.Import(ctx, store, src.path, userimport.Options{}); err != nil {
 		t.Fatalf("Import: %v", err)
 	}
-	a, err := app.New(store, app.Config{
-		SecretKey: bytes.Repeat([]byte("k"), 32),
-		Hasher:    password.NewHasher(testParams, 4, 64),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
+	a := apptest.New(t, store, app.Config{})
+	srv := httptest.NewServer(a.App.Handler())
 	defer srv.Close()
 
 	for _, tt := range []struct {
