@@ -17,6 +17,21 @@
 // processes may open the same file; their writers then wait for each other,
 // for up to ten seconds.
 //
+// # Cache
+//
+// Every page load reads the request's session and its user, and a profile
+// page the user's list of sessions. A DB keeps what those reads return in
+// memory, so that a page load usually reads nothing from the file. The cache
+// never serves what the database no longer holds to a request of this
+// process: each write forgets the records it touched before returning, and
+// a read that raced with a write does not fill the cache. Writes by another
+// process on the same file, such as `latch users delete` run while the
+// server is up, are noticed by polling SQLite's data_version ten times a
+// second, which forgets the whole cache; until then, for at most about 100
+// milliseconds, this process may still accept a session the other one
+// deleted. Run one server process per database file; several servers share
+// PostgreSQL instead.
+//
 // # Storage
 //
 // [Open] creates the file if needed and applies the schema migrations
@@ -74,13 +89,17 @@ type DB struct {
 	sessionByRemember *sql.Stmt
 	userByID          *sql.Stmt
 	userByEmail       *sql.Stmt
-	userSessions      *sql.Stmt
+	userSessionsStmt  *sql.Stmt
 	failures          *sql.Stmt
 	addFailure        *sql.Stmt
 
 	// failuresAdded counts AddFailure calls, to sweep stale failure
 	// records now and then.
 	failuresAdded atomic.Uint64
+
+	cache     *cache
+	stopWatch context.CancelFunc // stops watch
+	watching  chan struct{}      // closed when watch has returned
 }
 
 // Open opens the SQLite database at path, creating the file if it does not
@@ -111,11 +130,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: is a directory", path)
 	}
 
-	db := &DB{Now: time.Now}
+	db := &DB{Now: time.Now, cache: newCache()}
 	if err := db.open(ctx, abs); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopWatch, db.watching = stop, make(chan struct{})
+	go db.watch(wctx)
 	return db, nil
 }
 
@@ -267,7 +289,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.sessionByRemember, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`},
 		{&db.userByID, db.read, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
 		{&db.userByEmail, db.read, `SELECT ` + userColumns + ` FROM users WHERE email = ?`},
-		{&db.userSessions, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},
+		{&db.userSessionsStmt, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},
 		{&db.failures, db.read, `SELECT failures, last_failure FROM login_failures WHERE key = ?`},
 		{&db.addFailure, db.write, addFailureQuery},
 	}
@@ -295,8 +317,12 @@ func quick(ctx context.Context) (context.Context, error) {
 // Close releases the database. Operations under way are finished first;
 // later ones fail.
 func (db *DB) Close() error {
+	if db.stopWatch != nil {
+		db.stopWatch()
+		<-db.watching
+	}
 	var errs []error
-	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessions, db.failures, db.addFailure} {
+	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessionsStmt, db.failures, db.addFailure} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -207,3 +207,70 @@ func testBackends(t *testing.T) []backend {
 	}}}
 	return append(bs, extraBackends(t)...)
 }
+
+// TestUsersCommandsReachRunningServer runs `latch users set-password` and
+// `latch users delete` as separate processes while the server is up, and
+// checks that the server stops accepting the user's session soon after:
+// the server's cache of sessions and users must notice writes it did not
+// make.
+func TestUsersCommandsReachRunningServer(t *testing.T) {
+	for _, backend := range testBackends(t) {
+		t.Run(backend.name, func(t *testing.T) {
+			environ := backend.env(t)
+			p := startProc(t, environ...)
+			logIn := func(email string) *client {
+				c := newClient(t)
+				st, loc := c.post(p.base, "/login", url.Values{"email": {email}, "password": {"correct horse battery"}})
+				if st != http.StatusSeeOther || loc != "/profile" {
+					t.Fatalf("login %s = %d → %q; want 303 → /profile", email, st, loc)
+				}
+				// Twice: the second load may come from the cache.
+				for range 2 {
+					if st, _ := c.get(p.base, "/profile"); st != http.StatusOK {
+						t.Fatalf("profile of %s = %d; want 200", email, st)
+					}
+				}
+				return c
+			}
+			for _, email := range []string{"ada@example.com", "bob@example.com"} {
+				st, _ := newClient(t).post(p.base, "/signup", url.Values{"email": {email}, "name": {"Someone"}, "password": {"correct horse battery"}})
+				if st != http.StatusSeeOther {
+					t.Fatalf("signup %s = %d; want 303", email, st)
+				}
+			}
+			ada, bob := logIn("ada@example.com"), logIn("bob@example.com")
+
+			command := func(stdin string, args ...string) {
+				t.Helper()
+				cmd := exec.Command(latchBinary(t), args...)
+				cmd.Env = append(os.Environ(), environ...)
+				cmd.Stdin = strings.NewReader(stdin)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("latch %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+			}
+			loggedOut := func(who string, c *client) {
+				t.Helper()
+				deadline := time.Now().Add(2 * time.Second)
+				for {
+					st, _ := c.get(p.base, "/profile")
+					if st == http.StatusSeeOther {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%s: profile still %d 2s after the command; want 303 to the login page", who, st)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+
+			command("a new long password\na new long password\n", "users", "set-password", "-email", "ada@example.com")
+			loggedOut("after set-password", ada)
+			command("", "users", "delete", "-email", "bob@example.com")
+			loggedOut("after delete", bob)
+			if st, loc := newClient(t).post(p.base, "/login", url.Values{"email": {"ada@example.com"}, "password": {"a new long password"}}); st != http.StatusSeeOther || loc != "/profile" {
+				t.Errorf("login with the new password = %d → %q; want 303 → /profile", st, loc)
+			}
+		})
+	}
+}
