@@ -63,6 +63,9 @@ type App struct {
 	flashes   *flasher
 	templates map[string]*template.Template
 	log       *slog.Logger
+	// anonHome is the home page as every anonymous visitor without a
+	// flash sees it, rendered in New.
+	anonHome fixedPage
 }
 
 // New returns the app on store with cfg.
@@ -99,6 +102,9 @@ func New(store Store, cfg Config) (*App, error) {
 	a.auth.Flash = a.flashes.add
 	a.auth.ClientIP = a.clientIP
 	a.auth.ErrorHandler = a.serveError
+	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	return a, nil
 }
 

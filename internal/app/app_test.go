@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,54 @@ func TestHomeAnonymous(t *testing.T) {
 	csp := r.header.Get("Content-Security-Policy")
 	mustContain(t, "CSP", csp, "default-src 'none'", "frame-ancestors 'none'", "form-action 'self'")
 	mustNotContain(t, "CSP", csp, "unsafe-inline", "script-src")
+}
+
+// TestHomeFixedPage checks the home page that anonymous visitors get
+// without a flash, rendered once at start, through every middleware: it
+// matches the page rendered for a request whose flash cookie is unreadable,
+// answers HEAD without a body, and gives way to the template as soon as
+// there is a flash to show or a user logged in.
+func TestHomeFixedPage(t *testing.T) {
+	s := newSite(t)
+	fixed := s.browser().get("/")
+
+	// A forged flash cookie sends the request through the template, which
+	// clears the cookie and shows no message: the same page.
+	forged := s.browser()
+	u, _ := url.Parse(s.srv.URL)
+	forged.jar.SetCookies(u, []*http.Cookie{{Name: "latch_flash", Value: "eyJmIjpbXX0.AAAA"}})
+	rendered := forged.get("/")
+	if rendered.header.Get("Set-Cookie") == "" {
+		t.Fatal("GET / with a forged flash cookie did not clear it; want the template path")
+	}
+	if fixed.status != 200 || fixed.body != rendered.body {
+		t.Errorf("anonymous GET / = %d\n%s\nwant 200 and the rendered page:\n%s", fixed.status, fixed.body, rendered.body)
+	}
+	for _, h := range []string{"Content-Type", "Content-Length", "Cache-Control", "Vary",
+		"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Permissions-Policy"} {
+		if got, want := fixed.header.Values(h), rendered.header.Values(h); len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("anonymous GET / header %s = %q; want %q as rendered", h, got, want)
+		}
+	}
+
+	head := s.browser().do("HEAD", "/", nil)
+	if head.status != 200 || head.body != "" || head.header.Get("Content-Length") != fixed.header.Get("Content-Length") {
+		t.Errorf("HEAD / = %d, %d body bytes, Content-Length %q; want 200, none, %q",
+			head.status, len(head.body), head.header.Get("Content-Length"), fixed.header.Get("Content-Length"))
+	}
+
+	// A flash shows once on the home page, then the fixed page is back.
+	b := s.browser()
+	b.signup("ann@example.com", "Ann", goodPassword)
+	b.follow(b.login("ann@example.com", goodPassword, false))
+	in := b.get("/")
+	mustContain(t, "home logged in", in.body, `href="/profile"`, `action="/logout"`)
+	home := b.follow(b.post("/logout", url.Values{}))
+	mustContain(t, "home after logout", home.body, "You have been logged out.")
+	if again := b.get("/"); again.body != fixed.body {
+		t.Errorf("second GET / after logout =\n%s\nwant the fixed page without the flash", again.body)
+	}
 }
 
 func TestSignupLoginProfileLogout(t *testing.T) {

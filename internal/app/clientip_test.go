@@ -34,3 +34,25 @@ func TestClientIP(t *testing.T) {
 		}
 	}
 }
+
+func TestClientIPWithoutProxies(t *testing.T) {
+	a := &App{}
+	tests := []struct {
+		remote, xff, want string
+	}{
+		{"192.0.2.7:1234", "", "192.0.2.7"},
+		{"10.1.2.3:80", "203.0.113.9", "10.1.2.3"}, // no proxy is trusted: header ignored
+		{"[::1]:80", "2001:db8::5", "::1"},
+		{"pipe", "203.0.113.9", "pipe"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := a.clientIP(r); got != tt.want {
+			t.Errorf("clientIP(remote %s, XFF %q) = %s; want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+}

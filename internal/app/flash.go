@@ -80,9 +80,23 @@ func (f *flasher) read(r *http.Request) flashCookie {
 	return c
 }
 
+// present reports whether r carries the flash cookie, exactly when
+// r.Cookie would find it. Most requests carry no cookie, or only the
+// session's: looking for the name in the raw header first spares them the
+// parsing of every cookie.
+func (f *flasher) present(r *http.Request) bool {
+	for _, line := range r.Header["Cookie"] {
+		if strings.Contains(line, flashCookieName) {
+			_, err := r.Cookie(flashCookieName)
+			return err == nil
+		}
+	}
+	return false
+}
+
 // take returns the pending flashes and clears the cookie.
 func (f *flasher) take(w http.ResponseWriter, r *http.Request) []flash {
-	if _, err := r.Cookie(flashCookieName); err != nil {
+	if !f.present(r) {
 		return nil
 	}
 	f.clear(w)

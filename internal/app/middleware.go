@@ -49,10 +49,13 @@ func (a *App) securityHeaders(next http.Handler) http.Handler {
 }
 
 // limitBody bounds request bodies, so a huge upload is refused instead of
-// read into memory.
+// read into memory. A request the server knows to have no body (most GETs)
+// has http.NoBody, which needs no bound and is left as is.
 func (a *App) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		if r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -128,6 +131,9 @@ func (a *App) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
+	}
+	if len(a.cfg.TrustedProxies) == 0 {
+		return host // no proxy to believe: the usual case, decided at once
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil || !a.trusted(addr) {

@@ -78,19 +78,60 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
+	if err := a.execute(buf, name, p); err != nil {
+		return err
+	}
+	writePage(w, r, status, buf.Bytes(), []string{strconv.Itoa(buf.Len())})
+	return nil
+}
+
+// execute renders the page name with p into buf.
+func (a *App) execute(buf *bytes.Buffer, name string, p page) error {
 	if err := a.templates[name].ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	return nil
+}
+
+// Header values of every page, built once so that writePage assigns them
+// without Header.Set's key canonicalisation and per-call slice. Nobody
+// modifies them in place: Header.Set replaces a value and Header.Add
+// appends to a full slice, which copies it.
+var (
+	htmlContentType = []string{"text/html; charset=utf-8"}
 	// Pages can show a user's data and one-time messages: never cache them.
-	h.Set("Cache-Control", "no-store")
+	noStore = []string{"no-store"}
+)
+
+// writePage sends a rendered page with its headers; a HEAD request gets the
+// headers only. length is the body's Content-Length, as a header value.
+func writePage(w http.ResponseWriter, r *http.Request, status int, body []byte, length []string) {
+	h := w.Header()
+	h["Content-Type"] = htmlContentType
+	h["Content-Length"] = length
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
+		w.Write(body)
 	}
-	return nil
+}
+
+// fixedPage is a page rendered once, at start, because every request that
+// gets it gets the same bytes.
+type fixedPage struct {
+	body   []byte
+	length []string // Content-Length, ready for writePage
+}
+
+// renderFixed renders the page name with p once, as render would for a
+// request that leads to the same p.
+func (a *App) renderFixed(name string, p page) (fixedPage, error) {
+	p.MinPasswordLength = a.accounts.MinPasswordLength
+	var buf bytes.Buffer
+	if err := a.execute(&buf, name, p); err != nil {
+		return fixedPage{}, err
+	}
+	return fixedPage{body: buf.Bytes(), length: []string{strconv.Itoa(buf.Len())}}, nil
 }
 
 // staticHandler serves the embedded CSS.
