@@ -190,7 +190,7 @@ func (b *bench) setUpPinning() {
 		if b.taskset != "" {
 			how = "taskset"
 		}
-		b.machine.Pinning = fmt.Sprintf("server on CPU %d (%s), load generator on CPU %d; GOMAXPROCS=1 for both", b.cfg.serverCPU, how, b.cfg.clientCPU)
+		b.machine.Pinning = fmt.Sprintf("server on CPU %d (%s), load generator on CPU %d; GOMAXPROCS=1 for the load generator and the references, latch's own choice for latch", b.cfg.serverCPU, how, b.cfg.clientCPU)
 	}
 	b.machine.ServerCPU, b.machine.ClientCPU = b.cfg.serverCPU, b.cfg.clientCPU
 	if !b.pinned {
@@ -210,7 +210,7 @@ func (b *bench) startLatch(name string) (*proc, error) {
 		argv = append(argv, "-database-url", b.dbURL)
 	}
 	argv = append(argv, b.cfg.latchArgs...)
-	return b.start(name, argv, addr)
+	return b.start(name, argv, b.latchEnv(), addr)
 }
 
 // prepare finds out which database latch runs on and creates the users.
@@ -418,7 +418,7 @@ func (b *bench) reference(kind string) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := b.start("ref-"+kind, []string{b.self, "-serve-reference", kind, "-addr", addr}, addr)
+	p, err := b.start("ref-"+kind, []string{b.self, "-serve-reference", kind, "-addr", addr}, childEnv(), addr)
 	if err != nil {
 		return nil, err
 	}

@@ -22,8 +22,10 @@
 // # Method
 //
 // Every server runs as a child process, so its memory and CPU time are its
-// own, with GOMAXPROCS=1 and pinned to one CPU (-server-cpu, with taskset
-// when installed and sched_setaffinity on each thread otherwise). The load
+// own, pinned to one CPU (-server-cpu, with taskset when installed and
+// sched_setaffinity on each thread otherwise). The references run with
+// GOMAXPROCS=1; latch with its own choice, one Go processor more than its
+// password-hashing slots (two, on one core). The load
 // generator, this process, pins all its threads to another CPU
 // (-client-cpu) and runs with GOMAXPROCS=1 too. Each latch scenario gets a
 // freshly started latch on the same data folder, so its peak memory is its

@@ -49,9 +49,23 @@ func childEnv() []string {
 	return append(env, "GOMAXPROCS=1")
 }
 
+// latchEnv is childEnv for latch. Latch runs its Go runtime with one
+// processor more than its password-hashing slots, so that pages are served
+// while every slot hashes; on one core that is one slot and two
+// processors. Started under taskset, latch sees one CPU and chooses so by
+// itself. Pinned after start, it would see every CPU, so it is told.
+func (b *bench) latchEnv() []string {
+	env := childEnv()
+	env = env[:len(env)-1] // GOMAXPROCS=1
+	if b.pinned && b.taskset == "" {
+		env = append(env, "LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=2")
+	}
+	return env
+}
+
 // start runs argv as a server listening on addr, pinned to the server CPU,
 // with its output in a log file, and waits until GET /healthz answers 200.
-func (b *bench) start(name string, argv []string, addr string) (*proc, error) {
+func (b *bench) start(name string, argv []string, env []string, addr string) (*proc, error) {
 	b.children++
 	logPath := filepath.Join(b.tmp, fmt.Sprintf("%02d-%s.log", b.children, name))
 	logFile, err := os.Create(logPath)
@@ -62,7 +76,7 @@ func (b *bench) start(name string, argv []string, addr string) (*proc, error) {
 		argv = append([]string{b.taskset, "-c", strconv.Itoa(b.cfg.serverCPU)}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = childEnv()
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

@@ -55,7 +55,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "latch: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	log, logw := newLogger(cfg, stderr)
+	// Deferred first, so it runs last: the lines logged while stopping are
+	// written out before the process exits.
+	defer logw.Close()
+	reserveProcessor(cfg)
 	srv, err := openServer(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "error", err)
@@ -63,6 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer srv.Close()
 	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, cfg.logValues()...)...)
+	logw.Flush() // whoever watches the start sees it at once
 	if err := srv.Serve(ctx); err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
@@ -71,12 +76,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return 0
 }
 
-func newLogger(cfg config, w io.Writer) *slog.Logger {
+// newLogger returns the server's logger, writing into w through a
+// logWriter: info and debug lines, such as the one per request, are written
+// in batches (see logWriter for what a crash can lose); warnings and errors
+// at once. The caller must Close the logWriter when the server has stopped.
+func newLogger(cfg config, w io.Writer) (*slog.Logger, *logWriter) {
+	lw := newLogWriter(w, logBufferSize, logFlushInterval)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(lw, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(lw, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(flushingHandler{h, lw}), lw
 }
 
 // maskRedis hides the password of a Redis URL for logs.

@@ -274,3 +274,29 @@ func TestUsersCommandsReachRunningServer(t *testing.T) {
 		})
 	}
 }
+
+// TestReservesProcessorForPages checks the Go processors latch runs with:
+// one more than its hashing slots, so that a flood of logins cannot hold
+// every processor, unless GOMAXPROCS is set.
+func TestReservesProcessorForPages(t *testing.T) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		t.Skip("GOMAXPROCS is set in the environment, and latch would keep it")
+	}
+	tests := []struct {
+		environ []string
+		want    string
+	}{
+		{[]string{"LATCH_HASH_CONCURRENCY=3"}, `"hash_concurrency":3,`},
+		{[]string{"LATCH_HASH_CONCURRENCY=3"}, `"gomaxprocs":4}`},
+		{[]string{"LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1"}, `"gomaxprocs":1}`},
+		{[]string{"LATCH_HASH_CONCURRENCY=2", "GOMAXPROCS=8"}, `"gomaxprocs":8}`},
+	}
+	for _, tt := range tests {
+		environ := append([]string{"LATCH_DATA_DIR=" + t.TempDir()}, tt.environ...)
+		p := startProc(t, environ...)
+		if logs := p.logText(); !strings.Contains(logs, tt.want) {
+			t.Errorf("latch with %s: start log lacks %s:\n%s", strings.Join(tt.environ, " "), tt.want, logs)
+		}
+		p.kill()
+	}
+}
