@@ -140,6 +140,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if cfg.SecretKey != "" && len(cfg.SecretKey) < 32 {
 		bad("secret-key", errors.New("too short: use at least 32 characters, for example the output of `openssl rand -hex 32`"))
 	}
+	if len(errs) == 0 {
+		cfg.HashConcurrency = cfg.hashConcurrency()
+	}
 	return cfg, errors.Join(errs...)
 }
 

@@ -282,21 +282,34 @@ func TestReservesProcessorForPages(t *testing.T) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		t.Skip("GOMAXPROCS is set in the environment, and latch would keep it")
 	}
+	cpus := runtime.GOMAXPROCS(0)
 	tests := []struct {
-		environ []string
-		want    string
+		environ           []string
+		slots, gomaxprocs int
 	}{
-		{[]string{"LATCH_HASH_CONCURRENCY=3"}, `"hash_concurrency":3,`},
-		{[]string{"LATCH_HASH_CONCURRENCY=3"}, `"gomaxprocs":4}`},
-		{[]string{"LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1"}, `"gomaxprocs":1}`},
-		{[]string{"LATCH_HASH_CONCURRENCY=2", "GOMAXPROCS=8"}, `"gomaxprocs":8}`},
+		{nil, cpus, cpus + 1}, // one slot per CPU by default
+		{[]string{"LATCH_HASH_CONCURRENCY=3"}, 3, 4},
+		{[]string{"LATCH_HASH_MEMORY=20"}, 1, max(cpus, 2)},
+		{[]string{"LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1"}, 1, 1},
+		{[]string{"LATCH_HASH_CONCURRENCY=2", "GOMAXPROCS=8"}, 2, 8},
 	}
 	for _, tt := range tests {
 		environ := append([]string{"LATCH_DATA_DIR=" + t.TempDir()}, tt.environ...)
 		p := startProc(t, environ...)
-		if logs := p.logText(); !strings.Contains(logs, tt.want) {
-			t.Errorf("latch with %s: start log lacks %s:\n%s", strings.Join(tt.environ, " "), tt.want, logs)
-		}
 		p.kill()
+		var start struct {
+			Slots      int `json:"hash_concurrency"`
+			GOMAXPROCS int `json:"gomaxprocs"`
+		}
+		for line := range strings.Lines(p.logText()) {
+			if strings.Contains(line, `"msg":"latch listening"`) {
+				if err := json.Unmarshal([]byte(line), &start); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if start.Slots != tt.slots || start.GOMAXPROCS != tt.gomaxprocs {
+			t.Errorf("latch with %q: %d hashing slots and GOMAXPROCS %d; want %d and %d", tt.environ, start.Slots, start.GOMAXPROCS, tt.slots, tt.gomaxprocs)
+		}
 	}
 }
