@@ -275,6 +275,10 @@ func TestUsersCommandsReachRunningServer(t *testing.T) {
 	}
 }
 
+// defaultProcs is the test process's GOMAXPROCS before any test, some of
+// which run latch's serve in process and raise it.
+var defaultProcs = runtime.GOMAXPROCS(0)
+
 // TestReservesProcessorForPages checks the Go processors latch runs with:
 // one more than its hashing slots, so that a flood of logins cannot hold
 // every processor, unless GOMAXPROCS is set.
@@ -282,7 +286,7 @@ func TestReservesProcessorForPages(t *testing.T) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		t.Skip("GOMAXPROCS is set in the environment, and latch would keep it")
 	}
-	cpus := runtime.GOMAXPROCS(0)
+	cpus := defaultProcs
 	tests := []struct {
 		environ           []string
 		slots, gomaxprocs int
