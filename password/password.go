@@ -206,6 +206,11 @@ func (h *Hasher) run(ctx context.Context, work func()) error {
 	return nil
 }
 
+// Running reports how many hashes are being computed at this moment.
+func (h *Hasher) Running() int {
+	return len(h.slots)
+}
+
 // Busy reports whether a hash asked for now would be refused with ErrBusy:
 // every slot is taken and the queue is full. Callers check it to refuse a
 // login early, before doing other work for it.

@@ -39,7 +39,7 @@ type config struct {
 	ShutdownTimeout   time.Duration
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
-	// chose (see reserveProcessor).
+	// chose (see processorGovernor).
 	GOMAXPROCSSet bool
 }
 
@@ -210,35 +210,14 @@ func secretKey(cfg config) ([]byte, error) {
 
 // hashConcurrency is how many password hashes may run at once: the
 // configured number, or one per CPU within the memory budget. It is
-// resolved when the configuration is read, before reserveProcessor changes
-// GOMAXPROCS.
+// resolved when the configuration is read, before processorGovernor
+// changes GOMAXPROCS.
 func (c config) hashConcurrency() int {
 	if c.HashConcurrency > 0 {
 		return c.HashConcurrency
 	}
 	perHash := int(password.DefaultParams.Memory/1024) + 1 // MiB, with the hash's own overhead
 	return max(1, min(runtime.GOMAXPROCS(0), c.HashMemory/perHash))
-}
-
-// reserveProcessor makes sure the Go runtime has one processor more than
-// the password-hashing slots, and returns the GOMAXPROCS in effect. An
-// argon2id hash computes for tens of milliseconds without blocking; if
-// every processor is hashing, page loads wait for the Go scheduler to
-// preempt a hash, which it does every 10 ms, and during a flood of logins
-// logged-in users' pages become ten to twenty times slower. With a spare
-// processor, serving goroutines always have one, and the operating system
-// shares the CPU between its thread and the hashing threads at a far finer
-// grain. Measured with latch-bench's storm on one core: /profile p99 during
-// 500 concurrent logins went from 20x its p99 before to 1.9x.
-//
-// When the GOMAXPROCS environment variable is set, it is left alone.
-func reserveProcessor(c config) int {
-	n := runtime.GOMAXPROCS(0)
-	if c.GOMAXPROCSSet || n > c.HashConcurrency {
-		return n
-	}
-	runtime.GOMAXPROCS(c.HashConcurrency + 1)
-	return c.HashConcurrency + 1
 }
 
 // logValues returns the configuration for the start-up log, secrets masked.
@@ -252,7 +231,6 @@ func (c config) logValues() []any {
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
-		"gomaxprocs", runtime.GOMAXPROCS(0),
 	}
 }
 

@@ -59,7 +59,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Deferred first, so it runs last: the lines logged while stopping are
 	// written out before the process exits.
 	defer logw.Close()
-	reserveProcessor(cfg)
 	srv, err := openServer(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "error", err)

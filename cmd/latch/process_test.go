@@ -275,45 +275,46 @@ func TestUsersCommandsReachRunningServer(t *testing.T) {
 	}
 }
 
-// defaultProcs is the test process's GOMAXPROCS before any test, some of
-// which run latch's serve in process and raise it.
-var defaultProcs = runtime.GOMAXPROCS(0)
-
-// TestReservesProcessorForPages checks the Go processors latch runs with:
-// one more than its hashing slots, so that a flood of logins cannot hold
-// every processor, unless GOMAXPROCS is set.
-func TestReservesProcessorForPages(t *testing.T) {
+// TestSpareProcessorWhileHashing checks that latch gives the Go runtime one
+// processor more than its hashing slots while it hashes passwords, takes it
+// back afterwards, and leaves GOMAXPROCS alone when the operator set it.
+func TestSpareProcessorWhileHashing(t *testing.T) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		t.Skip("GOMAXPROCS is set in the environment, and latch would keep it")
 	}
-	cpus := defaultProcs
-	tests := []struct {
-		environ           []string
-		slots, gomaxprocs int
-	}{
-		{nil, cpus, cpus + 1}, // one slot per CPU by default
-		{[]string{"LATCH_HASH_CONCURRENCY=3"}, 3, 4},
-		{[]string{"LATCH_HASH_MEMORY=20"}, 1, max(cpus, 2)},
-		{[]string{"LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1"}, 1, 1},
-		{[]string{"LATCH_HASH_CONCURRENCY=2", "GOMAXPROCS=8"}, 2, 8},
-	}
-	for _, tt := range tests {
-		environ := append([]string{"LATCH_DATA_DIR=" + t.TempDir()}, tt.environ...)
-		p := startProc(t, environ...)
-		p.kill()
-		var start struct {
-			Slots      int `json:"hash_concurrency"`
-			GOMAXPROCS int `json:"gomaxprocs"`
+	// Hashing slots as many as the processors, so that none is spare.
+	slots := runtime.NumCPU()
+	for _, operatorSet := range []bool{false, true} {
+		environ := []string{"LATCH_DATA_DIR=" + t.TempDir(), "LATCH_LOG_LEVEL=debug", fmt.Sprintf("LATCH_HASH_CONCURRENCY=%d", slots)}
+		if operatorSet {
+			environ = append(environ, fmt.Sprintf("GOMAXPROCS=%d", slots))
 		}
-		for line := range strings.Lines(p.logText()) {
-			if strings.Contains(line, `"msg":"latch listening"`) {
-				if err := json.Unmarshal([]byte(line), &start); err != nil {
-					t.Fatal(err)
-				}
+		p := startProc(t, environ...)
+		added := fmt.Sprintf(`"msg":"hashing: spare processor added","gomaxprocs":%d`, slots+1)
+		removed := fmt.Sprintf(`"msg":"hashing stopped: spare processor removed","gomaxprocs":%d`, slots)
+		c := newClient(t)
+		// Each sign-up hashes a password for some 25 ms; the governor
+		// looks every 10 ms.
+		for i := range 20 {
+			c.post(p.base, "/signup", url.Values{"email": {fmt.Sprintf("u%d@example.com", i)}, "name": {"U"}, "password": {"correct horse battery"}})
+			if strings.Contains(p.logText(), added) {
+				break
 			}
 		}
-		if start.Slots != tt.slots || start.GOMAXPROCS != tt.gomaxprocs {
-			t.Errorf("latch with %q: %d hashing slots and GOMAXPROCS %d; want %d and %d", tt.environ, start.Slots, start.GOMAXPROCS, tt.slots, tt.gomaxprocs)
+		if !operatorSet {
+			if !strings.Contains(p.logText(), added) {
+				t.Fatalf("no %s in the log after 20 sign-ups:\n%s", added, p.logText())
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(p.logText(), removed) && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if !strings.Contains(p.logText(), removed) {
+				t.Errorf("no %s in the log 5s after hashing stopped", removed)
+			}
+		} else if strings.Contains(p.logText(), "spare processor") {
+			t.Errorf("with GOMAXPROCS set, latch changed it:\n%s", p.logText())
 		}
+		p.kill()
 	}
 }

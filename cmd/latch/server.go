@@ -30,6 +30,7 @@ type server struct {
 	app   *app.App
 	ln    net.Listener
 	http  *http.Server
+	procs *processorGovernor // nil when GOMAXPROCS is left alone
 }
 
 type storeCloser interface {
@@ -88,13 +89,14 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		}
 		limiter = throttle.New(redis)
 	}
+	hasher := password.NewHasher(password.DefaultParams, cfg.hashConcurrency(), cfg.HashQueue)
 	a, err := app.New(store, app.Config{
 		Limiter:           limiter,
 		SecretKey:         key,
 		SecureCookies:     cfg.SecureCookies,
 		MinPasswordLength: cfg.MinPasswordLength,
 		TrustedProxies:    cfg.TrustedProxies,
-		Hasher:            password.NewHasher(password.DefaultParams, cfg.hashConcurrency(), cfg.HashQueue),
+		Hasher:            hasher,
 		Logger:            log,
 	})
 	closeAll := func() {
@@ -112,7 +114,8 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		closeAll()
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
-	s := &server{cfg: cfg, log: log, store: store, redis: redis, app: a, ln: ln}
+	s := &server{cfg: cfg, log: log, store: store, redis: redis, app: a, ln: ln,
+		procs: newProcessorGovernor(cfg, hasher, log)}
 	s.http = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -134,6 +137,11 @@ func (s *server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	go s.pruneLoop(ctx)
+	if s.procs != nil {
+		gctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go s.procs.run(gctx)
+	}
 	select {
 	case err := <-errc:
 		return err
