@@ -62,6 +62,7 @@ type App struct {
 	accounts  *account.Service
 	flashes   *flasher
 	templates map[string]*template.Template
+	memo      pageMemo // pages of logged-in users, as last rendered
 	log       *slog.Logger
 	// anonHome is the home page as every anonymous visitor without a
 	// flash sees it, rendered in New.

@@ -60,3 +60,30 @@ func TestSessionsListAndRevoke(t *testing.T) {
 		t.Errorf("anonymous revoke-others = %d → %q; want redirect to login", r.status, r.header.Get("Location"))
 	}
 }
+
+// TestProfileShowsEachChange reloads an unchanged profile, which may then be
+// served as last rendered, and checks that every change of the sessions
+// shows at the next load.
+func TestProfileShowsEachChange(t *testing.T) {
+	s := newSite(t)
+	laptop, phone := s.browser(), s.browser()
+	laptop.signup("ann@example.com", "Ann", goodPassword)
+	laptop.login("ann@example.com", goodPassword, false)
+	laptop.get("/profile") // shows and clears the sign-up's flash
+	first := laptop.get("/profile")
+	if again := laptop.get("/profile"); again.body != first.body {
+		t.Errorf("two loads of an unchanged profile differ")
+	}
+	rows := func(body string) int { return strings.Count(body, "<tr>") - 1 } // less the header row
+	if n := rows(first.body); n != 1 {
+		t.Fatalf("profile lists %d sessions; want 1", n)
+	}
+	phone.login("ann@example.com", goodPassword, true)
+	if n := rows(laptop.get("/profile").body); n != 2 {
+		t.Errorf("profile after a login on the phone lists %d sessions; want 2", n)
+	}
+	phone.post("/logout", url.Values{})
+	if got := laptop.get("/profile"); got.body != first.body {
+		t.Errorf("profile after the phone logged out differs from before it logged in:\n%s", got.body)
+	}
+}

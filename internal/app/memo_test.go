@@ -1,0 +1,65 @@
+package app
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/latchauth/latch/account"
+)
+
+// TestSamePageComparesEveryField changes each field of a page in turn and
+// checks that samePage sees the difference, so that a field added to page
+// without being compared cannot make the memo serve a stale rendering.
+func TestSamePageComparesEveryField(t *testing.T) {
+	base := page{
+		Title:             "Profile",
+		User:              &account.User{ID: 1, Email: "ada@example.com", Name: "Ada"},
+		Flashes:           []flash{{Text: "hello", Kind: "info"}},
+		Form:              formValues{Email: "ada@example.com"},
+		Errors:            account.FieldErrors{"email": "bad"},
+		Next:              "/profile",
+		Message:           "message",
+		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
+		MinPasswordLength: 8,
+	}
+	copyOf := func(p page) page {
+		u := *p.User
+		p.User = &u
+		p.Flashes = append([]flash(nil), p.Flashes...)
+		p.Sessions = append([]sessionView(nil), p.Sessions...)
+		errs := account.FieldErrors{}
+		for k, v := range p.Errors {
+			errs[k] = v
+		}
+		p.Errors = errs
+		return p
+	}
+	if !samePage(base, copyOf(base)) {
+		t.Fatal("samePage(p, copy of p) = false; want true")
+	}
+	changes := map[string]func(p *page){
+		"Title":             func(p *page) { p.Title = "Other" },
+		"User":              func(p *page) { p.User.Name = "Bob" },
+		"Flashes":           func(p *page) { p.Flashes[0].Text = "bye" },
+		"Form":              func(p *page) { p.Form.Name = "Ada" },
+		"Errors":            func(p *page) { p.Errors["email"] = "worse" },
+		"Next":              func(p *page) { p.Next = "/" },
+		"Message":           func(p *page) { p.Message = "other" },
+		"Sessions":          func(p *page) { p.Sessions[0].IP = "192.0.2.9" },
+		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
+	}
+	fields := reflect.TypeFor[page]()
+	for i := range fields.NumField() {
+		name := fields.Field(i).Name
+		change, ok := changes[name]
+		if !ok {
+			t.Errorf("page.%s: no change tested; compare it in samePage and add it here", name)
+			continue
+		}
+		p := copyOf(base)
+		change(&p)
+		if samePage(base, p) {
+			t.Errorf("samePage ignores a change of page.%s", name)
+		}
+	}
+}
