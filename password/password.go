@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"runtime"
@@ -73,9 +74,26 @@ type Hasher struct {
 	waiting atomic.Int64
 	dummy   *argon2Hash // verified against when there is no stored hash
 
+	// argon2 computes argon2id keys; nil means argon2.IDKey, here.
+	argon2 Argon2Func
+
 	// inSlot, if set, runs while a slot is held, before the work. Tests use
 	// it to hold slots and to count concurrent hashes.
 	inSlot func()
+}
+
+// Argon2Func computes an argon2id key as golang.org/x/crypto/argon2.IDKey
+// does, for instance in another process. It must return exactly IDKey's
+// result or an error, and must not keep password.
+type Argon2Func func(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error)
+
+// UseArgon2 makes h compute its argon2id keys, for new hashes, for
+// verification and for unknown users alike, with f instead of in the
+// calling goroutine. h still bounds how many run at once and how many wait.
+// Legacy formats are still verified in this process. Call UseArgon2 before
+// h is first used.
+func (h *Hasher) UseArgon2(f Argon2Func) {
+	h.argon2 = f
 }
 
 // NewHasher returns a Hasher that writes argon2id hashes with p, runs at most
@@ -130,9 +148,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(a.salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
-	err := h.run(ctx, func() {
-		a.key = a.derive(password, h.params.KeyLen)
-	})
+	var err error
+	if rerr := h.run(ctx, func() {
+		a.key, err = h.derive(ctx, a, password, h.params.KeyLen)
+	}); rerr != nil {
+		return "", rerr
+	}
 	if err != nil {
 		return "", err
 	}
@@ -161,14 +182,19 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 		return false, false, ErrTooLong
 	}
 	if encoded == "" {
-		err := h.run(ctx, func() { h.dummy.verify(password) })
+		if rerr := h.run(ctx, func() { _, err = h.verify(ctx, h.dummy, password) }); rerr != nil {
+			return false, false, rerr
+		}
 		return false, false, err
 	}
 	s, err := parse(encoded)
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.run(ctx, func() { ok = s.verify(password) }); err != nil {
+	if rerr := h.run(ctx, func() { ok, err = h.verify(ctx, s, password) }); rerr != nil {
+		return false, false, rerr
+	}
+	if err != nil {
 		return false, false, err
 	}
 	if !ok {
@@ -191,6 +217,32 @@ func Identify(encoded string) (string, error) {
 		return "", err
 	}
 	return s.format(), nil
+}
+
+// derive computes a's key for password, with h's Argon2Func if it has one.
+func (h *Hasher) derive(ctx context.Context, a *argon2Hash, password string, keyLen uint32) ([]byte, error) {
+	if h.argon2 == nil {
+		return a.derive(password, keyLen), nil
+	}
+	key, err := h.argon2(ctx, []byte(password), a.salt, a.params.Time, a.params.Memory, a.params.Threads, keyLen)
+	if err != nil {
+		return nil, fmt.Errorf("argon2id: %w", err)
+	}
+	return key, nil
+}
+
+// verify reports whether password matches s, deriving argon2id keys with
+// h.derive.
+func (h *Hasher) verify(ctx context.Context, s scheme, password string) (bool, error) {
+	a, ok := s.(*argon2Hash)
+	if !ok || h.argon2 == nil {
+		return s.verify(password), nil
+	}
+	key, err := h.derive(ctx, a, password, uint32(len(a.key)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(key, a.key) == 1, nil
 }
 
 // run does work in one of h's slots, waiting in the queue if it has room.

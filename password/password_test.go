@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -623,5 +624,56 @@ func BenchmarkVerify(b *testing.B) {
 		if ok, _, err := h.Verify(ctx, encoded, "correct horse battery staple"); !ok || err != nil {
 			b.Fatalf("Verify = %v, %v; want true, nil", ok, err)
 		}
+	}
+}
+
+// TestUseArgon2 checks that a Hasher given an Argon2Func computes every
+// argon2id key with it, for new hashes, checks and unknown users, keeps
+// verifying legacy formats itself, and reports the function's errors.
+func TestUseArgon2(t *testing.T) {
+	h := NewHasher(testParams, 1, 0)
+	var calls atomic.Int64
+	var fail atomic.Bool
+	h.UseArgon2(func(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+		calls.Add(1)
+		if fail.Load() {
+			return nil, errors.New("worker gone")
+		}
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
+	})
+	ctx := t.Context()
+	encoded, err := h.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatalf("Hash error = %v; want nil", err)
+	}
+	// The hash is the one argon2.IDKey gives: any argon2id library reads it.
+	if ok, _, err := NewHasher(testParams, 1, 0).Verify(ctx, encoded, "correct horse"); !ok || err != nil {
+		t.Fatalf("hash made through the function does not verify in process: %v, %v", ok, err)
+	}
+	for _, tt := range []struct {
+		encoded, password string
+		want              bool
+	}{
+		{encoded, "correct horse", true},
+		{encoded, "wrong horse", false},
+		{"", "anything", false}, // unknown user: the dummy hash
+	} {
+		if ok, _, err := h.Verify(ctx, tt.encoded, tt.password); ok != tt.want || err != nil {
+			t.Errorf("Verify(%q, %q) = %v, %v; want %v, nil", tt.encoded, tt.password, ok, err, tt.want)
+		}
+	}
+	if got := calls.Load(); got != 4 {
+		t.Errorf("the function computed %d keys; want 4 (hash, 2 checks, dummy)", got)
+	}
+	bc, _ := bcrypt.GenerateFromPassword([]byte("legacy"), bcrypt.MinCost)
+	if ok, _, err := h.Verify(ctx, string(bc), "legacy"); !ok || err != nil || calls.Load() != 4 {
+		t.Errorf("Verify(bcrypt) = %v, %v with %d calls; want true, nil in process", ok, err, calls.Load())
+	}
+	fail.Store(true)
+	if _, err := h.Hash(ctx, "x"); err == nil {
+		t.Errorf("Hash with a failing function: nil error; want one")
+	}
+	if ok, _, err := h.Verify(ctx, encoded, "correct horse"); ok || err == nil {
+		t.Errorf("Verify with a failing function = %v, %v; want false and an error", ok, err)
 	}
 }

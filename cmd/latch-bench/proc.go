@@ -178,9 +178,57 @@ func (p *proc) logTail(n int) string {
 	return "    " + strings.Join(lines, "\n    ")
 }
 
-// memory returns the resident set size of pid now (VmRSS) and its peak since
-// the process started (VmHWM), in bytes.
+// family returns pid and its descendants, such as latch's password-hashing
+// workers, whose memory and CPU time count as the server's.
+func family(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	children := map[int][]int{}
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(b[i+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, err1 := strconv.Atoi(fields[1])
+		child, err2 := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err1 == nil && err2 == nil {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	all := []int{pid}
+	for i := 0; i < len(all); i++ {
+		all = append(all, children[all[i]]...)
+	}
+	return all
+}
+
+// memory returns the resident set size of pid and its descendants now
+// (VmRSS) and the sum of their peaks (VmHWM), in bytes. The sum of peaks
+// is an upper bound of the peak of the sum.
 func memory(pid int) (rss, peak int64, err error) {
+	for i, p := range family(pid) {
+		r, k, err := memory1(p)
+		if err != nil {
+			if i == 0 {
+				return 0, 0, err
+			}
+			continue // a descendant that ended meanwhile
+		}
+		rss, peak = rss+r, peak+k
+	}
+	return rss, peak, nil
+}
+
+// memory1 returns the resident set size of pid now (VmRSS) and its peak since
+// the process started (VmHWM), in bytes.
+func memory1(pid int) (rss, peak int64, err error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, 0, err
@@ -207,8 +255,25 @@ func kB(v []byte) int64 {
 // Linux fixes at 100 on every architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// cpuTime returns the user plus system CPU time pid has used.
+// cpuTime returns the user plus system CPU time pid and its descendants
+// have used.
 func cpuTime(pid int) (time.Duration, error) {
+	var sum time.Duration
+	for i, p := range family(pid) {
+		t, err := cpuTime1(p)
+		if err != nil {
+			if i == 0 {
+				return 0, err
+			}
+			continue
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+// cpuTime1 returns the user plus system CPU time pid has used.
+func cpuTime1(pid int) (time.Duration, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err

@@ -36,6 +36,7 @@ type config struct {
 	HashConcurrency   int
 	HashMemory        int
 	HashQueue         int
+	HashInProcess     bool
 	ShutdownTimeout   time.Duration
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
@@ -62,6 +63,7 @@ var settings = []setting{
 	{"hash-concurrency", "LATCH_HASH_CONCURRENCY", "0", "password hashes computed at once (argon2id, 19 MiB each); 0: one per CPU, within -hash-memory"},
 	{"hash-memory", "LATCH_HASH_MEMORY", "256", "memory budget in MiB for password hashes running at once; bounds the default -hash-concurrency"},
 	{"hash-queue", "LATCH_HASH_QUEUE", "64", "password hashes allowed to wait for a free slot; beyond it logins get 503"},
+	{"hash-in-process", "LATCH_HASH_IN_PROCESS", "false", "compute password hashes in the server process instead of in worker processes at a lower CPU priority (nice 10), which keep page loads fast during a flood of logins"},
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
 }
 
@@ -124,6 +126,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	cfg.GOMAXPROCSSet = getenv("GOMAXPROCS") != ""
 	if cfg.HashQueue, err = strconv.Atoi(get("hash-queue")); err != nil || cfg.HashQueue < 0 {
 		bad("hash-queue", errors.New("want 0 or a positive whole number"))
+	}
+	if cfg.HashInProcess, err = strconv.ParseBool(get("hash-in-process")); err != nil {
+		bad("hash-in-process", errors.New("want true or false"))
 	}
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || cfg.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", errors.New("want a positive duration such as 30s"))
@@ -231,6 +236,7 @@ func (c config) logValues() []any {
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
+		"hash_in_process", c.HashInProcess,
 	}
 }
 

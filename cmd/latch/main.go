@@ -40,6 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "users":
 		return users(ctx, args, getenv, os.Stdin, stdout, stderr)
+	case "hash-worker":
+		// Started by serve, not by people: see hashWorker.
+		return hashWorker(stderr)
 	default:
 		fmt.Fprintf(stderr, "latch: unknown command %q; see latch --help\n", cmd)
 		return 2

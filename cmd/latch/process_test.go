@@ -275,9 +275,10 @@ func TestUsersCommandsReachRunningServer(t *testing.T) {
 	}
 }
 
-// TestSpareProcessorWhileHashing checks that latch gives the Go runtime one
-// processor more than its hashing slots while it hashes passwords, takes it
-// back afterwards, and leaves GOMAXPROCS alone when the operator set it.
+// TestSpareProcessorWhileHashing checks that latch hashing in process gives
+// the Go runtime one processor more than its hashing slots while it hashes
+// passwords, takes it back afterwards, and leaves GOMAXPROCS alone when the
+// operator set it.
 func TestSpareProcessorWhileHashing(t *testing.T) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		t.Skip("GOMAXPROCS is set in the environment, and latch would keep it")
@@ -285,7 +286,7 @@ func TestSpareProcessorWhileHashing(t *testing.T) {
 	// Hashing slots as many as the processors, so that none is spare.
 	slots := runtime.NumCPU()
 	for _, operatorSet := range []bool{false, true} {
-		environ := []string{"LATCH_DATA_DIR=" + t.TempDir(), "LATCH_LOG_LEVEL=debug", fmt.Sprintf("LATCH_HASH_CONCURRENCY=%d", slots)}
+		environ := []string{"LATCH_DATA_DIR=" + t.TempDir(), "LATCH_LOG_LEVEL=debug", fmt.Sprintf("LATCH_HASH_CONCURRENCY=%d", slots), "LATCH_HASH_IN_PROCESS=true"}
 		if operatorSet {
 			environ = append(environ, fmt.Sprintf("GOMAXPROCS=%d", slots))
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/internal/app"
+	"github.com/latchauth/latch/internal/hashworker"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/pgstore"
 	"github.com/latchauth/latch/redisstore"
@@ -31,6 +32,7 @@ type server struct {
 	ln    net.Listener
 	http  *http.Server
 	procs *processorGovernor // nil when GOMAXPROCS is left alone
+	pool  *hashworker.Pool   // nil with -hash-in-process
 }
 
 type storeCloser interface {
@@ -90,6 +92,16 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		limiter = throttle.New(redis)
 	}
 	hasher := password.NewHasher(password.DefaultParams, cfg.hashConcurrency(), cfg.HashQueue)
+	var pool *hashworker.Pool
+	if !cfg.HashInProcess {
+		if pool, err = startHashWorkers(cfg, hasher, log); err != nil {
+			store.Close()
+			if redis != nil {
+				redis.Close()
+			}
+			return nil, err
+		}
+	}
 	a, err := app.New(store, app.Config{
 		Limiter:           limiter,
 		SecretKey:         key,
@@ -104,6 +116,9 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		if redis != nil {
 			redis.Close()
 		}
+		if pool != nil {
+			pool.Close()
+		}
 	}
 	if err != nil {
 		closeAll()
@@ -115,7 +130,7 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
 	s := &server{cfg: cfg, log: log, store: store, redis: redis, app: a, ln: ln,
-		procs: newProcessorGovernor(cfg, hasher, log)}
+		procs: newProcessorGovernor(cfg, hasher, log), pool: pool}
 	s.http = &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -180,6 +195,9 @@ func (s *server) pruneLoop(ctx context.Context) {
 // Close releases the listener and the database.
 func (s *server) Close() error {
 	s.ln.Close()
+	if s.pool != nil {
+		s.pool.Close()
+	}
 	if s.redis != nil {
 		s.redis.Close()
 	}

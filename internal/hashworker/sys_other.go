@@ -1,0 +1,13 @@
+//go:build !linux
+
+package hashworker
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// LowerPriority sets this process's nice value to Nice, for a worker to
+// call first thing.
+func LowerPriority() error {
+	return syscall.Setpriority(syscall.PRIO_PROCESS, 0, Nice)
+}
