@@ -149,13 +149,22 @@ func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
 	}
 }
 
-// state is what the middleware leaves in the request context.
+// state is what the middleware leaves in the request context of a
+// logged-in request.
 type state[U any] struct {
 	cur     Current[U]
 	session *Session
 }
 
-type ctxKey struct{ m any }
+// ctxKey is the context key of a Manager's state. Holding just a pointer, it
+// fits in an interface as is: building a key allocates nothing.
+type ctxKey[U any] struct{ m *Manager[U] }
+
+// varyCookie is the Vary value the middleware adds, shared by every response
+// rather than allocated by Header.Add each time. Nothing changes it in
+// place: Header.Set replaces it and Header.Add appends to a full slice,
+// which copies it.
+var varyCookie = []string{"Cookie"}
 
 // Middleware finds the session of each request, loads its user and makes
 // both available to [Manager.Current]. Every handler that uses the Manager
@@ -169,8 +178,20 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 			m.ErrorHandler(w, r, err)
 			return
 		}
-		w.Header().Add("Vary", "Cookie")
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{m}, st)))
+		h := w.Header()
+		if v := h["Vary"]; len(v) > 0 {
+			h["Vary"] = append(v, "Cookie")
+		} else {
+			h["Vary"] = varyCookie
+		}
+		if st == nil {
+			// Anonymous: the zero Current that Current returns for a
+			// request without state is the right answer, so the
+			// request is passed on as is, not copied.
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey[U]{m}, st)))
 	})
 }
 
@@ -178,13 +199,25 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 // Current for an anonymous request (and for a request that did not pass
 // through [Manager.Middleware]).
 func (m *Manager[U]) Current(r *http.Request) Current[U] {
-	if st, ok := r.Context().Value(ctxKey{m}).(*state[U]); ok {
+	if st := m.stateOf(r); st != nil {
 		return st.cur
 	}
 	return Current[U]{}
 }
 
+// stateOf returns what the middleware found for a logged-in request, or
+// nil.
+func (m *Manager[U]) stateOf(r *http.Request) *state[U] {
+	st, _ := r.Context().Value(ctxKey[U]{m}).(*state[U])
+	return st
+}
+
+// resolve finds the session of a request and returns the state of its
+// logged-in user, or nil for an anonymous request.
 func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U], error) {
+	if len(r.Header["Cookie"]) == 0 {
+		return nil, nil // most anonymous visits: nothing to look up
+	}
 	ctx := r.Context()
 	now := m.Now()
 	if c, err := r.Cookie(m.cookieName()); err == nil {
@@ -220,17 +253,17 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 	}
 	rc, err := r.Cookie(m.rememberCookieName())
 	if err != nil {
-		return &state[U]{}, nil
+		return nil, nil
 	}
 	if !validToken(rc.Value) {
 		m.clearCookie(w, m.rememberCookieName())
-		return &state[U]{}, nil
+		return nil, nil
 	}
 	presented := hashToken(rc.Value)
 	s, err := m.store.SessionByRemember(ctx, presented)
 	if errors.Is(err, ErrSessionNotFound) {
 		m.clearCookie(w, m.rememberCookieName())
-		return &state[U]{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("latch: look up remembered session: %w", err)
@@ -297,7 +330,7 @@ func (m *Manager[U]) end(w http.ResponseWriter, r *http.Request, s Session) (*st
 	}
 	m.clearCookie(w, m.cookieName())
 	m.clearCookie(w, m.rememberCookieName())
-	return &state[U]{}, nil
+	return nil, nil
 }
 
 // LogIn starts a new session for userID and sets its cookies; call it after
@@ -357,7 +390,7 @@ func (m *Manager[U]) LogOut(w http.ResponseWriter, r *http.Request) error {
 // cookie the middleware did not resolve, so LogIn rotates even then.
 func (m *Manager[U]) endCurrent(r *http.Request) error {
 	var id string
-	if st, ok := r.Context().Value(ctxKey{m}).(*state[U]); ok && st.session != nil {
+	if st := m.stateOf(r); st != nil {
 		id = st.session.ID
 	} else if c, err := r.Cookie(m.cookieName()); err == nil && validToken(c.Value) {
 		s, err := m.store.SessionByToken(r.Context(), hashToken(c.Value))
@@ -380,8 +413,8 @@ func (m *Manager[U]) endCurrent(r *http.Request) error {
 // is rotated, because the session gains privileges. It returns
 // [ErrNotLoggedIn] for an anonymous request.
 func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
-	st, ok := r.Context().Value(ctxKey{m}).(*state[U])
-	if !ok || st.session == nil {
+	st := m.stateOf(r)
+	if st == nil {
 		return ErrNotLoggedIn
 	}
 	s := *st.session

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -468,5 +469,59 @@ func TestRememberTokenRotatesWithGraceAndTheftEndsIt(t *testing.T) {
 	}
 	if got := h.whoIs(tab1); got != "anonymous" {
 		t.Errorf("the restored tab after the old token's reuse = %q; want anonymous", got)
+	}
+}
+
+func TestMiddlewareAddsVaryCookie(t *testing.T) {
+	m := latch.New(&memstore.Store{}, func(ctx context.Context, id string) (string, error) { return id, nil })
+	tests := []struct {
+		name   string
+		before []string // Vary set before the middleware
+		cookie string
+		want   []string
+	}{
+		{"anonymous", nil, "", []string{"Cookie"}},
+		{"after Accept-Encoding", []string{"Accept-Encoding"}, "", []string{"Accept-Encoding", "Cookie"}},
+		{"with an unknown session", nil, "latch_session=" + strings.Repeat("A", 43), []string{"Cookie"}},
+	}
+	for _, tt := range tests {
+		// The handler behind adds to Vary, as a compressing
+		// middleware would: that must not reach the next response.
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Vary", "Accept-Language")
+		}))
+		for range 2 {
+			rec := httptest.NewRecorder()
+			if tt.before != nil {
+				rec.Header()["Vary"] = tt.before
+			}
+			req := httptest.NewRequest("GET", "/", nil)
+			if tt.cookie != "" {
+				req.Header.Set("Cookie", tt.cookie)
+			}
+			h.ServeHTTP(rec, req)
+			want := append(tt.want[:len(tt.want):len(tt.want)], "Accept-Language")
+			if got := rec.Result().Header.Values("Vary"); !slices.Equal(got, want) {
+				t.Errorf("%s: Vary = %q; want %q", tt.name, got, want)
+			}
+		}
+	}
+}
+
+func TestAnonymousRequestCostsNoAllocation(t *testing.T) {
+	m := latch.New(&memstore.Store{}, func(ctx context.Context, id string) (string, error) { return id, nil })
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.Current(r).Authenticated {
+			t.Error("Current(anonymous request).Authenticated = true; want false")
+		}
+	}))
+	w := &benchWriter{header: http.Header{}}
+	req := httptest.NewRequest("GET", "/", nil)
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(w.header)
+		h.ServeHTTP(w, req)
+	})
+	if allocs != 0 {
+		t.Errorf("Middleware and Current for a request without cookies: %v allocations; want 0", allocs)
 	}
 }

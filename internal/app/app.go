@@ -128,39 +128,48 @@ func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
 
 // Handler returns the app's HTTP handler with every route and middleware.
 func (a *App) Handler() http.Handler {
-	// Pages: behind CSRF protection and the session middleware.
-	pages := http.NewServeMux()
-	login := a.auth.RequireLogin
-	pages.Handle("GET /{$}", a.handle(a.home))
-	pages.Handle("GET /signup", a.handle(a.signupForm))
-	pages.Handle("POST /signup", a.handle(a.signup))
-	pages.Handle("GET /login", a.handle(a.loginForm))
-	pages.Handle("POST /login", a.handle(a.login))
-	pages.Handle("GET /profile", login(a.handle(a.profile)))
-	pages.Handle("POST /sessions/revoke", login(a.handle(a.revokeSession)))
-	pages.Handle("POST /sessions/revoke-others", login(a.handle(a.revokeOtherSessions)))
-	pages.Handle("GET /logout", a.handle(a.logoutForm))
-	pages.Handle("POST /logout", a.handle(a.logout))
-	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
-
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.serveError(w, r, errCrossOrigin)
 	}))
+	// Pages go behind cross-origin protection and the session middleware.
+	page := func(h http.Handler) http.Handler { return csrf.Handler(a.auth.Middleware(h)) }
+	login := a.auth.RequireLogin
+
+	// Each page is a route of mux, so that a request for it is looked up
+	// once. What matches none goes to pages, a mux of the pages alone,
+	// which answers as for a page: "GET /" gives our 404 page, and a path
+	// that exists with other methods gets a 405 listing them.
+	pages := http.NewServeMux()
+	mux := http.NewServeMux()
+	route := func(pattern string, h http.Handler) {
+		pages.Handle(pattern, h)
+		mux.Handle(pattern, page(h))
+	}
+	route("GET /{$}", a.handle(a.home))
+	route("GET /signup", a.handle(a.signupForm))
+	route("POST /signup", a.handle(a.signup))
+	route("GET /login", a.handle(a.loginForm))
+	route("POST /login", a.handle(a.login))
+	route("GET /profile", login(a.handle(a.profile)))
+	route("POST /sessions/revoke", login(a.handle(a.revokeSession)))
+	route("POST /sessions/revoke-others", login(a.handle(a.revokeOtherSessions)))
+	route("GET /logout", a.handle(a.logoutForm))
+	route("POST /logout", a.handle(a.logout))
+	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+	mux.Handle("/", page(pages))
 
 	// Assets and health checks need no session: they skip the session
 	// lookup, so a page load costs one database read, not three.
-	root := http.NewServeMux()
-	root.Handle("GET /static/", staticHandler())
-	root.HandleFunc("GET /healthz", a.healthz)
-	root.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		// No icon; answering 204 spares browsers and logs a 404 each visit.
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		w.WriteHeader(http.StatusNoContent)
 	})
-	root.Handle("/", csrf.Handler(a.auth.Middleware(pages)))
 
-	var h http.Handler = root
+	var h http.Handler = mux
 	h = a.limitBody(h)
 	h = a.securityHeaders(h)
 	h = a.logRequests(h)
