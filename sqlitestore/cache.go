@@ -16,6 +16,11 @@ import (
 // query.
 const cacheLimit = 10_000
 
+// listLimit is the longest session list the cache keeps: a user logged in
+// on more devices than that is read from the file, so that the cache's size
+// stays bounded by cacheLimit entries of bounded size.
+const listLimit = 100
+
 // pollInterval is how often the cache asks SQLite whether another process
 // wrote to the file. It bounds how long a change made by another process,
 // such as `latch users delete`, can go unseen.
@@ -117,6 +122,9 @@ func (c *cache) list(userID string) ([]latch.Session, bool) {
 
 // fillList caches the user's session list, read at generation gen.
 func (c *cache) fillList(gen uint64, userID string, list []latch.Session) {
+	if len(list) > listLimit {
+		return
+	}
 	own := make([]latch.Session, len(list))
 	for i, s := range list {
 		own[i] = cloneSession(s)

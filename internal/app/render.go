@@ -92,8 +92,13 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 	return nil
 }
 
-// memoLimit bounds how many rendered pages a pageMemo keeps.
-const memoLimit = 2000
+// memoLimit bounds how many rendered pages a pageMemo keeps, and
+// memoMaxPage the size of each: a profile listing hundreds of sessions is
+// rendered every time rather than kept.
+const (
+	memoLimit   = 2000
+	memoMaxPage = 64 << 10
+)
 
 // pageMemo keeps, for each logged-in user and page, the data it was last
 // rendered with and the HTML it gave. A user reloading a page whose data
@@ -138,8 +143,9 @@ func (m *pageMemo) get(name string, p page) (fixedPage, bool) {
 // put stores body as the rendering of page name for p, replacing the
 // user's previous one. Pages of anonymous visitors are not stored: they
 // have no key of their own, and the common one is rendered once at start.
+// Nor are pages over memoMaxPage.
 func (m *pageMemo) put(name string, p page, body []byte) {
-	if p.User == nil {
+	if p.User == nil || len(body) > memoMaxPage {
 		return
 	}
 	u := *p.User
