@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/internal/hashworker"
 	"golang.org/x/crypto/argon2"
@@ -20,6 +21,11 @@ import (
 // TestMain makes the test binary a worker when asked, as latch makes
 // itself one with `latch hash-worker`.
 func TestMain(m *testing.M) {
+	if os.Getenv("HASHWORKER_TEST_WORKER") == "hang" {
+		// A worker that takes requests and never answers.
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	if os.Getenv("HASHWORKER_TEST_WORKER") == "1" {
 		if err := hashworker.LowerPriority(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -158,6 +164,27 @@ func TestCloseStopsWorkers(t *testing.T) {
 	got, err := p.IDKey(context.Background(), []byte("pw"), []byte("salt"), cheapTime, cheapMemory, cheapThreads, cheapKey)
 	if want := argon2.IDKey([]byte("pw"), []byte("salt"), cheapTime, cheapMemory, cheapThreads, cheapKey); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("IDKey after Close = %x, %v; want %x, nil", got, err, want)
+	}
+}
+
+// TestPoolReplacesStuckWorker checks that a worker that does not answer
+// within the timeout is killed and the key computed here instead.
+func TestPoolReplacesStuckWorker(t *testing.T) {
+	t.Setenv("HASHWORKER_TEST_WORKER", "hang")
+	var logs bytes.Buffer
+	p, err := hashworker.Start(1, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	hashworker.SetTimeout(p, 200*time.Millisecond)
+	pw, salt := []byte("pw"), []byte("salt of 16 bytes")
+	got, err := p.IDKey(t.Context(), pw, salt, cheapTime, cheapMemory, cheapThreads, cheapKey)
+	if want := argon2.IDKey(pw, salt, cheapTime, cheapMemory, cheapThreads, cheapKey); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("IDKey with a stuck worker = %x, %v; want %x, nil", got, err, want)
+	}
+	if !strings.Contains(logs.String(), "password hashing worker failed; replacing it") {
+		t.Errorf("log lacks the replacement:\n%s", logs.String())
 	}
 }
 

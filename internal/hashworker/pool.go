@@ -9,9 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
+
+// Timeout bounds one computation in a worker. A hash at the largest
+// parameters the password package accepts takes seconds; a worker that has
+// not answered after a minute is stuck, and is replaced.
+const Timeout = time.Minute
 
 // Nice is the nice value of worker processes: hashing gets about a tenth of
 // a CPU that serving wants, and all of a CPU that serving leaves idle.
@@ -22,8 +28,9 @@ const Nice = 10
 // waits for an idle one. Create one with [Start] and stop it with
 // [Pool.Close].
 type Pool struct {
-	argv []string
-	log  *slog.Logger
+	argv    []string
+	log     *slog.Logger
+	timeout time.Duration // Timeout; tests shorten it
 
 	idle chan *worker // workers not computing; nil entries are to start
 
@@ -49,7 +56,7 @@ func Start(n int, argv []string, log *slog.Logger) (*Pool, error) {
 	if n < 1 {
 		return nil, errors.New("hashworker: need at least one worker")
 	}
-	p := &Pool{argv: argv, log: log, idle: make(chan *worker, n), running: map[*worker]struct{}{}}
+	p := &Pool{argv: argv, log: log, timeout: Timeout, idle: make(chan *worker, n), running: map[*worker]struct{}{}}
 	w, err := p.start()
 	if err != nil {
 		return nil, err
@@ -91,6 +98,20 @@ func (p *Pool) start() (*worker, error) {
 	w := &worker{cmd: cmd, in: in, out: out}
 	p.running[w] = struct{}{}
 	return w, nil
+}
+
+// setDeadline bounds the wait for the worker's answer. The pipe from a
+// worker is an *os.File, which supports deadlines on the systems latch runs
+// on; where it does not, the wait is unbounded, as for any pipe.
+func (w *worker) setDeadline(d time.Duration) error {
+	f, ok := w.out.(*os.File)
+	if !ok {
+		return nil
+	}
+	if err := f.SetReadDeadline(time.Now().Add(d)); err != nil && !errors.Is(err, os.ErrNoDeadline) {
+		return err
+	}
+	return nil
 }
 
 // stop ends the worker: closing its input makes Serve return.
@@ -135,6 +156,9 @@ func (p *Pool) IDKey(ctx context.Context, password, salt []byte, time, memory ui
 	req := request{password: password, salt: salt, time: time, memory: memory, threads: threads, keyLen: keyLen}
 	key := make([]byte, keyLen)
 	err := req.write(w.in)
+	if err == nil {
+		err = w.setDeadline(p.timeout)
+	}
 	if err == nil {
 		_, err = io.ReadFull(w.out, key)
 	}
