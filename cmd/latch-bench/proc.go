@@ -49,16 +49,15 @@ func childEnv() []string {
 	return append(env, "GOMAXPROCS=1")
 }
 
-// latchEnv is childEnv for latch. Latch runs its Go runtime with one
-// processor more than its password-hashing slots, so that pages are served
-// while every slot hashes; on one core that is one slot and two
-// processors. Started under taskset, latch sees one CPU and chooses so by
-// itself. Pinned after start, it would see every CPU, so it is told.
+// latchEnv is childEnv for latch, which chooses its Go processors and
+// hashing slots from the CPUs it sees. Started under taskset, it sees one
+// CPU and chooses for one. Pinned after start, it would see every CPU, so
+// it is told.
 func (b *bench) latchEnv() []string {
 	env := childEnv()
 	env = env[:len(env)-1] // GOMAXPROCS=1
 	if b.pinned && b.taskset == "" {
-		env = append(env, "LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=2")
+		env = append(env, "LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1")
 	}
 	return env
 }
