@@ -61,7 +61,8 @@ const (
 // spare, serving goroutines always have one, and the operating system
 // shares the CPU between its thread and the hashing threads at a far finer
 // grain. Measured with latch-bench's storm on one core: /profile p99 during
-// 500 concurrent logins went from 20x its p99 before the storm to 1.6x.
+// 500 concurrent logins went from 20x its p99 before the storm to 4-6x
+// (hashing in worker processes: 2.3x).
 //
 // The spare processor is not kept all the time because, with more
 // processors than cores, serving alone costs more: threads wake each other
