@@ -40,6 +40,23 @@
 // call fails at once or after connect_timeout; once it is back, the pool
 // reconnects by itself.
 //
+// # Cache
+//
+// A profile page reads the session, its user and the user's list of
+// sessions. A DB keeps users and session lists in memory, and always reads
+// sessions by token from the database, so that a logout or revocation on
+// one instance ends the session on every other one at once.
+//
+// Each write forgets here what it touched before it returns, and tells the
+// other stores on the same schema, in the same implicit transaction, with a
+// PostgreSQL notification on a channel named after the schema: they hear
+// it when the write commits, within milliseconds, and forget too. A
+// connection of its own listens for them; while it is not listening (the
+// server is away, or the connection was cut), the cache is off, and it is
+// forgotten whole when listening again. Until another instance has heard a
+// change, its profile pages may show the user's previous name or session
+// list; they never accept a session that was ended.
+//
 // # Storage
 //
 // Open applies the schema migrations embedded in the package, each in a
@@ -75,6 +92,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/storecache"
 	"github.com/latchauth/latch/throttle"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -114,6 +132,11 @@ type DB struct {
 	// failuresAdded counts AddFailure calls, to sweep stale failure
 	// records now and then.
 	failuresAdded atomic.Uint64
+
+	cache      *storecache.Cache // users and session lists; see the package doc
+	channel    string            // where changes are announced
+	stopListen context.CancelFunc
+	listening  chan struct{} // closed when listen has returned
 }
 
 // Open connects to the PostgreSQL database at the postgres:// URL rawURL and
@@ -149,7 +172,8 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	}
 	server := describe(cfg.ConnConfig)
 
-	if err := migrate(ctx, cfg.ConnConfig); err != nil {
+	schema, err := migrate(ctx, cfg.ConnConfig)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: open %s: %w", server, err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -162,7 +186,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: open %s: %w", server, explainConnect(err))
 	}
-	return &DB{Now: time.Now, pool: pool}, nil
+	db := &DB{Now: time.Now, pool: pool, cache: storecache.New(), channel: channelName(schema), listening: make(chan struct{})}
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopListen = stop
+	go db.listen(lctx, cfg.ConnConfig.Copy())
+	return db, nil
 }
 
 // describe names the server and database of cfg for error messages.
@@ -213,27 +241,27 @@ func explainConnect(err error) error {
 // migrate applies the embedded migrations that the database lacks, over
 // connections of its own with the settings of cfg, closed when it returns:
 // whatever happens, the migration lock cannot outlive them.
-func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
+func migrate(ctx context.Context, cfg *pgx.ConnConfig) (schema string, err error) {
 	db := stdlib.OpenDB(*cfg.Copy())
 	defer db.Close()
 
 	// The migrations create their tables in the first existing schema of
 	// search_path, and goose looks for its version table there too.
-	var schema sql.NullString
-	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return explainConnect(err)
+	var current sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
+		return "", explainConnect(err)
 	}
-	if !schema.Valid {
+	if !current.Valid {
 		var path string
 		if err := db.QueryRowContext(ctx, `SHOW search_path`).Scan(&path); err != nil {
-			return explainConnect(err)
+			return "", explainConnect(err)
 		}
-		return fmt.Errorf("migrate: no schema of search_path %q exists: create it, or set search_path in the URL", path)
+		return "", fmt.Errorf("migrate: no schema of search_path %q exists: create it, or set search_path in the URL", path)
 	}
 
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return "", fmt.Errorf("migrate: %w", err)
 	}
 	// A session-level advisory lock makes processes that start together
 	// migrate one after the other; the others then find nothing to do. The
@@ -241,12 +269,12 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	// applications) do not wait for each other, and it is polled every
 	// second for at most a minute, or until ctx ends.
 	locker, err := lock.NewPostgresSessionLocker(
-		lock.WithLockID(lockID(schema.String)),
+		lock.WithLockID(lockID(current.String)),
 		lock.WithLockTimeout(1, 60),
 		lock.WithUnlockTimeout(1, 10),
 	)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return "", fmt.Errorf("migrate: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithTableName(versionTable),
@@ -256,12 +284,12 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 		goose.WithDisableGlobalRegistry(true),
 	)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return "", fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate schema %q: %w", schema.String, explainConnect(err))
+		return "", fmt.Errorf("migrate schema %q: %w", current.String, explainConnect(err))
 	}
-	return nil
+	return current.String, nil
 }
 
 // lockID returns the advisory lock key guarding the migrations of schema.
@@ -274,6 +302,8 @@ func lockID(schema string) int64 {
 // Close releases the connections. It waits for the operations under way;
 // later ones fail.
 func (db *DB) Close() error {
+	db.stopListen()
+	<-db.listening
 	db.pool.Close()
 	return nil
 }

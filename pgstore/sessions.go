@@ -38,12 +38,13 @@ func rememberValue(hash []byte) any {
 // CreateSession implements [latch.SessionStore]. A duplicate ID, token hash
 // or remember hash is an error.
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
-	_, err := db.pool.Exec(ctx, `
+	_, err := db.change(ctx, []note{db.noteOf(noteList + s.UserID)}, nil, `
 		INSERT INTO sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt))
+	db.cache.ForgetSessions(nil, s.UserID)
 	if err != nil {
 		return db.fail("create session", err)
 	}
@@ -80,7 +81,10 @@ func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (l
 // UpdateSession implements [latch.SessionStore]. Every field but the ID is
 // replaced, in one statement: a session deleted meanwhile stays deleted.
 func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
-	tag, err := db.pool.Exec(ctx, `
+	// The list of the session's owner before the update, should the
+	// update change it, and after.
+	notes := []note{db.noteListOf(s.ID), db.noteOf(noteList + s.UserID)}
+	tag, err := db.change(ctx, notes, nil, `
 		UPDATE sessions SET
 			user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
 			created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11,
@@ -89,6 +93,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt))
+	db.cache.ForgetSessions(nil, s.UserID)
 	if err != nil {
 		return db.fail("update session", err)
 	}
@@ -100,15 +105,30 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 
 // DeleteSession implements [latch.SessionStore].
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	var userID string
+	_, err := db.change(ctx, []note{db.noteListOf(id)}, func(row pgx.Row) error {
+		if err := row.Scan(&userID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	}, `DELETE FROM sessions WHERE id = $1 RETURNING user_id`, id)
+	db.cache.ForgetSessions(nil, userID)
+	if err != nil {
 		return db.fail("delete session", err)
 	}
 	return nil
 }
 
 // UserSessions implements [latch.SessionStore]. Sessions created in the same
-// microsecond are ordered by ID, so the order is stable.
+// microsecond are ordered by ID, so the order is stable. Lists are cached in
+// memory; see the package documentation.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session, error) {
+	return db.cache.ReadList(userID, func() ([]latch.Session, error) {
+		return db.userSessions(ctx, userID)
+	})
+}
+
+func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1
@@ -127,7 +147,8 @@ func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session,
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+	tag, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, nil, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+	db.cache.ForgetSessions(nil, userID)
 	if err != nil {
 		return 0, db.fail("delete user sessions", err)
 	}
@@ -136,10 +157,11 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 
 // DeleteExpiredSessions implements [latch.SessionPruner], in one statement.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `
+	tag, err := db.change(ctx, []note{db.noteOf(noteAll)}, nil, `
 		DELETE FROM sessions
 		WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)`,
 		now, idleBefore)
+	db.cache.ForgetAll()
 	if err != nil {
 		return 0, db.fail("delete expired sessions", err)
 	}

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,9 +56,12 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	return u, nil
 }
 
-// UserByID implements [account.Store].
+// UserByID implements [account.Store]. Users found are cached in memory;
+// see the package documentation.
 func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
-	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, "id", id)
+	return db.cache.ReadUser(id, func() (account.User, error) {
+		return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, "id", id)
+	})
 }
 
 // UserByEmail implements [account.Store]. The email is compared exactly; the
@@ -87,7 +91,7 @@ func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.
 // RecordLogin implements [account.Store]. One statement sets both fields, so
 // they change together or not at all.
 func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
-	tag, err := db.pool.Exec(ctx, `
+	tag, err := db.changeUser(ctx, id, `
 		UPDATE users SET
 			last_login_at = $2,
 			password_hash = CASE WHEN $3 = '' THEN password_hash ELSE $3 END
@@ -98,7 +102,7 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+	tag, err := db.changeUser(ctx, id, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 	return db.updatedUser("set password hash", tag, err)
 }
 
@@ -106,8 +110,16 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 // account store's business: the caller deletes them through the session
 // store, whose user IDs are strings of its own.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	tag, err := db.changeUser(ctx, id, `DELETE FROM users WHERE id = $1`, id)
 	return db.updatedUser("delete user", tag, err)
+}
+
+// changeUser runs a write of the user with the given ID, tells other
+// stores, and forgets the user here.
+func (db *DB) changeUser(ctx context.Context, id int64, query string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := db.change(ctx, []note{db.noteOf(noteUser + strconv.FormatInt(id, 10))}, nil, query, args...)
+	db.cache.ForgetUser(id)
+	return tag, err
 }
 
 // updatedUser checks the outcome of a statement on one user.

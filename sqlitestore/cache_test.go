@@ -12,26 +12,9 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/eventually"
 	"github.com/latchauth/latch/sqlitestore"
 )
-
-// eventually calls check until it returns nil or two seconds have passed,
-// far more than the cache's 100 ms poll, and reports the last error.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: still %v after 2s", what, err)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestCacheOtherProcess checks that what another connection to the same
 // file deletes or changes stops being served from this one's cache: the
@@ -58,7 +41,7 @@ func TestCacheOtherProcess(t *testing.T) {
 	if err := other.SetPasswordHash(ctx, u.ID, "new hash"); err != nil {
 		t.Fatalf("other: SetPasswordHash error = %v; want nil", err)
 	}
-	eventually(t, "UserByID after another process changed the hash", func() error {
+	eventually.True(t, 2*time.Second, "UserByID after another process changed the hash", func() error {
 		got, err := server.UserByID(ctx, u.ID)
 		if err != nil || got.PasswordHash != "new hash" {
 			return fmt.Errorf("hash %q, error %v", got.PasswordHash, err)
@@ -69,13 +52,13 @@ func TestCacheOtherProcess(t *testing.T) {
 	if err := other.DeleteSession(ctx, s.ID); err != nil {
 		t.Fatalf("other: DeleteSession error = %v; want nil", err)
 	}
-	eventually(t, "SessionByToken after another process deleted the session", func() error {
+	eventually.True(t, 2*time.Second, "SessionByToken after another process deleted the session", func() error {
 		if got, err := server.SessionByToken(ctx, s.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
 			return fmt.Errorf("session %q, error %v", got.ID, err)
 		}
 		return nil
 	})
-	eventually(t, "UserSessions after another process deleted the session", func() error {
+	eventually.True(t, 2*time.Second, "UserSessions after another process deleted the session", func() error {
 		if list, err := server.UserSessions(ctx, s.UserID); err != nil || len(list) != 0 {
 			return fmt.Errorf("%d sessions, error %v", len(list), err)
 		}
@@ -85,7 +68,7 @@ func TestCacheOtherProcess(t *testing.T) {
 	if err := other.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatalf("other: DeleteUser error = %v; want nil", err)
 	}
-	eventually(t, "UserByID after another process deleted the user", func() error {
+	eventually.True(t, 2*time.Second, "UserByID after another process deleted the user", func() error {
 		if got, err := server.UserByID(ctx, u.ID); !errors.Is(err, account.ErrUserNotFound) {
 			return fmt.Errorf("user %q, error %v", got.Email, err)
 		}

@@ -58,6 +58,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/storecache"
 	"github.com/latchauth/latch/throttle"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -97,7 +98,7 @@ type DB struct {
 	// records now and then.
 	failuresAdded atomic.Uint64
 
-	cache     *cache
+	cache     *storecache.Cache
 	stopWatch context.CancelFunc // stops watch
 	watching  chan struct{}      // closed when watch has returned
 }
@@ -130,7 +131,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlitestore: open %s: is a directory", path)
 	}
 
-	db := &DB{Now: time.Now, cache: newCache()}
+	db := &DB{Now: time.Now, cache: storecache.New()}
 	if err := db.open(ctx, abs); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)

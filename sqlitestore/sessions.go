@@ -46,7 +46,7 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt))
-	db.cache.forgetSessions(nil, s.UserID)
+	db.cache.ForgetSessions(nil, s.UserID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: create session: %w", err)
 	}
@@ -56,15 +56,9 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 // SessionByToken implements [latch.SessionStore]. Sessions found are cached
 // in memory; see the package documentation.
 func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, error) {
-	if s, ok := db.cache.session(hash); ok {
-		return s, nil
-	}
-	gen := db.cache.generation()
-	s, err := db.sessionBy(ctx, db.sessionByToken, "token", hash)
-	if err == nil {
-		db.cache.fillSession(gen, s)
-	}
-	return s, err
+	return db.cache.ReadSession(hash, func() (latch.Session, error) {
+		return db.sessionBy(ctx, db.sessionByToken, "token", hash)
+	})
 }
 
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
@@ -103,7 +97,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt),
 		s.ID)
-	db.cache.forgetSessions([]string{s.ID}, s.UserID)
+	db.cache.ForgetSessions([]string{s.ID}, s.UserID)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: update session: %w", err)
 	}
@@ -121,7 +115,7 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	// cache may hold even when it does not hold the session itself.
 	var userID string
 	err := db.write.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? RETURNING user_id`, id).Scan(&userID)
-	db.cache.forgetSessions([]string{id}, userID)
+	db.cache.ForgetSessions([]string{id}, userID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlitestore: delete session: %w", err)
 	}
@@ -132,15 +126,9 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 // microsecond are ordered by ID, so the order is stable. Lists are cached in
 // memory; see the package documentation.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session, error) {
-	if list, ok := db.cache.list(userID); ok {
-		return list, nil
-	}
-	gen := db.cache.generation()
-	list, err := db.userSessions(ctx, userID)
-	if err == nil {
-		db.cache.fillList(gen, userID, list)
-	}
-	return list, err
+	return db.cache.ReadList(userID, func() ([]latch.Session, error) {
+		return db.userSessions(ctx, userID)
+	})
 }
 
 func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session, error) {
@@ -170,7 +158,7 @@ func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session,
 // DeleteUserSessions implements [latch.SessionStore].
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keep)
-	db.cache.forgetUserSessions(userID)
+	db.cache.ForgetUserSessions(userID)
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete user sessions: %w", err)
 	}
@@ -187,7 +175,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Ti
 		DELETE FROM sessions
 		WHERE expires_at < ? OR (remember = 0 AND last_seen_at < ?)`,
 		micros(now), micros(idleBefore))
-	db.cache.forgetAll()
+	db.cache.ForgetAll()
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
 	}

@@ -57,15 +57,9 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 // UserByID implements [account.Store].
 // Users found are cached in memory; see the package documentation.
 func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
-	if u, ok := db.cache.user(id); ok {
-		return u, nil
-	}
-	gen := db.cache.generation()
-	u, err := db.userBy(ctx, db.userByID, "id", id)
-	if err == nil {
-		db.cache.fillUser(gen, u)
-	}
-	return u, err
+	return db.cache.ReadUser(id, func() (account.User, error) {
+		return db.userBy(ctx, db.userByID, "id", id)
+	})
 }
 
 // UserByEmail implements [account.Store]. The email is compared exactly; the
@@ -97,14 +91,14 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 			password_hash = CASE WHEN ?2 = '' THEN password_hash ELSE ?2 END
 		WHERE id = ?3`,
 		nullMicros(at), newHash, id)
-	db.cache.forgetUser(id)
+	db.cache.ForgetUser(id)
 	return updatedUser("record login", res, err)
 }
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
-	db.cache.forgetUser(id)
+	db.cache.ForgetUser(id)
 	return updatedUser("set password hash", res, err)
 }
 
@@ -113,7 +107,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 // store, whose user IDs are strings of its own.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-	db.cache.forgetUser(id)
+	db.cache.ForgetUser(id)
 	return updatedUser("delete user", res, err)
 }
 

@@ -1,0 +1,191 @@
+package pgstore_test
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/eventually"
+	"github.com/latchauth/latch/internal/pgtest"
+	"github.com/latchauth/latch/pgstore"
+)
+
+// seedUser creates a user with one session in db.
+func seedUser(t *testing.T, db *pgstore.DB) (account.User, latch.Session) {
+	t.Helper()
+	u, err := db.CreateUser(t.Context(), account.User{Email: pgtest.RandomName() + "@example.com", Name: "Ada", PasswordHash: "hash"})
+	if err != nil {
+		t.Fatalf("CreateUser error = %v; want nil", err)
+	}
+	s := newSession(strconv.FormatInt(u.ID, 10))
+	if err := db.CreateSession(t.Context(), s); err != nil {
+		t.Fatalf("CreateSession error = %v; want nil", err)
+	}
+	return u, s
+}
+
+// warm reads the user and the session list twice, so that the second read
+// may come from the cache.
+func warm(t *testing.T, db *pgstore.DB, u account.User, userID string) {
+	t.Helper()
+	for range 2 {
+		if _, err := db.UserByID(t.Context(), u.ID); err != nil {
+			t.Fatalf("UserByID error = %v; want nil", err)
+		}
+		if _, err := db.UserSessions(t.Context(), userID); err != nil {
+			t.Fatalf("UserSessions error = %v; want nil", err)
+		}
+	}
+}
+
+// TestCacheOtherInstance changes records through one store and checks that
+// another store on the same schema, an instance on another machine, stops
+// serving what it cached, and that sessions, which it does not cache, are
+// gone from it at once.
+func TestCacheOtherInstance(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	a, b := openDB(t, u), openDB(t, u)
+	ctx := t.Context()
+	user, s := seedUser(t, a)
+	warm(t, a, user, s.UserID)
+
+	if err := b.SetPasswordHash(ctx, user.ID, "new hash"); err != nil {
+		t.Fatalf("b: SetPasswordHash error = %v; want nil", err)
+	}
+	eventually.True(t, 2*time.Second, "a: UserByID after b changed the hash", func() error {
+		if got, err := a.UserByID(ctx, user.ID); err != nil || got.PasswordHash != "new hash" {
+			return fmt.Errorf("hash %q, error %v", got.PasswordHash, err)
+		}
+		return nil
+	})
+
+	second := newSession(s.UserID)
+	if err := b.CreateSession(ctx, second); err != nil {
+		t.Fatalf("b: CreateSession error = %v; want nil", err)
+	}
+	eventually.True(t, 2*time.Second, "a: UserSessions after b created a session", func() error {
+		if list, err := a.UserSessions(ctx, s.UserID); err != nil || len(list) != 2 {
+			return fmt.Errorf("%d sessions, error %v", len(list), err)
+		}
+		return nil
+	})
+
+	if err := b.DeleteSession(ctx, second.ID); err != nil {
+		t.Fatalf("b: DeleteSession error = %v; want nil", err)
+	}
+	// Revocation reaches every instance at once: sessions are not cached.
+	if got, err := a.SessionByToken(ctx, second.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("a: SessionByToken right after b deleted it = %q, %v; want ErrSessionNotFound", got.ID, err)
+	}
+	eventually.True(t, 2*time.Second, "a: UserSessions after b deleted a session", func() error {
+		if list, err := a.UserSessions(ctx, s.UserID); err != nil || len(list) != 1 {
+			return fmt.Errorf("%d sessions, error %v", len(list), err)
+		}
+		return nil
+	})
+
+	s.IP = "192.0.2.77"
+	if err := b.UpdateSession(ctx, s); err != nil {
+		t.Fatalf("b: UpdateSession error = %v; want nil", err)
+	}
+	eventually.True(t, 2*time.Second, "a: UserSessions after b updated a session", func() error {
+		if list, err := a.UserSessions(ctx, s.UserID); err != nil || len(list) != 1 || list[0].IP != s.IP {
+			return fmt.Errorf("%+v, error %v", list, err)
+		}
+		return nil
+	})
+
+	if _, err := b.DeleteUserSessions(ctx, s.UserID, ""); err != nil {
+		t.Fatalf("b: DeleteUserSessions error = %v; want nil", err)
+	}
+	if err := b.DeleteUser(ctx, user.ID); err != nil {
+		t.Fatalf("b: DeleteUser error = %v; want nil", err)
+	}
+	eventually.True(t, 2*time.Second, "a: after b deleted the user and the sessions", func() error {
+		if list, err := a.UserSessions(ctx, s.UserID); err != nil || len(list) != 0 {
+			return fmt.Errorf("%d sessions, error %v", len(list), err)
+		}
+		if got, err := a.UserByID(ctx, user.ID); !errors.Is(err, account.ErrUserNotFound) {
+			return fmt.Errorf("user %q, error %v", got.Email, err)
+		}
+		return nil
+	})
+
+	// Pruning forgets every list.
+	third := newSession("pruned")
+	third.ExpiresAt = time.Now().Add(-time.Minute)
+	if err := a.CreateSession(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if list, err := a.UserSessions(ctx, "pruned"); err != nil || len(list) != 1 {
+			t.Fatalf("a: UserSessions(pruned) = %d sessions, %v; want 1", len(list), err)
+		}
+	}
+	if _, err := b.DeleteExpiredSessions(ctx, time.Now(), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 2*time.Second, "a: UserSessions after b pruned", func() error {
+		if list, err := a.UserSessions(ctx, "pruned"); err != nil || len(list) != 0 {
+			return fmt.Errorf("%d sessions, error %v", len(list), err)
+		}
+		return nil
+	})
+}
+
+// TestCacheListenerLost cuts every connection of a store, its listening
+// one included, changes a user through another store meanwhile, and checks
+// that the first store does not serve its cached copy for long: it stops
+// caching while it cannot listen, and forgets everything once it listens
+// again.
+func TestCacheListenerLost(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	app := "latch-test-" + pgtest.RandomName()
+	a := openDB(t, pgtest.WithParam(t, u, "application_name", app))
+	b := openDB(t, u)
+	ctx := t.Context()
+	user, s := seedUser(t, a)
+	for round := range 3 {
+		waitListening(t, app)
+		warm(t, a, user, s.UserID)
+		if n := terminate(t, app); n < 2 {
+			t.Fatalf("round %d: %d server processes had application_name %q; want the pool's and the listener's", round, n, app)
+		}
+		hash := "hash " + strconv.Itoa(round)
+		if err := b.SetPasswordHash(ctx, user.ID, hash); err != nil {
+			t.Fatalf("round %d: b: SetPasswordHash error = %v; want nil", round, err)
+		}
+		eventually.True(t, 2*time.Second, "a: UserByID after its listener was cut and b changed the user", func() error {
+			if got, err := a.UserByID(ctx, user.ID); err != nil || got.PasswordHash != hash {
+				return fmt.Errorf("hash %q, error %v", got.PasswordHash, err)
+			}
+			return nil
+		})
+	}
+}
+
+// waitListening waits until a connection named app listens.
+func waitListening(t *testing.T, app string) {
+	t.Helper()
+	conn := pgtest.Connect(t)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		err := conn.QueryRow(t.Context(), `
+			SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1 AND query LIKE 'LISTEN %'`, app).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection named %q listens after 10s", app)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
