@@ -13,6 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// cacheParam is the URL parameter that turns the cache off.
+const cacheParam = "latch_cache"
+
 // What a change notification names, as its payload: the session list of a
 // user ("s:" and the user ID), a user ("u:" and the ID), or everything.
 const (

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,5 +188,26 @@ func waitListening(t *testing.T, app string) {
 			t.Fatalf("no connection named %q listens after 10s", app)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCacheOff checks latch_cache=off: every read goes to the database, so
+// another store's change shows at once, and PostgreSQL never sees the
+// parameter.
+func TestCacheOff(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	a := openDB(t, pgtest.WithParam(t, u, "latch_cache", "off"))
+	b := openDB(t, u)
+	ctx := t.Context()
+	user, s := seedUser(t, a)
+	warm(t, a, user, s.UserID)
+	if err := b.SetPasswordHash(ctx, user.ID, "changed"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.UserByID(ctx, user.ID); err != nil || got.PasswordHash != "changed" {
+		t.Errorf("UserByID right after another store's change = %q, %v; want the new hash", got.PasswordHash, err)
+	}
+	if _, err := pgstore.Open(ctx, pgtest.WithParam(t, u, "latch_cache", "maybe")); err == nil || !strings.Contains(err.Error(), "want on or off") {
+		t.Errorf("Open with latch_cache=maybe: %v; want an error saying on or off", err)
 	}
 }

@@ -27,7 +27,8 @@
 // which must exist. The pool's own settings (pool_max_conns and the like)
 // are those of pgxpool.ParseConfig. Statements are prepared on each
 // connection at first use and kept; behind a pooler in transaction mode,
-// such as PgBouncer, add default_query_exec_mode=exec.
+// such as PgBouncer, add default_query_exec_mode=exec and latch_cache=off
+// (see Cache).
 //
 // # Failures
 //
@@ -56,6 +57,12 @@
 // forgotten whole when listening again. Until another instance has heard a
 // change, its profile pages may show the user's previous name or session
 // list; they never accept a session that was ended.
+//
+// LISTEN needs a connection of its own to the server: behind a pooler in
+// transaction mode, such as PgBouncer with pool_mode=transaction,
+// notifications are not delivered, and the cache must be turned off with
+// latch_cache=off in the URL (a parameter of this package, not sent to
+// PostgreSQL). Every read then goes to the database.
 //
 // # Storage
 //
@@ -153,11 +160,21 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	} else if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, errors.New("pgstore: open: want a URL of the form postgres://user:password@host:port/database")
 	}
+	// latch_cache is the store's own parameter: PostgreSQL must not see it.
+	params := u.Query()
+	cache := params.Get(cacheParam)
+	if cache != "" && cache != "on" && cache != "off" {
+		return nil, fmt.Errorf("pgstore: open: %s=%q: want on or off", cacheParam, cache)
+	}
+	if params.Has(cacheParam) {
+		params.Del(cacheParam)
+		u.RawQuery = params.Encode()
+		rawURL = u.String()
+	}
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open: %w", err)
 	}
-	params := u.Query()
 	if !params.Has("application_name") {
 		cfg.ConnConfig.RuntimeParams["application_name"] = defaultAppName
 	}
@@ -189,7 +206,12 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	db := &DB{Now: time.Now, pool: pool, cache: storecache.New(), channel: channelName(schema), listening: make(chan struct{})}
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	db.stopListen = stop
-	go db.listen(lctx, cfg.ConnConfig.Copy())
+	if cache == "off" {
+		// The cache stays off, as it starts, and nothing listens.
+		close(db.listening)
+	} else {
+		go db.listen(lctx, cfg.ConnConfig.Copy())
+	}
 	return db, nil
 }
 
