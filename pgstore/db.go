@@ -14,7 +14,8 @@
 // Parameters the URL does not set take these values:
 //
 //   - application_name=latch, so that the store's connections can be told
-//     apart in pg_stat_activity;
+//     apart in pg_stat_activity; the one that listens for other stores'
+//     changes (see Cache) adds " listener" to the name;
 //   - connect_timeout=5 (seconds), so that an unreachable server is an
 //     error within seconds rather than a hang;
 //   - pool_health_check_period=15s and pool_ping_timeout=5s: idle
@@ -210,7 +211,10 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// The cache stays off, as it starts, and nothing listens.
 		close(db.listening)
 	} else {
-		go db.listen(lctx, cfg.ConnConfig.Copy())
+		lcfg := cfg.ConnConfig.Copy()
+		// Named apart in pg_stat_activity, as it lives apart from the pool.
+		lcfg.RuntimeParams["application_name"] = cfg.ConnConfig.RuntimeParams["application_name"] + " listener"
+		go db.listen(lctx, lcfg)
 	}
 	return db, nil
 }
