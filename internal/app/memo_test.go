@@ -63,3 +63,31 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoBounded stores more pages than the memo may hold, in number and
+// in bytes, and checks its bounds.
+func TestMemoBounded(t *testing.T) {
+	var m pageMemo
+	body := make([]byte, 20<<10)
+	for i := range 3000 {
+		p := page{User: &account.User{ID: int64(i)}}
+		m.put("profile", p, body)
+		if len(m.pages) > memoLimit || m.bytes > memoMaxBytes {
+			t.Fatalf("after %d pages: %d pages, %d bytes; want at most %d and %d", i+1, len(m.pages), m.bytes, memoLimit, memoMaxBytes)
+		}
+	}
+	if _, ok := m.get("profile", page{User: &account.User{ID: 2999}}); !ok {
+		t.Error("the latest page is not held")
+	}
+	total := 0
+	for _, p := range m.pages {
+		total += len(p.body)
+	}
+	if total != m.bytes {
+		t.Errorf("memo counts %d bytes; its pages hold %d", m.bytes, total)
+	}
+	m.put("profile", page{User: &account.User{ID: 5000}}, make([]byte, memoMaxPage+1))
+	if _, ok := m.get("profile", page{User: &account.User{ID: 5000}}); ok {
+		t.Error("a page over memoMaxPage was kept")
+	}
+}

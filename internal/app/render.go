@@ -92,12 +92,13 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 	return nil
 }
 
-// memoLimit bounds how many rendered pages a pageMemo keeps, and
-// memoMaxPage the size of each: a profile listing hundreds of sessions is
-// rendered every time rather than kept.
+// memoLimit bounds how many rendered pages a pageMemo keeps, memoMaxPage
+// the size of each (a profile listing hundreds of sessions is rendered
+// every time rather than kept), and memoMaxBytes their total size.
 const (
-	memoLimit   = 2000
-	memoMaxPage = 64 << 10
+	memoLimit    = 2000
+	memoMaxPage  = 64 << 10
+	memoMaxBytes = 16 << 20 // all pages together
 )
 
 // pageMemo keeps, for each logged-in user and page, the data it was last
@@ -113,6 +114,7 @@ const (
 type pageMemo struct {
 	mu    sync.Mutex
 	pages map[memoKey]memoPage
+	bytes int // of all pages' HTML
 }
 
 type memoKey struct {
@@ -160,13 +162,21 @@ func (m *pageMemo) put(name string, p page, body []byte) {
 	if m.pages == nil {
 		m.pages = make(map[memoKey]memoPage)
 	}
-	if _, ok := m.pages[key]; !ok && len(m.pages) >= memoLimit {
+	m.drop(key)
+	for len(m.pages) >= memoLimit || m.bytes+len(body) > memoMaxBytes {
 		for k := range m.pages {
-			delete(m.pages, k) // an arbitrary one: the next visit renders again
+			m.drop(k) // an arbitrary one: the next visit renders again
 			break
 		}
 	}
 	m.pages[key] = mp
+	m.bytes += len(body)
+}
+
+// drop forgets the page stored under key. The caller holds m.mu.
+func (m *pageMemo) drop(key memoKey) {
+	m.bytes -= len(m.pages[key].body)
+	delete(m.pages, key)
 }
 
 // samePage reports whether a and b hold the same data, field by field. A

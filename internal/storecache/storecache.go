@@ -24,6 +24,10 @@ const cacheLimit = 10_000
 // stays bounded by cacheLimit entries of bounded size.
 const listLimit = 100
 
+// listedLimit bounds the sessions held in all lists together: with lists of
+// up to listLimit, cacheLimit lists could otherwise hold a million.
+const listedLimit = 20_000
+
 // Cache keeps in memory what every page load reads: the session of a token,
 // the user of a session, and a user's list of sessions. It holds only what
 // the database held; the store using it must make it forget a record as
@@ -52,6 +56,7 @@ type Cache struct {
 	sessions map[string]latch.Session   // by token hash
 	tokens   map[string]string          // session ID → token hash
 	lists    map[string][]latch.Session // by user ID
+	listed   int                        // sessions in all lists
 	users    map[int64]account.User     // by user ID
 }
 
@@ -69,6 +74,7 @@ func (c *Cache) reset() {
 	c.sessions = make(map[string]latch.Session)
 	c.tokens = make(map[string]string)
 	c.lists = make(map[string][]latch.Session)
+	c.listed = 0
 	c.users = make(map[int64]account.User)
 }
 
@@ -135,8 +141,21 @@ func (c *Cache) FillList(gen uint64, userID string, list []latch.Session) {
 	if c.off || c.gen != gen {
 		return
 	}
-	makeRoom(c.lists)
+	c.dropList(userID)
+	for len(c.lists) >= cacheLimit || c.listed+len(own) > listedLimit {
+		for u := range c.lists {
+			c.dropList(u) // an arbitrary one
+			break
+		}
+	}
 	c.lists[userID] = own
+	c.listed += len(own)
+}
+
+// dropList forgets the user's list. The caller holds c.mu.
+func (c *Cache) dropList(userID string) {
+	c.listed -= len(c.lists[userID])
+	delete(c.lists, userID)
 }
 
 // User returns the cached user with the given ID.
@@ -167,14 +186,14 @@ func (c *Cache) ForgetSessions(ids []string, userIDs ...string) {
 	for _, id := range ids {
 		if key, ok := c.tokens[id]; ok {
 			if s, ok := c.sessions[key]; ok {
-				delete(c.lists, s.UserID)
+				c.dropList(s.UserID)
 			}
 			delete(c.sessions, key)
 			delete(c.tokens, id)
 		}
 	}
 	for _, u := range userIDs {
-		delete(c.lists, u)
+		c.dropList(u)
 	}
 }
 
@@ -183,7 +202,7 @@ func (c *Cache) ForgetUserSessions(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	delete(c.lists, userID)
+	c.dropList(userID)
 	for key, s := range c.sessions {
 		if s.UserID == userID {
 			delete(c.sessions, key)

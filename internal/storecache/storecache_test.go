@@ -138,3 +138,32 @@ func TestLongListsNotCached(t *testing.T) {
 		t.Error("a list of 100 sessions was not cached")
 	}
 }
+
+// TestListedBounded fills lists of 100 sessions for many users and checks
+// that the cache holds no more than its bound of sessions in lists, while
+// still holding the latest.
+func TestListedBounded(t *testing.T) {
+	c := storecache.New()
+	c.SetOff(false)
+	list := make([]latch.Session, 100)
+	for i := range 1000 {
+		c.FillList(c.Generation(), strconv.Itoa(i), list)
+	}
+	held := 0
+	for i := range 1000 {
+		if l, ok := c.List(strconv.Itoa(i)); ok {
+			held += len(l)
+		}
+	}
+	if held > 20_000 || held < 10_000 {
+		t.Errorf("lists hold %d sessions; want at most 20,000, and not far below", held)
+	}
+	if _, ok := c.List("999"); !ok {
+		t.Error("the latest list is not held")
+	}
+	c.ForgetAll()
+	c.FillList(c.Generation(), "x", list)
+	if _, ok := c.List("x"); !ok {
+		t.Error("after ForgetAll, a list is not held: the count was not reset")
+	}
+}
