@@ -98,7 +98,9 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 	failures := 0
 	for {
 		start := time.Now()
-		err := db.listenOnce(ctx, cfg)
+		// Its error needs no report: while the server is away, the
+		// pool's calls fail and say so.
+		db.listenOnce(ctx, cfg)
 		db.cache.SetOff(true)
 		if ctx.Err() != nil {
 			return
@@ -107,9 +109,6 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 			failures = 0
 		}
 		failures++
-		// The error needs no report: while the server is away, the
-		// pool's calls fail and say so.
-		_ = err
 		wait := min(time.Duration(failures)*100*time.Millisecond, 5*time.Second)
 		select {
 		case <-ctx.Done():

@@ -315,3 +315,26 @@ func testListUsers(t *testing.T, s account.Store) {
 		t.Errorf("ListUsers(%d, %d) = %d users, %v; want 0, nil", int64(math.MaxInt64), limit, len(page), err)
 	}
 }
+
+// CreatedAt checks that s gives a user created without a CreatedAt the
+// time of the clock that setNow installs in it, and that it returns and
+// stores that time in UTC at microsecond precision. A store whose clock can
+// be replaced runs it besides [Users].
+func CreatedAt(t *testing.T, s account.Store, setNow func(func() time.Time)) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 678901234, time.FixedZone("X", 3600))
+	setNow(func() time.Time { return now })
+	defer setNow(time.Now)
+	u, err := s.CreateUser(t.Context(), newUser())
+	if err != nil {
+		t.Fatalf("CreateUser error = %v; want nil", err)
+	}
+	t.Cleanup(func() { s.DeleteUser(context.Background(), u.ID) })
+	want := time.Date(2030, 1, 2, 2, 4, 5, 678901000, time.UTC)
+	if u.CreatedAt != want {
+		t.Errorf("CreateUser().CreatedAt = %v; want %v", u.CreatedAt, want)
+	}
+	got, err := s.UserByID(t.Context(), u.ID)
+	if err != nil || got.CreatedAt != want {
+		t.Errorf("UserByID(%d).CreatedAt = %v, %v; want %v", u.ID, got.CreatedAt, err, want)
+	}
+}

@@ -39,6 +39,12 @@ func freeAddr() (string, error) {
 // change how a child is configured, plus GOMAXPROCS=1: the child gets one
 // core, and its Go runtime should know.
 func childEnv() []string {
+	return append(cleanEnv(), "GOMAXPROCS=1")
+}
+
+// cleanEnv is this process's environment without the variables that would
+// change how a child is configured.
+func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "LATCH_") || strings.HasPrefix(kv, "GOMAXPROCS=") {
@@ -46,16 +52,15 @@ func childEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "GOMAXPROCS=1")
+	return env
 }
 
-// latchEnv is childEnv for latch, which chooses its Go processors and
+// latchEnv is the environment of latch, which chooses its Go processors and
 // hashing slots from the CPUs it sees. Started under taskset, it sees one
 // CPU and chooses for one. Pinned after start, it would see every CPU, so
 // it is told.
 func (b *bench) latchEnv() []string {
-	env := childEnv()
-	env = env[:len(env)-1] // GOMAXPROCS=1
+	env := cleanEnv()
 	if b.pinned && b.taskset == "" {
 		env = append(env, "LATCH_HASH_CONCURRENCY=1", "GOMAXPROCS=1")
 	}

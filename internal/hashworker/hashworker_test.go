@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/internal/apptest"
 	"github.com/latchauth/latch/internal/hashworker"
 	"golang.org/x/crypto/argon2"
 )
@@ -41,27 +42,16 @@ func TestMain(m *testing.M) {
 }
 
 // startPool starts a pool of n workers running this test binary.
-func startPool(t *testing.T, n int) (*hashworker.Pool, *bytes.Buffer) {
+func startPool(t *testing.T, n int) (*hashworker.Pool, *apptest.Buffer) {
 	t.Helper()
 	t.Setenv("HASHWORKER_TEST_WORKER", "1") // inherited by the workers
-	var logs bytes.Buffer
-	p, err := hashworker.Start(n, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	var logs apptest.Buffer
+	p, err := hashworker.Start(n, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatalf("Start error = %v; want nil", err)
 	}
 	t.Cleanup(func() { p.Close() })
 	return p, &logs
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // cheap are small argon2id parameters, so that tests are quick.
@@ -171,8 +161,8 @@ func TestCloseStopsWorkers(t *testing.T) {
 // within the timeout is killed and the key computed here instead.
 func TestPoolReplacesStuckWorker(t *testing.T) {
 	t.Setenv("HASHWORKER_TEST_WORKER", "hang")
-	var logs bytes.Buffer
-	p, err := hashworker.Start(1, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	var logs apptest.Buffer
+	p, err := hashworker.Start(1, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -303,47 +303,61 @@ func quote(name string) string {
 }
 
 func (s *source) flaskRecords(ctx context.Context) iter.Seq2[record, error] {
-	return func(yield func(record, error) bool) {
-		rows, err := s.db.QueryContext(ctx, `SELECT id, email, password, name FROM `+quote(s.table)+` ORDER BY id`)
-		if err != nil {
-			yield(record{}, err)
-			return
+	query := `SELECT id, email, password, name FROM ` + quote(s.table) + ` ORDER BY id`
+	return s.rows(ctx, query, func(rows *sql.Rows) (record, error) {
+		var (
+			id                    any
+			email, password, name sql.NullString
+		)
+		if err := rows.Scan(&id, &email, &password, &name); err != nil {
+			return record{}, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id                    any
-				email, password, name sql.NullString
-			)
-			if err := rows.Scan(&id, &email, &password, &name); err != nil {
-				yield(record{}, err)
-				return
-			}
-			rec := record{Ref: "id " + idString(id), Email: email.String, PasswordHash: password.String, Name: name.String}
-			if !yield(rec, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(record{}, err)
-		}
-	}
+		return record{Ref: "id " + idString(id), Email: email.String, PasswordHash: password.String, Name: name.String}, nil
+	})
 }
 
 func (s *source) djangoRecords(ctx context.Context) iter.Seq2[record, error] {
-	return func(yield func(record, error) bool) {
-		// Custom user models derived from AbstractUser keep these
-		// columns; for one that lacks them, a constant stands in.
-		col := func(name, otherwise string) string {
-			if s.cols[name] {
-				return quote(name)
-			}
-			return otherwise
+	// Custom user models derived from AbstractUser keep these columns;
+	// for one that lacks them, a constant stands in.
+	col := func(name, otherwise string) string {
+		if s.cols[name] {
+			return quote(name)
 		}
-		query := `SELECT id, email, password, ` +
-			col("first_name", "''") + `, ` + col("last_name", "''") + `, username, ` +
-			col("is_active", "1") + `, ` + col("date_joined", "NULL") +
-			` FROM ` + quote(s.table) + ` ORDER BY id`
+		return otherwise
+	}
+	query := `SELECT id, email, password, ` +
+		col("first_name", "''") + `, ` + col("last_name", "''") + `, username, ` +
+		col("is_active", "1") + `, ` + col("date_joined", "NULL") +
+		` FROM ` + quote(s.table) + ` ORDER BY id`
+	return s.rows(ctx, query, func(rows *sql.Rows) (record, error) {
+		var (
+			id, active, joined                     any
+			email, password, first, last, username sql.NullString
+		)
+		if err := rows.Scan(&id, &email, &password, &first, &last, &username, &active, &joined); err != nil {
+			return record{}, err
+		}
+		rec := record{
+			Ref:          "id " + idString(id),
+			Email:        email.String,
+			PasswordHash: password.String,
+			Name:         strings.TrimSpace(strings.TrimSpace(first.String) + " " + strings.TrimSpace(last.String)),
+			CreatedAt:    sqliteTime(joined),
+		}
+		if rec.Name == "" {
+			rec.Name = username.String
+		}
+		if !truthy(active) {
+			rec.Reason, rec.Detail = Inactive, fmt.Sprintf("is_active is %v", active)
+		}
+		return rec, nil
+	})
+}
+
+// rows yields a record made by scan for each row of query, then the
+// query's error if it failed; iteration stops at the first error.
+func (s *source) rows(ctx context.Context, query string, scan func(*sql.Rows) (record, error)) iter.Seq2[record, error] {
+	return func(yield func(record, error) bool) {
 		rows, err := s.db.QueryContext(ctx, query)
 		if err != nil {
 			yield(record{}, err)
@@ -351,26 +365,10 @@ func (s *source) djangoRecords(ctx context.Context) iter.Seq2[record, error] {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var (
-				id, active, joined                     any
-				email, password, first, last, username sql.NullString
-			)
-			if err := rows.Scan(&id, &email, &password, &first, &last, &username, &active, &joined); err != nil {
+			rec, err := scan(rows)
+			if err != nil {
 				yield(record{}, err)
 				return
-			}
-			rec := record{
-				Ref:          "id " + idString(id),
-				Email:        email.String,
-				PasswordHash: password.String,
-				Name:         strings.TrimSpace(strings.TrimSpace(first.String) + " " + strings.TrimSpace(last.String)),
-				CreatedAt:    sqliteTime(joined),
-			}
-			if rec.Name == "" {
-				rec.Name = username.String
-			}
-			if !truthy(active) {
-				rec.Reason, rec.Detail = Inactive, fmt.Sprintf("is_active is %v", active)
 			}
 			if !yield(rec, nil) {
 				return
