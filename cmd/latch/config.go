@@ -67,6 +67,34 @@ var settings = []setting{
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
 }
 
+// define adds the setting's flag to fset, its default taken from the
+// environment variable when that is set.
+func (s setting) define(fset *flag.FlagSet, getenv func(string) string) *string {
+	def := s.def
+	if v := getenv(s.env); v != "" {
+		def = v
+	}
+	return fset.String(s.flag, def, s.help+" ($"+s.env+")")
+}
+
+// describe writes the setting's line of the help.
+func (s setting) describe(w io.Writer) {
+	def := s.def
+	if def == "" {
+		def = `""`
+	}
+	fmt.Fprintf(w, "  -%s  $%s  (default %s)\n      %s\n", s.flag, s.env, def, s.help)
+}
+
+// parseMinPasswordLength reads the min-password-length setting.
+func parseMinPasswordLength(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 128 {
+		return 0, errors.New("want a whole number from 1 to 128 (8 or more is recommended)")
+	}
+	return n, nil
+}
+
 // parseConfig reads the settings from args and getenv, reporting every bad
 // value with the name of its flag and variable.
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -74,11 +102,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fset.SetOutput(out)
 	vals := make(map[string]*string, len(settings))
 	for _, s := range settings {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		vals[s.flag] = fset.String(s.flag, def, s.help+" ($"+s.env+")")
+		vals[s.flag] = s.define(fset, getenv)
 	}
 	fset.Usage = func() { usage(out) }
 	if err := fset.Parse(args); err != nil {
@@ -114,8 +138,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		bad("log-format", errors.New("want text or json"))
 	}
-	if cfg.MinPasswordLength, err = strconv.Atoi(get("min-password-length")); err != nil || cfg.MinPasswordLength < 1 || cfg.MinPasswordLength > 128 {
-		bad("min-password-length", errors.New("want a whole number from 1 to 128 (8 or more is recommended)"))
+	if cfg.MinPasswordLength, err = parseMinPasswordLength(get("min-password-length")); err != nil {
+		bad("min-password-length", err)
 	}
 	if cfg.HashConcurrency, err = strconv.Atoi(get("hash-concurrency")); err != nil || cfg.HashConcurrency < 0 {
 		bad("hash-concurrency", errors.New("want 0 or a positive whole number"))
@@ -135,6 +159,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if cfg.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
 		bad("trusted-proxies", err)
+	}
+	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+		bad("database-url", err)
 	}
 	if cfg.Addr == "" {
 		bad("addr", errors.New("want host:port, such as localhost:8080"))
@@ -232,7 +259,7 @@ func (c config) logValues() []any {
 		secret = "set (masked)"
 	}
 	return []any{
-		"addr", c.Addr, "data_dir", c.DataDir, "database", maskURL(c.DatabaseURL), "redis", maskRedis(c.RedisURL),
+		"addr", c.Addr, "data_dir", c.DataDir, "database", redact(c.DatabaseURL, "sqlite (data folder)"), "redis", redact(c.RedisURL, "none (throttling in the database)"),
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
@@ -251,10 +278,6 @@ Usage:
 Settings of latch serve (flag, environment variable, default):
 `)
 	for _, s := range settings {
-		def := s.def
-		if def == "" {
-			def = `""`
-		}
-		fmt.Fprintf(w, "  -%s  $%s  (default %s)\n      %s\n", s.flag, s.env, def, s.help)
+		s.describe(w)
 	}
 }

@@ -92,29 +92,15 @@ func newLogger(cfg config, w io.Writer) (*slog.Logger, *logWriter) {
 	return slog.New(flushingHandler{h, lw}), lw
 }
 
-// maskRedis hides the password of a Redis URL for logs.
-func maskRedis(raw string) string {
+// redact returns raw, a database or Redis URL, with its password hidden,
+// for logs; none is what an empty raw means.
+func redact(raw, none string) string {
 	if raw == "" {
-		return "none (throttling in the database)"
+		return none
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
-
-// maskURL hides the password of a database URL for logs.
-func maskURL(raw string) string {
-	if raw == "" {
-		return "sqlite (data folder)"
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.Redacted()
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,10 +45,13 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"LATCH_SECRET_KEY": "short"}, nil, "at least 32 characters"},
 		{map[string]string{"LATCH_TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, nil, `"nonsense"`},
 		{nil, []string{"serve", "extra"}, "unexpected argument"},
-		{map[string]string{"LATCH_DATABASE_URL": "mysql://x"}, nil, "unsupported"},
+		{map[string]string{"LATCH_DATABASE_URL": "mysql://x"}, nil, "LATCH_DATABASE_URL: \"mysql://x\" is not supported"},
+		{map[string]string{"LATCH_DATABASE_URL": "sqlite:"}, nil, "sqlite: needs a file path"},
 	}
 	for _, tt := range tests {
-		e := map[string]string{"LATCH_DATA_DIR": t.TempDir(), "LATCH_ADDR": "127.0.0.1:0"}
+		// A setting refused creates nothing: not even the data folder.
+		dataDir := filepath.Join(t.TempDir(), "data")
+		e := map[string]string{"LATCH_DATA_DIR": dataDir, "LATCH_ADDR": "127.0.0.1:0"}
 		for k, v := range tt.env {
 			e[k] = v
 		}
@@ -55,6 +59,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		code := run(context.Background(), tt.args, env(e), &out, &errb)
 		if code == 0 || !strings.Contains(errb.String(), tt.want) {
 			t.Errorf("run(%v, %v) = %d, stderr %q; want non-zero mentioning %q", tt.args, tt.env, code, errb.String(), tt.want)
+		}
+		if _, err := os.Stat(dataDir); err == nil {
+			t.Errorf("run(%v, %v) created the data folder before refusing a setting", tt.args, tt.env)
 		}
 	}
 }

@@ -40,21 +40,32 @@ type storeCloser interface {
 	Close() error
 }
 
-// openStore opens the database the configuration names.
+// openStore opens the database the configuration names, which
+// checkDatabaseURL has accepted.
 func openStore(ctx context.Context, cfg config) (storeCloser, error) {
 	raw := cfg.DatabaseURL
 	switch {
 	case raw == "" || strings.HasPrefix(raw, "sqlite:"):
-		path := sqlitePath(cfg)
-		if path == "" {
-			return nil, errors.New("database URL sqlite: needs a file path, such as sqlite:./data/latch.db")
-		}
-		return sqlitestore.Open(ctx, path)
+		return sqlitestore.Open(ctx, sqlitePath(cfg))
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		return pgstore.Open(ctx, raw)
 	default:
-		return nil, fmt.Errorf("database URL %q: unsupported; use an empty value or sqlite:PATH for SQLite, or postgres://USER@HOST:PORT/DB for PostgreSQL", maskURL(raw))
+		return nil, checkDatabaseURL(raw)
 	}
+}
+
+// checkDatabaseURL reports what is wrong with a -database-url value.
+func checkDatabaseURL(raw string) error {
+	switch {
+	case raw == "", strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		if sqlitePath(config{DatabaseURL: raw}) == "" {
+			return errors.New("sqlite: needs a file path, such as sqlite:./data/latch.db")
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not supported: use an empty value or sqlite:PATH for SQLite, or postgres://USER@HOST:PORT/DB for PostgreSQL", redact(raw, ""))
 }
 
 // sqlitePath returns the SQLite file the configuration names, or "" when
@@ -69,8 +80,9 @@ func sqlitePath(cfg config) string {
 	return ""
 }
 
-// openServer opens the store, builds the app and starts listening.
-func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
+// openServer opens the store, builds the app and starts listening. On
+// error, whatever it opened is closed again.
+func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -78,31 +90,31 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
+	s = &server{cfg: cfg, log: log}
+	if s.store, err = openStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
 	var limiter *throttle.Limiter
-	var redis *redisstore.Store
 	if cfg.RedisURL != "" {
-		if redis, err = redisstore.Open(ctx, cfg.RedisURL); err != nil {
-			store.Close()
+		if s.redis, err = redisstore.Open(ctx, cfg.RedisURL); err != nil {
 			return nil, fmt.Errorf("open redis: %w", err)
 		}
-		limiter = throttle.New(redis)
+		limiter = throttle.New(s.redis)
 	}
-	hasher := password.NewHasher(password.DefaultParams, cfg.hashConcurrency(), cfg.HashQueue)
-	var pool *hashworker.Pool
+	hasher := password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue)
 	if !cfg.HashInProcess {
-		if pool, err = startHashWorkers(cfg, hasher, log); err != nil {
-			store.Close()
-			if redis != nil {
-				redis.Close()
-			}
+		if s.pool, err = startHashWorkers(cfg, hasher, log); err != nil {
 			return nil, err
 		}
 	}
-	a, err := app.New(store, app.Config{
+	s.procs = newProcessorGovernor(cfg, hasher, log)
+	s.app, err = app.New(s.store, app.Config{
 		Limiter:           limiter,
 		SecretKey:         key,
 		SecureCookies:     cfg.SecureCookies,
@@ -111,28 +123,14 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (*server, err
 		Hasher:            hasher,
 		Logger:            log,
 	})
-	closeAll := func() {
-		store.Close()
-		if redis != nil {
-			redis.Close()
-		}
-		if pool != nil {
-			pool.Close()
-		}
-	}
 	if err != nil {
-		closeAll()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		closeAll()
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
-	s := &server{cfg: cfg, log: log, store: store, redis: redis, app: a, ln: ln,
-		procs: newProcessorGovernor(cfg, hasher, log), pool: pool}
 	s.http = &http.Server{
-		Handler:           a.Handler(),
+		Handler:           s.app.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -194,7 +192,9 @@ func (s *server) pruneLoop(ctx context.Context) {
 
 // Close releases the listener and the database.
 func (s *server) Close() error {
-	s.ln.Close()
+	if s.ln != nil {
+		s.ln.Close()
+	}
 	if s.pool != nil {
 		s.pool.Close()
 	}

@@ -107,11 +107,7 @@ Every command reads the database latch serve uses:
 `)
 	for _, s := range settings {
 		if s.flag == "data-dir" || s.flag == "database-url" {
-			def := s.def
-			if def == "" {
-				def = `""`
-			}
-			fmt.Fprintf(w, "  -%s  $%s  (default %s)\n      %s\n", s.flag, s.env, def, s.help)
+			s.describe(w)
 		}
 	}
 }
@@ -140,11 +136,7 @@ func newUsersFlags(uio usersIO, name, synopsis string, shared ...string) *usersF
 	shared = append([]string{"data-dir", "database-url"}, shared...)
 	for _, s := range settings {
 		if slices.Contains(shared, s.flag) {
-			def := s.def
-			if v := uio.getenv(s.env); v != "" {
-				def = v
-			}
-			f.vals[s.flag] = f.String(s.flag, def, s.help+" ($"+s.env+")")
+			f.vals[s.flag] = s.define(f.FlagSet, uio.getenv)
 		}
 	}
 	return f
@@ -210,10 +202,13 @@ func (f *usersFlags) config() (config, error) {
 	if cfg.DataDir == "" {
 		return cfg, usageErr("-data-dir / LATCH_DATA_DIR: want a folder path")
 	}
+	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+		return cfg, usageErr("-database-url / LATCH_DATABASE_URL: %v", err)
+	}
 	if v, ok := f.vals["min-password-length"]; ok {
-		n, err := strconv.Atoi(strings.TrimSpace(*v))
-		if err != nil || n < 1 || n > 128 {
-			return cfg, usageErr("-min-password-length / LATCH_MIN_PASSWORD_LENGTH: want a whole number from 1 to 128 (8 or more is recommended)")
+		n, err := parseMinPasswordLength(strings.TrimSpace(*v))
+		if err != nil {
+			return cfg, usageErr("-min-password-length / LATCH_MIN_PASSWORD_LENGTH: %v", err)
 		}
 		cfg.MinPasswordLength = n
 	}

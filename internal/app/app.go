@@ -138,8 +138,9 @@ func (a *App) Handler() http.Handler {
 
 	// Each page is a route of mux, so that a request for it is looked up
 	// once. What matches none goes to pages, a mux of the pages alone,
-	// which answers as for a page: "GET /" gives our 404 page, and a path
-	// that exists with other methods gets a 405 listing them.
+	// which answers as for a page: "GET /" gives our 404 page to any GET
+	// (also of a path that only takes POST), and another method on a path
+	// that exists gets a 405 listing the allowed ones.
 	pages := http.NewServeMux()
 	mux := http.NewServeMux()
 	route := func(pattern string, h http.Handler) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"github.com/latchauth/latch/internal/app"
@@ -400,6 +401,26 @@ func TestLoginFailureSameForUnknownEmail(t *testing.T) {
 	if got := b.get("/profile"); got.status != 303 {
 		t.Errorf("profile after failed login = %d; want 303", got.status)
 	}
+}
+
+// TestFlashSurvivesLongForms posts emails and names whose echo would not
+// fit in the flash cookie once escaped: the message must still show, and a
+// plain value must still be kept filled.
+func TestFlashSurvivesLongForms(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	for _, email := range []string{strings.Repeat("<", 600), strings.Repeat("é", 300) + "@example.com"} {
+		p := b.follow(b.login(email, "wrong password!", false))
+		mustContain(t, "login page after a long email", p.body, "Please check your login details and try again.")
+		if !utf8.ValidString(p.body) {
+			t.Errorf("login page after a long email is not valid UTF-8")
+		}
+	}
+	b.signup("ann@example.com", "Ann", goodPassword)
+	p := b.follow(b.signup("ann@example.com", strings.Repeat("&", 100), goodPassword))
+	mustContain(t, "sign-up page after a taken email", p.body, "Email address already exists")
+	p = b.follow(b.login("ann@example.com", "wrong password!", false))
+	mustContain(t, "login page after a short email", p.body, `value="ann@example.com"`)
 }
 
 func TestRememberMe(t *testing.T) {

@@ -43,14 +43,29 @@ func (f *flasher) sign(b []byte) []byte {
 	return m.Sum(nil)
 }
 
-// set stores c for the next request.
+// maxFlashCookie is the longest cookie value read accepts, below the 4096
+// bytes browsers keep for a whole cookie.
+const maxFlashCookie = 4000
+
+// set stores c for the next request. The messages always fit; form values
+// so long that the cookie would not (an email of 500 "<", escaped by JSON)
+// are left out, so the message still shows, over an empty field.
 func (f *flasher) set(w http.ResponseWriter, c flashCookie) {
-	b, _ := json.Marshal(c)
-	v := base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.sign(b))
+	v := f.encode(c)
+	if len(v) > maxFlashCookie {
+		c.Form = formValues{}
+		v = f.encode(c)
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: flashCookieName, Value: v, Path: "/", MaxAge: 300,
 		HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// encode returns c as a signed cookie value.
+func (f *flasher) encode(c flashCookie) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.sign(b))
 }
 
 // add appends one message for the next request; for latch.Manager.Flash.
@@ -62,7 +77,7 @@ func (f *flasher) add(w http.ResponseWriter, r *http.Request, text string) {
 func (f *flasher) read(r *http.Request) flashCookie {
 	var c flashCookie
 	ck, err := r.Cookie(flashCookieName)
-	if err != nil || len(ck.Value) > 4096 {
+	if err != nil || len(ck.Value) > maxFlashCookie {
 		return c
 	}
 	body, sig, ok := strings.Cut(ck.Value, ".")
@@ -96,11 +111,17 @@ func (f *flasher) present(r *http.Request) bool {
 
 // take returns the pending flashes and clears the cookie.
 func (f *flasher) take(w http.ResponseWriter, r *http.Request) []flash {
+	return f.takeAll(w, r).Flashes
+}
+
+// takeAll returns the cookie's content, flashes and form values, and clears
+// the cookie if there is one.
+func (f *flasher) takeAll(w http.ResponseWriter, r *http.Request) flashCookie {
 	if !f.present(r) {
-		return nil
+		return flashCookie{}
 	}
 	f.clear(w)
-	return f.read(r).Flashes
+	return f.read(r)
 }
 
 func (f *flasher) clear(w http.ResponseWriter) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -42,8 +43,7 @@ func (a *App) profile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) signupForm(w http.ResponseWriter, r *http.Request) error {
-	fc := a.flashes.read(r)
-	a.flashes.clear(w)
+	fc := a.flashes.takeAll(w, r)
 	return a.render(w, r, http.StatusOK, "signup", page{Title: "Sign Up", Flashes: nonNil(fc.Flashes), Form: fc.Form})
 }
 
@@ -88,8 +88,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
 	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
-	fc := a.flashes.read(r)
-	a.flashes.clear(w)
+	fc := a.flashes.takeAll(w, r)
 	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next})
 }
 
@@ -171,10 +170,14 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 
 // bounded cuts s to at most n bytes for echoing back into a form.
 func bounded(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	// Not in the middle of a character.
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func nonNil(f []flash) []flash {

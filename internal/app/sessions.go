@@ -72,20 +72,16 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur := a.auth.Current(r)
 	id := r.PostForm.Get("id")
+	if id == cur.SessionID {
+		// Revoking the current session is logging out.
+		return a.logout(w, r)
+	}
 	msg := flash{Text: "That device has been logged out.", Kind: "success"}
 	switch err := a.auth.Revoke(r.Context(), cur.UserID, id); {
 	case errors.Is(err, latch.ErrSessionNotFound):
 		msg = flash{Text: "That session had already ended.", Kind: "info"}
 	case err != nil:
 		return err
-	}
-	if id == cur.SessionID {
-		// Revoking the current session is logging out.
-		if err := a.auth.LogOut(w, r); err != nil {
-			return err
-		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return nil
 	}
 	a.flashes.set(w, flashCookie{Flashes: []flash{msg}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)

@@ -87,3 +87,31 @@ func TestProfileShowsEachChange(t *testing.T) {
 		t.Errorf("profile after the phone logged out differs from before it logged in:\n%s", got.body)
 	}
 }
+
+// TestRevokeOwnSessionLogsOut posts the current session's own ID, which the
+// page does not offer but a form can send: it is logging out, with the same
+// message.
+func TestRevokeOwnSessionLogsOut(t *testing.T) {
+	s := newSite(t)
+	laptop, phone := s.browser(), s.browser()
+	laptop.signup("ann@example.com", "Ann", goodPassword)
+	laptop.login("ann@example.com", goodPassword, false)
+	phone.login("ann@example.com", goodPassword, false)
+	// The phone's list offers the laptop's session, whose ID the laptop
+	// then posts itself.
+	ids := revokeIDRe.FindAllStringSubmatch(phone.get("/profile").body, -1)
+	if len(ids) != 1 {
+		t.Fatalf("phone's profile offers %d sessions to revoke; want 1", len(ids))
+	}
+	r := laptop.post("/sessions/revoke", url.Values{"id": {ids[0][1]}})
+	if r.status != 303 || r.header.Get("Location") != "/" {
+		t.Fatalf("revoking the own session = %d → %q; want 303 → /", r.status, r.header.Get("Location"))
+	}
+	mustContain(t, "home after revoking the own session", laptop.follow(r).body, "You have been logged out.")
+	if got := laptop.get("/profile"); got.status != 303 {
+		t.Errorf("profile after revoking the own session = %d; want 303", got.status)
+	}
+	if got := phone.get("/profile"); got.status != 200 {
+		t.Errorf("phone after the laptop revoked itself = %d; want 200", got.status)
+	}
+}
