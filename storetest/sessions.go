@@ -275,6 +275,9 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 	renewed.ExpiresAt = old.ExpiresAt.Add(24 * time.Hour)
 	renewed.IP = "192.0.2.7"
 	renewed.UserAgent = "curl/8.0 " + randomID()
+	// Read first: a store that caches must forget what it read.
+	wantSessionByToken(t, s, old)
+	wantUserSessions(t, s, userID, old, bystander)
 	if err := s.UpdateSession(t.Context(), renewed); err != nil {
 		t.Fatalf("UpdateSession(%s) = %v; want nil", formatSession(renewed), err)
 	}
@@ -289,11 +292,13 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 	// A touch: the hashes stay, which must not trip their uniqueness.
 	touched := renewed
 	touched.LastSeenAt = renewed.LastSeenAt.Add(time.Minute)
+	wantUserSessions(t, s, userID, renewed, bystander)
 	if err := s.UpdateSession(t.Context(), touched); err != nil {
 		t.Errorf("UpdateSession(%s) = %v; want nil", formatSession(touched), err)
 	}
 	wantSessionByToken(t, s, touched)
 	wantSessionByRemember(t, s, touched)
+	wantUserSessions(t, s, userID, touched, bystander)
 
 	// Forgetting remember-me drops the remember hash.
 	forgotten := touched
@@ -341,6 +346,9 @@ func testSessionDelete(t *testing.T, s latch.SessionStore) {
 	kept := newSession(userID, baseTime().Add(-time.Second))
 	createSession(t, s, gone)
 	createSession(t, s, kept)
+	// Read first: a store that caches must forget what it read.
+	wantSessionByToken(t, s, gone)
+	wantUserSessions(t, s, userID, gone, kept)
 	if err := s.DeleteSession(t.Context(), gone.ID); err != nil {
 		t.Errorf("DeleteSession(%q) = %v; want nil", gone.ID, err)
 	}
@@ -392,6 +400,11 @@ func testDeleteUserSessions(t *testing.T, s latch.SessionStore) {
 		}
 	}
 
+	// Read first: a store that caches must forget what it read.
+	for _, sess := range []latch.Session{a, b, c} {
+		wantSessionByToken(t, s, sess)
+	}
+	wantUserSessions(t, s, userID, a, b, c)
 	check(userID, b.ID, 2)
 	wantUserSessions(t, s, userID, b)
 	wantNoSessionByToken(t, s, a.TokenHash)

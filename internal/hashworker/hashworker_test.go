@@ -22,6 +22,10 @@ import (
 // TestMain makes the test binary a worker when asked, as latch makes
 // itself one with `latch hash-worker`.
 func TestMain(m *testing.M) {
+	if os.Getenv("HASHWORKER_TEST_WORKER") == "stuck" {
+		// A worker that never answers, nor ends when its input does.
+		select {}
+	}
 	if os.Getenv("HASHWORKER_TEST_WORKER") == "hang" {
 		// A worker that takes requests and never answers.
 		io.Copy(io.Discard, os.Stdin)
@@ -175,6 +179,34 @@ func TestPoolReplacesStuckWorker(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "password hashing worker failed; replacing it") {
 		t.Errorf("log lacks the replacement:\n%s", logs.String())
+	}
+}
+
+// TestCloseKillsStuckWorker checks that Close does not wait for ever on a
+// worker that ignores the end of its input, and that a computation asked
+// for afterwards is done here, quietly.
+func TestCloseKillsStuckWorker(t *testing.T) {
+	t.Setenv("HASHWORKER_TEST_WORKER", "stuck")
+	var logs apptest.Buffer
+	p, err := hashworker.Start(1, []string{os.Args[0]}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashworker.SetTimeout(p, 200*time.Millisecond)
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waiting for a stuck worker after 10s")
+	}
+	pw, salt := []byte("pw"), []byte("salt of 16 bytes")
+	got, err := p.IDKey(t.Context(), pw, salt, cheapTime, cheapMemory, cheapThreads, cheapKey)
+	if want := argon2.IDKey(pw, salt, cheapTime, cheapMemory, cheapThreads, cheapKey); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("IDKey after Close = %x, %v; want %x, nil", got, err, want)
+	}
+	if logs.String() != "" {
+		t.Errorf("IDKey after Close logged:\n%s", logs.String())
 	}
 }
 

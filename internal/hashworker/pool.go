@@ -44,7 +44,7 @@ type worker struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  io.ReadCloser
-	done sync.Once // stop or kill, once
+	done sync.Once // for wait
 }
 
 // Start starts n worker processes running argv: a program that calls
@@ -114,21 +114,26 @@ func (w *worker) setDeadline(d time.Duration) error {
 	return nil
 }
 
-// stop ends the worker: closing its input makes Serve return.
-func (w *worker) stop() {
-	w.done.Do(func() {
-		w.in.Close()
-		w.cmd.Wait()
-	})
+// stop ends the worker: closing its input makes Serve return, after the
+// hash under way. A worker still running after d is killed.
+func (w *worker) stop(d time.Duration) {
+	w.in.Close()
+	t := time.AfterFunc(d, func() { w.cmd.Process.Kill() })
+	defer t.Stop()
+	w.wait()
 }
 
-// kill ends a worker that may be stuck or gone.
+// kill ends a worker that may be stuck or gone. The kill comes first, so
+// that a stop waiting for the same worker ends too.
 func (w *worker) kill() {
-	w.done.Do(func() {
-		w.cmd.Process.Kill()
-		w.in.Close()
-		w.cmd.Wait()
-	})
+	w.cmd.Process.Kill()
+	w.in.Close()
+	w.wait()
+}
+
+// wait waits for the worker's process to end; once, whoever asks.
+func (w *worker) wait() {
+	w.done.Do(func() { w.cmd.Wait() })
 }
 
 // IDKey computes argon2.IDKey(password, salt, time, memory, threads,
@@ -136,6 +141,10 @@ func (w *worker) kill() {
 // that fails is replaced, and the key is then computed in this process, so
 // the only errors are ctx's. Its signature is password.Argon2Func's.
 func (p *Pool) IDKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	if p.isClosed() {
+		// Shutting down: no worker to start, nothing to report.
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
+	}
 	var w *worker
 	select {
 	case w = <-p.idle:
@@ -178,8 +187,9 @@ func (p *Pool) forget(w *worker) {
 	delete(p.running, w)
 }
 
-// Close stops the workers, waiting for computations under way to finish.
-// Computations asked for afterwards are done in this process.
+// Close stops the workers, waiting for computations under way to finish,
+// for up to Timeout each before killing the worker. Computations asked for
+// afterwards are done in this process.
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -194,7 +204,13 @@ func (p *Pool) Close() error {
 	clear(p.running)
 	p.mu.Unlock()
 	for _, w := range workers {
-		w.stop()
+		w.stop(p.timeout)
 	}
 	return nil
+}
+
+func (p *Pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }

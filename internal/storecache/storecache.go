@@ -105,11 +105,31 @@ func (c *Cache) FillSession(gen uint64, s latch.Session) {
 	if c.off || c.gen != gen {
 		return
 	}
-	makeRoom(c.sessions)
-	makeRoom(c.tokens)
+	// The same session under an older token goes, so that forgetting it
+	// by ID can always find it.
+	if old, ok := c.tokens[s.ID]; ok {
+		c.dropSession(old)
+	}
+	for len(c.sessions) >= cacheLimit {
+		for key := range c.sessions {
+			c.dropSession(key) // an arbitrary one
+			break
+		}
+	}
 	key := string(s.TokenHash)
+	c.dropSession(key)
 	c.sessions[key] = s
 	c.tokens[s.ID] = key
+}
+
+// dropSession forgets the session under the token hash key, in both maps:
+// sessions and tokens always hold the same sessions, one by token and one
+// by ID. The caller holds c.mu.
+func (c *Cache) dropSession(key string) {
+	if s, ok := c.sessions[key]; ok {
+		delete(c.tokens, s.ID)
+		delete(c.sessions, key)
+	}
 }
 
 // List returns a copy of the user's cached session list.
@@ -185,11 +205,8 @@ func (c *Cache) ForgetSessions(ids []string, userIDs ...string) {
 	c.gen++
 	for _, id := range ids {
 		if key, ok := c.tokens[id]; ok {
-			if s, ok := c.sessions[key]; ok {
-				c.dropList(s.UserID)
-			}
-			delete(c.sessions, key)
-			delete(c.tokens, id)
+			c.dropList(c.sessions[key].UserID)
+			c.dropSession(key)
 		}
 	}
 	for _, u := range userIDs {
@@ -205,8 +222,7 @@ func (c *Cache) ForgetUserSessions(userID string) {
 	c.dropList(userID)
 	for key, s := range c.sessions {
 		if s.UserID == userID {
-			delete(c.sessions, key)
-			delete(c.tokens, s.ID)
+			c.dropSession(key)
 		}
 	}
 }

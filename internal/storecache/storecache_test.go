@@ -167,3 +167,38 @@ func TestListedBounded(t *testing.T) {
 		t.Error("after ForgetAll, a list is not held: the count was not reset")
 	}
 }
+
+// TestForgetAfterEviction fills more sessions than the cache holds, so that
+// some are evicted, then forgets each by ID, as a logout does: none may
+// still be served.
+func TestForgetAfterEviction(t *testing.T) {
+	c := storecache.New()
+	c.SetOff(false)
+	const n = 10_500
+	for i := range n {
+		id := strconv.Itoa(i)
+		c.FillSession(c.Generation(), latch.Session{ID: id, UserID: id, TokenHash: []byte("t" + id)})
+	}
+	for i := range n {
+		id := strconv.Itoa(i)
+		c.ForgetSessions([]string{id})
+		if _, ok := c.Session([]byte("t" + id)); ok {
+			t.Fatalf("session %s still served after ForgetSessions", id)
+		}
+	}
+}
+
+// TestRotationForgetsOldToken fills the same session under a new token
+// without forgetting it first: the old token must not outlive it.
+func TestRotationForgetsOldToken(t *testing.T) {
+	c := storecache.New()
+	c.SetOff(false)
+	c.FillSession(c.Generation(), latch.Session{ID: "s", UserID: "1", TokenHash: []byte("old")})
+	c.FillSession(c.Generation(), latch.Session{ID: "s", UserID: "1", TokenHash: []byte("new")})
+	c.ForgetSessions([]string{"s"})
+	for _, tok := range []string{"old", "new"} {
+		if _, ok := c.Session([]byte(tok)); ok {
+			t.Errorf("token %q still served after the session was forgotten", tok)
+		}
+	}
+}
