@@ -89,11 +89,17 @@ func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter)
 	return s
 }
 
+// canonicalEmail is the form emails are stored and compared in: trimmed
+// and in lower case.
+func canonicalEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
 // NormalizeEmail trims and lower-cases an email address and checks that it is
 // a plain address (no display name, no comments), returning a message a
 // person can act on when it is not.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = canonicalEmail(s)
 	switch {
 	case s == "":
 		return "", errors.New("Please enter your email address.")
@@ -218,7 +224,14 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = canonicalEmail(email)
+	// No account has an email longer than MaxEmailLength: a longer one is
+	// an unknown user, cut for its throttle key, which stays apart from
+	// every real account's.
+	tooLong := len(email) > MaxEmailLength
+	if tooLong {
+		email = email[:MaxEmailLength+1]
+	}
 	key := throttle.Key(email, client)
 	clientKey := "client|" + throttle.Client(client)
 	for _, l := range []struct {
@@ -236,9 +249,12 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 			return User{}, &ThrottledError{RetryAfter: wait}
 		}
 	}
-	u, err := s.Store.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, ErrUserNotFound) {
-		return User{}, fmt.Errorf("account: look up email: %w", err)
+	var u User
+	if !tooLong {
+		var err error
+		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
+			return User{}, fmt.Errorf("account: look up email: %w", err)
+		}
 	}
 	// An unknown email is verified against nothing: the Hasher then does
 	// the same work as for a real hash, so timing does not tell.
@@ -246,10 +262,12 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	switch {
 	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return User{}, err
+	case errors.Is(err, password.ErrTooLong):
+		ok = false // no password that long was ever accepted
 	case err != nil:
-		// A too-long password or an unreadable stored hash: a failure
-		// like any other for the caller.
-		ok = false
+		// An unreadable stored hash is no wrong password: it must reach
+		// the logs, not lock the user out as failures would.
+		return User{}, fmt.Errorf("account: check the password of user %d: %w", u.ID, err)
 	}
 	if !ok || u.ID == 0 {
 		if s.Limiter != nil {

@@ -124,3 +124,44 @@ func TestAuthenticateThrottlesOneClientAcrossAccounts(t *testing.T) {
 		t.Errorf("Authenticate from another address = %v; want success", err)
 	}
 }
+
+// TestAuthenticateUnreadableHash checks that a stored hash the Hasher cannot
+// read is reported as an error, not as a wrong password: it must reach the
+// logs, and must not count towards locking the user out.
+func TestAuthenticateUnreadableHash(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	u, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPasswordHash(ctx, u.ID, "$argon2id$v=19$m=1,t=0,p=0$bad$hash"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		_, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "192.0.2.1")
+		if !errors.Is(err, password.ErrUnknownFormat) {
+			t.Fatalf("attempt %d with an unreadable hash: error %v; want one wrapping ErrUnknownFormat, not throttling or bad credentials", i+1, err)
+		}
+	}
+}
+
+// TestAuthenticateLongEmail checks that an email longer than any account's
+// is a failed login like an unknown one, throttled like one.
+func TestAuthenticateLongEmail(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	long := strings.Repeat("a", 60000) + "@example.com"
+	for i := range 3 {
+		if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
+			t.Fatalf("attempt %d with a 60 KB email: %v; want ErrBadCredentials", i+1, err)
+		}
+	}
+	var te *account.ThrottledError
+	if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); err != nil && !errors.As(err, &te) && !errors.Is(err, account.ErrBadCredentials) {
+		t.Fatalf("fourth attempt: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); !errors.As(err, &te) {
+		t.Errorf("fifth attempt with the same long email: %v; want throttled", err)
+	}
+}

@@ -104,8 +104,16 @@ func (l *Limiter) wait(st State) time.Duration {
 	if st.Failures >= l.Max {
 		need = l.Lockout
 	} else {
-		shift := min(st.Failures-l.Free-1, 30)
-		need = min(l.Delay<<shift, l.Lockout)
+		// Doubling by multiplication, not a shift, so that a large
+		// Delay reaches Lockout instead of overflowing.
+		need = l.Delay
+		for range st.Failures - l.Free - 1 {
+			if need >= l.Lockout {
+				break
+			}
+			need *= 2
+		}
+		need = min(need, l.Lockout)
 	}
 	if since >= need {
 		return 0

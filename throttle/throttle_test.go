@@ -51,6 +51,31 @@ func TestLimiterSlowsThenLocks(t *testing.T) {
 	}
 }
 
+// TestLimiterLongDelayNeverWraps sets a delay whose doubling would overflow
+// a time.Duration long before Max: the wait must grow to the lockout and
+// stay there, never fall back to nothing.
+func TestLimiterLongDelayNeverWraps(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := throttle.New(&throttle.MemoryStore{})
+	l.Now = func() time.Time { return now }
+	l.Delay, l.Max = 10*time.Second, 100
+	ctx := context.Background()
+	prev := time.Duration(0)
+	for i := range l.Max + 5 {
+		got, err := l.Fail(ctx, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got < prev || got > l.Lockout {
+			t.Fatalf("after failure %d: wait = %v, after %v; want growing up to %v", i+1, got, prev, l.Lockout)
+		}
+		prev = got
+	}
+	if prev != l.Lockout {
+		t.Errorf("after %d failures: wait = %v; want the lockout, %v", l.Max+5, prev, l.Lockout)
+	}
+}
+
 func TestLimiterForgetsOldFailures(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := throttle.New(&throttle.MemoryStore{})
