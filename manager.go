@@ -235,7 +235,7 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 			case now.Sub(s.LastSeenAt) < m.IdleTimeout:
 				if now.Sub(s.LastSeenAt) >= m.TouchInterval {
 					s.LastSeenAt = now
-					if err := m.store.UpdateSession(ctx, s); errors.Is(err, ErrSessionNotFound) {
+					if err := m.store.TouchSession(ctx, s.ID, now); errors.Is(err, ErrSessionNotFound) {
 						return m.end(w, r, s) // revoked meanwhile
 					} else if err != nil {
 						return nil, fmt.Errorf("latch: touch session: %w", err)

@@ -32,19 +32,25 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// failingStore wraps a store and fails lookups while broken is set.
+// failingStore wraps a store and fails lookups while broken is set. While
+// stale is set, lookups return it instead: a record read just before a
+// concurrent request changed it.
 type failingStore struct {
 	latch.SessionStore
 	mu     sync.Mutex
 	broken bool
+	stale  *latch.Session
 }
 
 func (f *failingStore) SessionByToken(ctx context.Context, h []byte) (latch.Session, error) {
 	f.mu.Lock()
-	broken := f.broken
+	broken, stale := f.broken, f.stale
 	f.mu.Unlock()
 	if broken {
 		return latch.Session{}, errors.New("database is down")
+	}
+	if stale != nil {
+		return *stale, nil
 	}
 	return f.SessionStore.SessionByToken(ctx, h)
 }
@@ -523,5 +529,44 @@ func TestAnonymousRequestCostsNoAllocation(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Middleware and Current for a request without cookies: %v allocations; want 0", allocs)
+	}
+}
+
+// TestTouchKeepsConcurrentRotation has a request that read its session just
+// before ConfirmLogin rotated the token touch it afterwards: the touch must
+// not write the old token back, which would log the user out and revive a
+// token meant to be dead.
+func TestTouchKeepsConcurrentRotation(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	resp, _ := h.do(b, "POST", "/login", url.Values{"user": {"1"}})
+	oldToken := cookieNamed(resp, "latch_session")
+	list, err := h.store.UserSessions(t.Context(), "1")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("UserSessions = %d, %v; want 1 session", len(list), err)
+	}
+	before := list[0]
+
+	h.clock.Add(2 * h.m.TouchInterval)
+	if resp, _ := h.do(b, "POST", "/confirm", nil); resp.StatusCode != 200 {
+		t.Fatalf("confirm = %d; want 200", resp.StatusCode)
+	}
+	// The late request, holding the record from before the rotation.
+	late := h.browser()
+	u, _ := url.Parse(h.srv.URL)
+	late.Jar.SetCookies(u, []*http.Cookie{{Name: oldToken.Name, Value: oldToken.Value}})
+	h.store.mu.Lock()
+	h.store.stale = &before
+	h.store.mu.Unlock()
+	h.whoIs(late)
+	h.store.mu.Lock()
+	h.store.stale = nil
+	h.store.mu.Unlock()
+
+	if got := h.whoIs(b); got != "Anthony fresh=true" {
+		t.Errorf("after a late touch, the user with the rotated token is %q; want Anthony fresh=true", got)
+	}
+	if got := h.whoIs(late); got != "anonymous" {
+		t.Errorf("after a late touch, the token from before the rotation is %q; want anonymous", got)
 	}
 }

@@ -71,6 +71,12 @@ type SessionStore interface {
 	// UpdateSession replaces the stored record with the same ID by s, or
 	// returns ErrSessionNotFound if it was deleted meanwhile (revoked).
 	UpdateSession(ctx context.Context, s Session) error
+	// TouchSession sets the LastSeenAt of the session with the given ID,
+	// and nothing else, or returns ErrSessionNotFound if it was deleted.
+	// The Manager touches with it rather than UpdateSession, so that a
+	// touch made from a record read before a concurrent rotation cannot
+	// write the old tokens back.
+	TouchSession(ctx context.Context, id string, lastSeen time.Time) error
 	// DeleteSession removes the session with the given ID.
 	DeleteSession(ctx context.Context, id string) error
 	// UserSessions returns the user's sessions, newest first, expired ones

@@ -177,6 +177,19 @@ func (st *Store) UpdateSession(_ context.Context, s latch.Session) error {
 	return nil
 }
 
+// TouchSession implements [latch.SessionStore].
+func (st *Store) TouchSession(_ context.Context, id string, lastSeen time.Time) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, ok := st.byID[id]
+	if !ok {
+		return latch.ErrSessionNotFound
+	}
+	s.LastSeenAt = lastSeen
+	st.byID[id] = s
+	return nil
+}
+
 // DeleteSession implements [latch.SessionStore].
 func (st *Store) DeleteSession(_ context.Context, id string) error {
 	st.mu.Lock()

@@ -103,6 +103,27 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
+// TouchSession implements [latch.SessionStore].
+func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
+	var userID string
+	found := false
+	_, err := db.change(ctx, []note{db.noteListOf(id)}, func(row pgx.Row) error {
+		if err := row.Scan(&userID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		found = userID != ""
+		return nil
+	}, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 RETURNING user_id`, id, lastSeen)
+	db.cache.ForgetSessions(nil, userID)
+	if err != nil {
+		return db.fail("touch session", err)
+	}
+	if !found {
+		return latch.ErrSessionNotFound
+	}
+	return nil
+}
+
 // DeleteSession implements [latch.SessionStore].
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	var userID string

@@ -109,6 +109,21 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
+// TouchSession implements [latch.SessionStore].
+func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(lastSeen), id)
+	db.cache.ForgetSessions([]string{id})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: touch session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlitestore: touch session: %w", err)
+	} else if n == 0 {
+		return latch.ErrSessionNotFound
+	}
+	return nil
+}
+
 // DeleteSession implements [latch.SessionStore].
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	// The owner is returned to forget their session list, which the

@@ -20,6 +20,7 @@ func Sessions(t *testing.T, s latch.SessionStore) {
 	t.Run("NotFound", func(t *testing.T) { testSessionNotFound(t, s) })
 	t.Run("NoAliasing", func(t *testing.T) { testSessionNoAliasing(t, s) })
 	t.Run("Update", func(t *testing.T) { testSessionUpdate(t, s) })
+	t.Run("Touch", func(t *testing.T) { testSessionTouch(t, s) })
 	t.Run("UpdateDeleted", func(t *testing.T) { testSessionUpdateDeleted(t, s) })
 	t.Run("Delete", func(t *testing.T) { testSessionDelete(t, s) })
 	t.Run("UserSessions", func(t *testing.T) { testUserSessions(t, s) })
@@ -319,6 +320,42 @@ func testSessionUpdate(t *testing.T, s latch.SessionStore) {
 
 // testSessionUpdateDeleted checks that updating a revoked session fails and
 // does not bring it back.
+// testSessionTouch checks that TouchSession changes LastSeenAt alone: a
+// touch made after a rotation keeps the rotated tokens.
+func testSessionTouch(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	old := newSession(userID, now)
+	createSession(t, s, old)
+	// Read first: a store that caches must forget what it read.
+	wantSessionByToken(t, s, old)
+	wantUserSessions(t, s, userID, old)
+
+	rotated := old
+	rotated.TokenHash = randomHash()
+	rotated.Fresh = !old.Fresh
+	if err := s.UpdateSession(t.Context(), rotated); err != nil {
+		t.Fatalf("UpdateSession(%s) = %v; want nil", formatSession(rotated), err)
+	}
+	// A request that read the session before the rotation touches it.
+	seen := now.Add(time.Minute + 3*time.Microsecond)
+	if err := s.TouchSession(t.Context(), old.ID, seen); err != nil {
+		t.Fatalf("TouchSession(%q) = %v; want nil", old.ID, err)
+	}
+	touched := rotated
+	touched.LastSeenAt = seen
+	wantSessionByToken(t, s, touched)
+	wantNoSessionByToken(t, s, old.TokenHash)
+	wantUserSessions(t, s, userID, touched)
+
+	if err := s.DeleteSession(t.Context(), old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(t.Context(), old.ID, seen); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("TouchSession of a deleted session = %v; want ErrSessionNotFound", err)
+	}
+}
+
 func testSessionUpdateDeleted(t *testing.T, s latch.SessionStore) {
 	sess := newSession(newUserID(t, s), baseTime())
 	createSession(t, s, sess)
