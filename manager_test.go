@@ -161,13 +161,26 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
-// restart returns a new browser holding only the persistent cookies of c,
-// as a browser does after it is closed and opened again.
-func (h *harness) restart(c *http.Client, persistent ...*http.Cookie) *http.Client {
+// withCookies returns a new browser holding the given cookies, such as
+// copies an attacker replays.
+func (h *harness) withCookies(cookies ...*http.Cookie) *http.Client {
 	nb := h.browser()
 	u, _ := url.Parse(h.srv.URL)
-	nb.Jar.SetCookies(u, persistent)
+	nb.Jar.SetCookies(u, cookies)
 	return nb
+}
+
+// restart returns a new browser holding those of the given cookies, as the
+// server set them, that outlive the browser (a positive Max-Age or an
+// Expires), as a browser does after it is closed and opened again.
+func (h *harness) restart(set ...*http.Cookie) *http.Client {
+	var persistent []*http.Cookie
+	for _, c := range set {
+		if c.MaxAge > 0 || (c.MaxAge == 0 && !c.Expires.IsZero()) {
+			persistent = append(persistent, c)
+		}
+	}
+	return h.withCookies(persistent...)
 }
 
 func TestRequireLoginRedirectsWithNextAndFlash(t *testing.T) {
@@ -259,7 +272,7 @@ func TestLogOutEndsSessionOnServer(t *testing.T) {
 	if got := h.whoIs(b); got != "anonymous" {
 		t.Errorf("after logout = %q; want anonymous", got)
 	}
-	replay := h.restart(b, old...)
+	replay := h.withCookies(old...)
 	if got := h.whoIs(replay); got != "anonymous" {
 		t.Errorf("replaying the old cookies after logout = %q; want anonymous", got)
 	}
@@ -275,7 +288,7 @@ func TestRememberMeSurvivesRestartButIsNotFresh(t *testing.T) {
 	}
 	h.clock.Add(3 * time.Hour) // the browser was closed for a while
 
-	nb := h.restart(b, rc)
+	nb := h.restart(rc)
 	if got := h.whoIs(nb); got != "Anthony fresh=false" {
 		t.Fatalf("after restart = %q; want Anthony fresh=false", got)
 	}
@@ -299,7 +312,7 @@ func TestWithoutRememberRestartLogsOut(t *testing.T) {
 	if c := cookieNamed(resp, "latch_remember"); c != nil && c.MaxAge >= 0 {
 		t.Errorf("login without remember set a remember cookie %+v", c)
 	}
-	if got := h.whoIs(h.restart(b)); got != "anonymous" {
+	if got := h.whoIs(h.restart(resp.Cookies()...)); got != "anonymous" {
 		t.Errorf("after restart = %q; want anonymous", got)
 	}
 }
@@ -437,10 +450,15 @@ func TestSecureCookiesUseHostPrefix(t *testing.T) {
 	if err := h.m.LogIn(rec, req, "1", true); err != nil {
 		t.Fatal(err)
 	}
+	var names []string
 	for _, c := range rec.Result().Cookies() {
-		if !strings.HasPrefix(c.Name, "__Host-") || !c.Secure {
-			t.Errorf("cookie %s secure=%v; want __Host- prefix and Secure", c.Name, c.Secure)
+		names = append(names, c.Name)
+		if !c.Secure {
+			t.Errorf("cookie %s is not Secure", c.Name)
 		}
+	}
+	if want := []string{"__Host-latch_session", "__Host-latch_remember"}; !slices.Equal(names, want) {
+		t.Errorf("cookies set = %q; want %q", names, want)
 	}
 }
 
@@ -453,8 +471,8 @@ func TestRememberTokenRotatesWithGraceAndTheftEndsIt(t *testing.T) {
 
 	// A restored browser reopens two tabs at once: both send the same
 	// remember cookie and both are logged in.
-	tab1 := h.restart(b, rc)
-	tab2 := h.restart(b, rc)
+	tab1 := h.restart(rc)
+	tab2 := h.restart(rc)
 	resp, body := h.do(tab1, "GET", "/whoami", nil)
 	if body != "Anthony fresh=false" || cookieNamed(resp, "latch_remember") == nil {
 		t.Fatalf("first tab = %q; want restored, with a new remember cookie", body)
@@ -470,7 +488,7 @@ func TestRememberTokenRotatesWithGraceAndTheftEndsIt(t *testing.T) {
 	// The old token presented after the grace means two parties hold it:
 	// the login ends for both.
 	h.clock.Add(h.m.RememberGrace)
-	if got := h.whoIs(h.restart(b, rc)); got != "anonymous" {
+	if got := h.whoIs(h.restart(rc)); got != "anonymous" {
 		t.Errorf("old remember token after the grace = %q; want anonymous", got)
 	}
 	if got := h.whoIs(tab1); got != "anonymous" {
