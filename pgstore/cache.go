@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -133,10 +134,35 @@ func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
 	db.cache.ForgetAll()
 	db.cache.SetOff(false)
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		n, err := db.waitForNotification(ctx, conn)
 		if err != nil {
 			return err
 		}
-		db.forget(n.Payload)
+		if n != nil {
+			db.forget(n.Payload)
+		}
 	}
+}
+
+// listenCheck is how long the listener waits for a notification before it
+// checks that its connection still works: a connection cut without a word
+// (a firewall dropping its state) would otherwise look like a quiet one, for
+// as long as TCP keepalive takes to notice, minutes, with the cache on.
+const listenCheck = 15 * time.Second
+
+// waitForNotification returns the next notification, or nil when none came
+// within listenCheck and a ping shows the connection alive.
+func (db *DB) waitForNotification(ctx context.Context, conn *pgx.Conn) (*pgconn.Notification, error) {
+	wctx, cancel := context.WithTimeout(ctx, listenCheck)
+	n, err := conn.WaitForNotification(wctx)
+	cancel()
+	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return n, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := conn.Ping(pctx); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }

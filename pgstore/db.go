@@ -372,6 +372,16 @@ func (db *DB) retryRead(err error) bool {
 	return true
 }
 
+// read runs a read, and runs it again once on a fresh connection when its
+// connection turns out to be lost (see retryRead).
+func read[T any](db *DB, do func() (T, error)) (T, error) {
+	v, err := do()
+	if db.retryRead(err) {
+		v, err = do()
+	}
+	return v, err
+}
+
 // connLost reports whether err means the connection to the server is gone,
 // decided by SQLSTATE and error types, not by message text. A canceled or
 // expired context is the caller's doing and says nothing of the server.

@@ -66,10 +66,7 @@ func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (l
 	if len(hash) == 0 {
 		return latch.Session{}, latch.ErrSessionNotFound
 	}
-	s, err := scanSession(db.pool.QueryRow(ctx, query, hash))
-	if db.retryRead(err) {
-		s, err = scanSession(db.pool.QueryRow(ctx, query, hash))
-	}
+	s, err := read(db, func() (latch.Session, error) { return scanSession(db.pool.QueryRow(ctx, query, hash)) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return latch.Session{}, latch.ErrSessionNotFound
 	} else if err != nil {
@@ -150,15 +147,17 @@ func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session,
 }
 
 func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session, error) {
-	rows, err := db.pool.Query(ctx, `
-		SELECT `+sessionColumns+` FROM sessions
-		WHERE user_id = $1
-		ORDER BY created_at DESC, id DESC`, userID)
-	if err != nil {
-		return nil, db.fail("user sessions", err)
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (latch.Session, error) {
-		return scanSession(row)
+	list, err := read(db, func() ([]latch.Session, error) {
+		rows, err := db.pool.Query(ctx, `
+			SELECT `+sessionColumns+` FROM sessions
+			WHERE user_id = $1
+			ORDER BY created_at DESC, id DESC`, userID)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (latch.Session, error) {
+			return scanSession(row)
+		})
 	})
 	if err != nil {
 		return nil, db.fail("user sessions", err)

@@ -32,9 +32,12 @@ const sweepEvery = 1024
 
 // Failures implements [throttle.Store].
 func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) {
-	var st throttle.State
-	err := db.pool.QueryRow(ctx, `SELECT failures, last_failure FROM login_failures WHERE key = $1`, []byte(key)).
-		Scan(&st.Failures, &st.LastFailure)
+	st, err := read(db, func() (throttle.State, error) {
+		var st throttle.State
+		err := db.pool.QueryRow(ctx, `SELECT failures, last_failure FROM login_failures WHERE key = $1`, []byte(key)).
+			Scan(&st.Failures, &st.LastFailure)
+		return st, err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return throttle.State{}, nil
 	} else if err != nil {

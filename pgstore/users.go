@@ -76,10 +76,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, erro
 }
 
 func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, query, key))
-	if db.retryRead(err) {
-		u, err = scanUser(db.pool.QueryRow(ctx, query, key))
-	}
+	u, err := read(db, func() (account.User, error) { return scanUser(db.pool.QueryRow(ctx, query, key)) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return account.User{}, account.ErrUserNotFound
 	} else if err != nil {
@@ -139,16 +136,18 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `
-		SELECT `+userColumns+` FROM users
-		WHERE id > $1
-		ORDER BY id
-		LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, db.fail("list users", err)
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.User, error) {
-		return scanUser(row)
+	list, err := read(db, func() ([]account.User, error) {
+		rows, err := db.pool.Query(ctx, `
+			SELECT `+userColumns+` FROM users
+			WHERE id > $1
+			ORDER BY id
+			LIMIT $2`, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.User, error) {
+			return scanUser(row)
+		})
 	})
 	if err != nil {
 		return nil, db.fail("list users", err)

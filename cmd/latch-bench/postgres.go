@@ -27,7 +27,13 @@ func freshSchema(rawURL string) (string, func() error, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("parse database URL: %w", err)
 	}
-	conn, err := pgx.Connect(ctx, rawURL)
+	// latch_cache is pgstore's parameter, which PostgreSQL would refuse:
+	// it stays in the URL latch gets, not in this connection's.
+	direct := *u
+	q := direct.Query()
+	q.Del("latch_cache")
+	direct.RawQuery = q.Encode()
+	conn, err := pgx.Connect(ctx, direct.String())
 	if err != nil {
 		return "", nil, fmt.Errorf("connect: %w", err)
 	}
@@ -46,7 +52,7 @@ func freshSchema(rawURL string) (string, func() error, error) {
 		}
 		return nil
 	}
-	q := u.Query()
+	q = u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil

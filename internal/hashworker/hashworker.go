@@ -25,13 +25,15 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/latchauth/latch/password"
 	"golang.org/x/crypto/argon2"
 )
 
-// Bounds on a request, as the password package enforces them; a request
-// outside them is a protocol error, and the worker stops.
+// Bounds on a request, those the password package enforces on what it
+// hashes and verifies; a request outside them is a protocol error, and the
+// worker stops.
 const (
-	maxPassword = 1024
+	maxPassword = password.MaxLength
 	maxSalt     = 64
 	maxKey      = 128
 	maxMemory   = 256 * 1024 // KiB
