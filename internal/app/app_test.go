@@ -635,3 +635,25 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableHashIsOurFailure logs in a user whose stored hash no longer
+// parses (damaged data): the answer is our 500 page, not "check your
+// details" nor "try again in a few seconds", and the error is logged.
+func TestUnreadableHashIsOurFailure(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	b.signup("ann@example.com", "Ann", goodPassword)
+	u, err := s.store.UserByEmail(t.Context(), "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.SetPasswordHash(t.Context(), u.ID, "$argon2id$v=19$m=1,t=0,p=0$bad$hash"); err != nil {
+		t.Fatal(err)
+	}
+	r := b.login("ann@example.com", goodPassword, false)
+	if r.status != http.StatusInternalServerError || r.header.Get("Retry-After") != "" {
+		t.Errorf("login with an unreadable stored hash = %d, Retry-After %q; want 500 without Retry-After", r.status, r.header.Get("Retry-After"))
+	}
+	mustContain(t, "error page", r.body, "Something went wrong on our side")
+	mustContain(t, "logs", s.logs.String(), "request failed", "unknown password hash format")
+}

@@ -26,8 +26,18 @@ var (
 	errCrossOrigin = &httpError{http.StatusForbidden, "Request refused", "This form was sent from another site, so it was refused to protect your account. Please go back, reload the page and submit the form again."}
 	errBusy        = &httpError{http.StatusServiceUnavailable, "Server busy", "The server is busy right now. Please try again in a few seconds."}
 	errBadForm     = &httpError{http.StatusBadRequest, "Bad request", "The form could not be read. Please reload the page and try again."}
+	errUnavailable = &httpError{http.StatusServiceUnavailable, "Temporarily unavailable", "We could not complete your request because the service is temporarily unavailable. Please try again in a few seconds."}
 	errTooLarge    = &httpError{http.StatusRequestEntityTooLarge, "Request too large", "The form you sent is too large. Please shorten what you entered and try again."}
 )
+
+// errTemplate marks a page that could not be rendered.
+var errTemplate = errors.New("template failed")
+
+// logFailure logs an error of ours that a request met.
+func (a *App) logFailure(r *http.Request, err error) {
+	a.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+}
 
 // handle adapts a handler that returns an error to http.Handler, sending
 // every error through serveError.
@@ -55,12 +65,15 @@ func (a *App) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away; nobody is left to answer.
 		a.log.Debug("request canceled", "path", r.URL.Path)
 		return
+	case errors.Is(err, password.ErrUnknownFormat), errors.Is(err, errTemplate):
+		// A bug or bad data of ours, which trying again will not mend.
+		a.logFailure(r, err)
+		he = errInternal
 	default:
-		// Anything else is a failure of ours, typically the database.
-		a.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		he = &httpError{http.StatusServiceUnavailable, "Temporarily unavailable",
-			"We could not complete your request because the service is temporarily unavailable. Please try again in a few seconds."}
+		// Anything else is a failure of ours, typically the database
+		// being away for a moment.
+		a.logFailure(r, err)
+		he = errUnavailable
 	}
 	if he.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")

@@ -197,7 +197,7 @@ func samePage(a, b page) bool {
 // execute renders the page name with p into buf.
 func (a *App) execute(buf *bytes.Buffer, name string, p page) error {
 	if err := a.templates[name].ExecuteTemplate(buf, "layout", p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+		return fmt.Errorf("render %s: %w: %w", name, errTemplate, err)
 	}
 	return nil
 }
