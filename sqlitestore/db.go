@@ -27,9 +27,10 @@
 // a read that raced with a write does not fill the cache. Writes by another
 // process on the same file, such as `latch users delete` run while the
 // server is up, are noticed by polling SQLite's data_version ten times a
-// second, which forgets the whole cache; until then, for at most about 100
-// milliseconds, this process may still accept a session the other one
-// deleted. Run one server process per database file; several servers share
+// second on the writer connection, which forgets the whole cache; until
+// then, for about 100 milliseconds, or longer while this process's own
+// writes hold the writer connection, this process may still accept a
+// session the other one deleted. Run one server process per database file; several servers share
 // PostgreSQL instead.
 //
 // # Storage

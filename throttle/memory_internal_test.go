@@ -1,0 +1,31 @@
+package throttle
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestMemoryStoreStaysBounded sprays keys whose records age at once and
+// checks that the map never holds many more than the sweep threshold, and
+// that records still counting survive a sweep.
+func TestMemoryStoreStaysBounded(t *testing.T) {
+	var s MemoryStore
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const forget = time.Second
+	for i := range 50_000 {
+		now = now.Add(time.Millisecond)
+		if i%500 == 0 {
+			s.AddFailure(ctx, "live", now, forget) // kept within its window
+		}
+		s.AddFailure(ctx, "spray"+strconv.Itoa(i), now, forget)
+		if len(s.m) > 2*10_000 {
+			t.Fatalf("after %d keys the map holds %d records", i+1, len(s.m))
+		}
+	}
+	if st, _ := s.Failures(ctx, "live"); st.Failures == 0 {
+		t.Errorf("a record younger than its window was swept: %+v", st)
+	}
+}
