@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -25,10 +26,11 @@ import (
 )
 
 type site struct {
-	t     testing.TB
-	srv   *httptest.Server
-	store *sqlitestore.DB
-	logs  *apptest.Buffer
+	t       testing.TB
+	srv     *httptest.Server
+	handler http.Handler // what srv serves, for tests that call it directly
+	store   *sqlitestore.DB
+	logs    *apptest.Buffer
 }
 
 // newSite serves the app with a throttle strict enough to test (3 free
@@ -43,9 +45,10 @@ func newSite(t testing.TB) *site {
 		Limiter:        lim,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 	})
-	srv := httptest.NewServer(s.App.Handler())
+	h := s.App.Handler()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &site{t: t, srv: srv, store: store, logs: s.Logs}
+	return &site{t: t, srv: srv, handler: h, store: store, logs: s.Logs}
 }
 
 // browser is a cookie-keeping client that does not follow redirects and
@@ -204,9 +207,11 @@ func TestHomeAnonymous(t *testing.T) {
 	mustContain(t, "home", r.body, `href="/login"`, `href="/signup"`, "Latch Login Example")
 	mustNotContain(t, "home", r.body, `href="/profile"`, `action="/logout"`, "https://", "<script")
 	for h, want := range map[string]string{
-		"X-Content-Type-Options": "nosniff",
-		"X-Frame-Options":        "DENY",
-		"Referrer-Policy":        "same-origin",
+		"X-Content-Type-Options":       "nosniff",
+		"Referrer-Policy":              "same-origin",
+		"Cross-Origin-Opener-Policy":   "same-origin",
+		"Cross-Origin-Resource-Policy": "same-origin",
+		"Cache-Control":                "no-store",
 	} {
 		if got := r.header.Get(h); got != want {
 			t.Errorf("%s = %q; want %q", h, got, want)
@@ -215,6 +220,58 @@ func TestHomeAnonymous(t *testing.T) {
 	csp := r.header.Get("Content-Security-Policy")
 	mustContain(t, "CSP", csp, "default-src 'none'", "frame-ancestors 'none'", "form-action 'self'")
 	mustNotContain(t, "CSP", csp, "unsafe-inline", "script-src")
+}
+
+// TestPageHeaders checks the headers of pages shorter and longer than
+// net/http's response buffer, and of HEAD: the same set, each with a
+// Content-Length equal to the body sent, never chunked. It also keeps the
+// handler's header map at eight entries at most, the small form of a Go map
+// (see securityHeaders): a ninth header fails here, to be weighed first.
+func TestPageHeaders(t *testing.T) {
+	s := newSite(t)
+	want := []string{"Cache-Control", "Content-Length", "Content-Security-Policy", "Content-Type",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Date", "Referrer-Policy",
+		"Vary", "X-Content-Type-Options"}
+	for _, tc := range []struct {
+		method, path string
+		long         bool // longer than net/http's buffer
+	}{
+		{"GET", "/", false},
+		{"GET", "/login", true},
+		{"HEAD", "/", false},
+		{"HEAD", "/login", true},
+		{"GET", "/no-such-page", false},
+	} {
+		req, _ := http.NewRequest(tc.method, s.srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := slices.Sorted(maps.Keys(resp.Header))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %s headers = %q; want %q", tc.method, tc.path, got, want)
+		}
+		if len(resp.TransferEncoding) != 0 {
+			t.Errorf("%s %s sent %q; want a Content-Length", tc.method, tc.path, resp.TransferEncoding)
+		}
+		if tc.method == "GET" && (resp.ContentLength != int64(len(body)) || (len(body) > 2048) != tc.long) {
+			t.Errorf("%s %s: Content-Length %d, body %d bytes; want equal, longer than 2048: %v",
+				tc.method, tc.path, resp.ContentLength, len(body), tc.long)
+		}
+		if tc.method == "HEAD" && (resp.ContentLength <= 0 || len(body) != 0) {
+			t.Errorf("HEAD %s: Content-Length %d, body %d bytes; want the page's length and no body",
+				tc.path, resp.ContentLength, len(body))
+		}
+
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if n := len(rec.Header()); n > 8 && !tc.long && tc.method == "GET" {
+			t.Errorf("%s %s: the handler set %d headers %q; want at most 8",
+				tc.method, tc.path, n, slices.Sorted(maps.Keys(rec.Header())))
+		}
+	}
 }
 
 // TestHomeFixedPage checks the home page that anonymous visitors get
@@ -239,8 +296,8 @@ func TestHomeFixedPage(t *testing.T) {
 		t.Errorf("anonymous GET / = %d\n%s\nwant 200 and the rendered page:\n%s", fixed.status, fixed.body, rendered.body)
 	}
 	for _, h := range []string{"Content-Type", "Content-Length", "Cache-Control", "Vary",
-		"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
-		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Permissions-Policy"} {
+		"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy"} {
 		if got, want := fixed.header.Values(h), rendered.header.Values(h); len(want) == 0 || !slices.Equal(got, want) {
 			t.Errorf("anonymous GET / header %s = %q; want %q as rendered", h, got, want)
 		}

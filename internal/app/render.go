@@ -214,16 +214,30 @@ var (
 
 // writePage sends a rendered page with its headers; a HEAD request gets the
 // headers only. length is the body's Content-Length, as a header value.
+//
+// A body that fits net/http's response buffer gets its Content-Length from
+// net/http, which counts the buffered bytes when the handler returns and
+// writes the header without a map entry (see securityHeaders for why
+// entries count). Longer bodies, and HEAD, which writes no body to count,
+// get it here, so no page is sent chunked.
 func writePage(w http.ResponseWriter, r *http.Request, status int, body []byte, length []string) {
 	h := w.Header()
 	h["Content-Type"] = htmlContentType
-	h["Content-Length"] = length
 	h["Cache-Control"] = noStore
+	head := r.Method == http.MethodHead
+	if head || len(body) > countedBodySize {
+		h["Content-Length"] = length
+	}
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
+	if !head {
 		w.Write(body)
 	}
 }
+
+// countedBodySize is the longest body net/http sends with a Content-Length
+// it counted itself: its response buffer (bufferBeforeChunkingSize in
+// net/http), holding all a handler wrote when it returns.
+const countedBodySize = 2048
 
 // fixedPage is a page rendered once, at start, because every request that
 // gets it gets the same bytes.
