@@ -35,7 +35,12 @@ type bench struct {
 	runID    string // keeps this run's emails apart in a shared database
 
 	dbURL string // given to latch; empty for SQLite in dataDir
-	users []benchUser
+	// users load their profile pages; loginUsers log in again and again,
+	// in the login and storm scenarios. Every login adds a session to the
+	// list a profile page shows, so the two are kept apart: the profile
+	// page stays the same in every round.
+	users      []benchUser
+	loginUsers []benchUser
 
 	machine machine
 	results []result
@@ -96,8 +101,25 @@ func runBench(cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	for _, s := range cfg.scenarios {
-		b.progress("scenario %s: %s warm-up + %s", s, cfg.warmup, cfg.duration)
+	for round := 1; round <= cfg.rounds; round++ {
+		b.runRound(round)
+	}
+	b.judge()
+	if cfg.json {
+		return b.writeJSON(stdout)
+	}
+	b.writeTable(stdout)
+	return nil
+}
+
+// runRound runs every scenario once, and records their results as round's.
+func (b *bench) runRound(round int) {
+	for _, s := range b.cfg.scenarios {
+		if b.cfg.rounds > 1 {
+			b.progress("round %d of %d: scenario %s: %s warm-up + %s", round, b.cfg.rounds, s, b.cfg.warmup, b.cfg.duration)
+		} else {
+			b.progress("scenario %s: %s warm-up + %s", s, b.cfg.warmup, b.cfg.duration)
+		}
 		var rs []result
 		var err error
 		switch s {
@@ -122,19 +144,14 @@ func runBench(cfg config, stdout, stderr io.Writer) error {
 			b.progress("scenario %s: %v", s, err)
 			rs = []result{{Scenario: s, Err: err.Error()}}
 		}
-		for _, r := range rs {
-			if r.FirstError != "" {
-				b.progress("scenario %s: first error: %s", r.Scenario, r.FirstError)
+		for i := range rs {
+			rs[i].Round = round
+			if rs[i].FirstError != "" {
+				b.progress("scenario %s: first error: %s", rs[i].Scenario, rs[i].FirstError)
 			}
 		}
 		b.results = append(b.results, rs...)
 	}
-	b.judge()
-	if cfg.json {
-		return b.writeJSON(stdout)
-	}
-	b.writeTable(stdout)
-	return nil
 }
 
 // cleanUpOnSignal makes an interrupted run kill its servers and remove its
@@ -233,7 +250,14 @@ func (b *bench) prepare() error {
 		n = max(n, b.cfg.stormClients)
 	}
 	b.progress("creating and logging in %d users", n)
-	return b.createUsers(p, n)
+	if b.users, err = b.createUsers(p, "bench", n); err != nil {
+		return err
+	}
+	if b.needs("login", "storm") {
+		b.progress("creating %d more users to log in", b.cfg.users)
+		b.loginUsers, err = b.createUsers(p, "login", b.cfg.users)
+	}
+	return err
 }
 
 func (b *bench) storeName() string {
@@ -255,9 +279,9 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// createUsers signs up n users, logs each in once and checks their profile
-// page, keeping their session cookies.
-func (b *bench) createUsers(p *proc, n int) error {
+// createUsers signs up n users, emails starting with prefix, logs each in
+// once and checks their profile page, keeping their session cookies.
+func (b *bench) createUsers(p *proc, prefix string, n int) ([]benchUser, error) {
 	users := make([]benchUser, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -267,7 +291,7 @@ func (b *bench) createUsers(p *proc, n int) error {
 			c := &client{addr: p.addr, deadline: time.Now().Add(30*time.Second + time.Duration(n)*time.Second)}
 			defer c.close()
 			for i := range next {
-				users[i], errs[i] = b.createUser(c, p.addr, i)
+				users[i], errs[i] = b.createUser(c, p.addr, prefix, i)
 			}
 		})
 	}
@@ -277,15 +301,14 @@ func (b *bench) createUsers(p *proc, n int) error {
 	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("create users: %w\nlatch's log:\n%s", err, p.logTail(10))
+		return nil, fmt.Errorf("create users: %w\nlatch's log:\n%s", err, p.logTail(10))
 	}
-	b.users = users
-	return nil
+	return users, nil
 }
 
-func (b *bench) createUser(c *client, host string, i int) (benchUser, error) {
+func (b *bench) createUser(c *client, host, prefix string, i int) (benchUser, error) {
 	u := benchUser{
-		email:    fmt.Sprintf("bench-%s-%d@example.com", b.runID, i),
+		email:    fmt.Sprintf("%s-%s-%d@example.com", prefix, b.runID, i),
 		name:     fmt.Sprintf("Bench User %d", i),
 		password: randomString(12),
 	}
@@ -564,7 +587,7 @@ func (b *bench) login() ([]result, error) {
 		return nil, err
 	}
 	defer p.stop()
-	return b.measure(p, b.cfg.warmup, load{name: "login", conns: b.cfg.connections, step: loginStep(p.addr, b.users, false)}), nil
+	return b.measure(p, b.cfg.warmup, load{name: "login", conns: b.cfg.connections, step: loginStep(p.addr, b.loginUsers, false)}), nil
 }
 
 // signup measures sign-ups of new users.
@@ -601,20 +624,13 @@ func (b *bench) storm() ([]result, error) {
 	}
 	defer p.stop()
 	reqs := b.profileRequests(p.addr, b.cfg.stormClients)
-	// Every login adds a session to the user's list on the profile page:
-	// the storm logs in other users than those loading the page, when
-	// there are enough, so that their pages stay the same.
-	stormUsers := b.users
-	if len(b.users) > b.cfg.stormClients {
-		stormUsers = b.users[b.cfg.stormClients:]
-	}
 	base := b.measure(p, b.cfg.warmup, load{name: "storm: profile, before", conns: len(reqs), step: expect(reqs, 200, "")})
 	b.progress("scenario storm: %d concurrent logins for %s", b.cfg.stormLogins, b.cfg.duration)
 	// The storm is the burst of logins at once: no warm-up hides it, and
 	// the server is warm from the baseline.
 	during := b.measure(p, 0,
 		load{name: "storm: profile, during", conns: len(reqs), step: expect(reqs, 200, "")},
-		load{name: "storm: logins", conns: b.cfg.stormLogins, step: loginStep(p.addr, stormUsers, b.cfg.stormRetryAfter)},
+		load{name: "storm: logins", conns: b.cfg.stormLogins, step: loginStep(p.addr, b.loginUsers, b.cfg.stormRetryAfter)},
 	)
 	alive := p.alive()
 	if alive {

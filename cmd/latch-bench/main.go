@@ -5,6 +5,7 @@
 //	go run ./cmd/latch-bench -storm               # plus the storm of 500 logins
 //	go run ./cmd/latch-bench -database-url 'postgres://...' -storm
 //	go run ./cmd/latch-bench -json > bench.json   # figures for machines
+//	go run ./cmd/latch-bench -rounds 5            # judged on the median of 5 rounds
 //
 // It builds cmd/latch, starts it as a child process on a fresh data folder,
 // creates users, and drives it over loopback with many keep-alive
@@ -53,6 +54,7 @@ import (
 // config is latch-bench's settings.
 type config struct {
 	duration        time.Duration
+	rounds          int
 	warmup          time.Duration
 	connections     int
 	users           int
@@ -88,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("latch-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured length of each scenario")
+	fs.IntVar(&c.rounds, "rounds", 1, "times to run the scenarios, in turn; targets are judged on the median of the rounds' figures (worst for memory and failures), as a virtual machine's speed drifts")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each scenario's measurement, not counted")
 	fs.IntVar(&c.connections, "connections", 64, "concurrent connections (virtual users) per scenario")
 	fs.IntVar(&c.users, "users", 0, "users to create and log in before the scenarios; 0: as many as -connections")
@@ -144,6 +147,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var errs []error
 	if c.duration <= 0 {
 		errs = append(errs, errors.New("-duration: want a positive duration"))
+	}
+	if c.rounds < 1 {
+		errs = append(errs, errors.New("-rounds: want at least 1"))
 	}
 	if c.warmup < 0 {
 		errs = append(errs, errors.New("-warmup: want zero or a positive duration"))

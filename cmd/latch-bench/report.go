@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,7 @@ import (
 // result is the figures of one load in one scenario.
 type result struct {
 	Scenario  string      `json:"scenario"`
+	Round     int         `json:"round"` // from 1; see -rounds
 	Conns     int         `json:"connections,omitempty"`
 	Seconds   float64     `json:"seconds,omitempty"`
 	OK        int         `json:"ok"`
@@ -89,9 +92,10 @@ func procField(path, key string) string {
 	return ""
 }
 
-func (b *bench) find(scenario string) (result, bool) {
+// find returns the result of scenario in round.
+func (b *bench) find(scenario string, round int) (result, bool) {
 	for _, r := range b.results {
-		if r.Scenario == scenario && r.Err == "" {
+		if r.Scenario == scenario && r.Round == round && r.Err == "" {
 			return r, true
 		}
 	}
@@ -109,44 +113,118 @@ const (
 	stormP99Ratio   = 3.0
 )
 
-// judge checks the results against the targets.
+// figure is one target's value in each round, and how to judge them.
+type figure struct {
+	target string
+	values []float64
+	// worse says whether a is a worse value than b: low for throughput,
+	// high for latency and memory.
+	worse func(a, b float64) bool
+	// worst judges the worst round instead of the median: for memory and
+	// failures, which must stay within bounds in every round.
+	worst  bool
+	format func(float64) string
+	pass   func(float64) bool
+}
+
+// judged returns the value the target is judged on, and a description of
+// it with the spread of the rounds when there are several.
+func (f *figure) judged() (float64, string) {
+	v := slices.Clone(f.values)
+	slices.SortFunc(v, func(a, b float64) int {
+		switch {
+		case f.worse(a, b):
+			return 1
+		case f.worse(b, a):
+			return -1
+		}
+		return 0
+	})
+	// v runs from best to worst.
+	x := v[len(v)/2] // the median, the worse of the two middle ones
+	if f.worst {
+		x = v[len(v)-1]
+	}
+	desc := f.format(x)
+	if len(v) > 1 {
+		how := "median"
+		if f.worst {
+			how = "worst"
+		}
+		desc = fmt.Sprintf("%s (%s of %d rounds: %s to %s)", desc, how, len(v), f.format(v[len(v)-1]), f.format(v[0]))
+	}
+	return x, desc
+}
+
+// judge checks the results against the targets: each target on the
+// median of the rounds, or on the worst round for memory and failures.
 func (b *bench) judge() {
-	add := func(target, value string, pass bool) {
-		b.checks = append(b.checks, check{Target: target, Value: value, Pass: pass})
-	}
-	hello, haveHello := b.find("ref-hello")
-	hm, haveHMAC := b.find("ref-hmac")
-	a2, haveArgon2 := b.find("argon2id")
-	if r, ok := b.find("home"); ok && haveHello {
-		q := r.RPS / hello.RPS
-		add(fmt.Sprintf("home req/s >= %.0f%% of ref-hello", homeVsHello*100), pct(q), q >= homeVsHello)
-	}
-	if r, ok := b.find("profile"); ok {
-		if haveHMAC {
-			q := r.RPS / hm.RPS
-			add(fmt.Sprintf("profile req/s >= %.0f%% of ref-hmac", profileVsHMAC*100), pct(q), q >= profileVsHMAC)
-			q = r.P99 / hm.P99
-			add(fmt.Sprintf("profile p99 <= %.0fx ref-hmac's", profileP99Ratio), fmt.Sprintf("%.2fx", q), q <= profileP99Ratio)
+	var figures []*figure
+	byTarget := map[string]*figure{}
+	add := func(target string, v float64, worse func(a, b float64) bool, worst bool, format func(float64) string, pass func(float64) bool) {
+		f := byTarget[target]
+		if f == nil {
+			f = &figure{target: target, worse: worse, worst: worst, format: format, pass: pass}
+			byTarget[target] = f
+			figures = append(figures, f)
 		}
-		add(fmt.Sprintf("profile peak RSS < %s", mb(profileRSS)), mb(r.PeakRSS), r.PeakRSS < profileRSS)
+		f.values = append(f.values, v)
 	}
-	for _, s := range []string{"login", "signup"} {
-		if r, ok := b.find(s); ok && haveArgon2 {
-			q := r.RPS / a2.RPS
-			add(fmt.Sprintf("%s/s >= %.0f%% of raw argon2id", s, hashVsArgon2*100), pct(q), q >= hashVsArgon2)
+	lower := func(a, b float64) bool { return a < b }
+	higher := func(a, b float64) bool { return a > b }
+	times := func(q float64) string { return fmt.Sprintf("%.2fx", q) }
+	atLeast := func(min float64) func(float64) bool { return func(q float64) bool { return q >= min } }
+	atMost := func(max float64) func(float64) bool { return func(q float64) bool { return q <= max } }
+	below := func(max float64) func(float64) bool { return func(q float64) bool { return q < max } }
+	mbf := func(n float64) string { return mb(int64(n)) }
+
+	for round := 1; round <= b.cfg.rounds; round++ {
+		hello, haveHello := b.find("ref-hello", round)
+		hm, haveHMAC := b.find("ref-hmac", round)
+		a2, haveArgon2 := b.find("argon2id", round)
+		if r, ok := b.find("home", round); ok && haveHello {
+			add(fmt.Sprintf("home req/s >= %.0f%% of ref-hello", homeVsHello*100), r.RPS/hello.RPS, lower, false, pct, atLeast(homeVsHello))
+		}
+		if r, ok := b.find("profile", round); ok {
+			if haveHMAC {
+				add(fmt.Sprintf("profile req/s >= %.0f%% of ref-hmac", profileVsHMAC*100), r.RPS/hm.RPS, lower, false, pct, atLeast(profileVsHMAC))
+				add(fmt.Sprintf("profile p99 <= %.0fx ref-hmac's", profileP99Ratio), r.P99/hm.P99, higher, false, times, atMost(profileP99Ratio))
+			}
+			add(fmt.Sprintf("profile peak RSS < %s", mb(profileRSS)), float64(r.PeakRSS), higher, true, mbf, below(profileRSS))
+		}
+		for _, s := range []string{"login", "signup"} {
+			if r, ok := b.find(s, round); ok && haveArgon2 {
+				add(fmt.Sprintf("%s/s >= %.0f%% of raw argon2id", s, hashVsArgon2*100), r.RPS/a2.RPS, lower, false, pct, atLeast(hashVsArgon2))
+			}
+		}
+		before, ok1 := b.find("storm: profile, before", round)
+		during, ok2 := b.find("storm: profile, during", round)
+		logins, ok3 := b.find("storm: logins", round)
+		if ok1 && ok2 && ok3 {
+			alive := 0.0
+			if during.Alive != nil && *during.Alive {
+				alive = 1
+			}
+			add("storm: latch alive and healthy after it", alive, lower, true,
+				func(v float64) string { return fmt.Sprint(v == 1) }, atLeast(1))
+			add(fmt.Sprintf("storm: peak RSS < %s", mb(stormRSS)), float64(logins.PeakRSS), higher, true, mbf, below(stormRSS))
+			add(fmt.Sprintf("storm: profile p99 <= %.0fx its p99 before", stormP99Ratio), during.P99/before.P99, higher, false, times, atMost(stormP99Ratio))
+			failed := float64(during.Busy + during.Wrong + during.Errors)
+			if during.OK == 0 {
+				failed = math.Inf(1)
+			}
+			add("storm: every profile load answered 200", failed, higher, true,
+				func(v float64) string {
+					if math.IsInf(v, 1) {
+						return "none answered"
+					}
+					return fmt.Sprintf("%.0f failed", v)
+				}, atMost(0))
 		}
 	}
-	before, ok1 := b.find("storm: profile, before")
-	during, ok2 := b.find("storm: profile, during")
-	logins, ok3 := b.find("storm: logins")
-	if ok1 && ok2 && ok3 {
-		alive := during.Alive != nil && *during.Alive
-		add("storm: latch alive and healthy after it", fmt.Sprint(alive), alive)
-		add(fmt.Sprintf("storm: peak RSS < %s", mb(stormRSS)), mb(logins.PeakRSS), logins.PeakRSS < stormRSS)
-		q := during.P99 / before.P99
-		add(fmt.Sprintf("storm: profile p99 <= %.0fx its p99 before", stormP99Ratio), fmt.Sprintf("%.2fx", q), q <= stormP99Ratio)
-		failed := during.Busy + during.Wrong + during.Errors
-		add("storm: every profile load answered 200", fmt.Sprintf("%d failed", failed), failed == 0 && during.OK > 0)
+	for _, f := range figures {
+		v, desc := f.judged()
+		b.checks = append(b.checks, check{Target: f.target, Value: desc, Pass: f.pass(v)})
 	}
 	if isPostgres(b.dbURL) {
 		b.notes = append(b.notes, "PostgreSQL's own processes are not pinned: they run on either CPU and count among the \"others\".")
@@ -177,7 +255,7 @@ func (b *bench) judge() {
 // versus says how a result compares to its reference, for the table.
 func (b *bench) versus(r result) string {
 	ratio := func(ref string) (result, bool) {
-		x, ok := b.find(ref)
+		x, ok := b.find(ref, r.Round)
 		return x, ok && x.RPS > 0
 	}
 	switch r.Scenario {
@@ -194,7 +272,7 @@ func (b *bench) versus(r result) string {
 			return pct(r.RPS/x.RPS) + " of argon2id"
 		}
 	case "storm: profile, during":
-		if x, ok := b.find("storm: profile, before"); ok && x.P99 > 0 {
+		if x, ok := b.find("storm: profile, before", r.Round); ok && x.P99 > 0 {
 			return fmt.Sprintf("p99 %.2fx before", r.P99/x.P99)
 		}
 	case "storm: logins":
@@ -208,8 +286,8 @@ func (b *bench) versus(r result) string {
 }
 
 func (b *bench) settings() string {
-	return fmt.Sprintf("%s per scenario after %s warm-up, %d connections; store: %s; latch -log-level %s%s",
-		b.cfg.duration, b.cfg.warmup, b.cfg.connections, b.storeName(), b.cfg.logLevel, strings.Join(append([]string{""}, b.cfg.latchArgs...), " "))
+	return fmt.Sprintf("%d round(s) of %s per scenario after %s warm-up, %d connections; store: %s; latch -log-level %s%s",
+		b.cfg.rounds, b.cfg.duration, b.cfg.warmup, b.cfg.connections, b.storeName(), b.cfg.logLevel, strings.Join(append([]string{""}, b.cfg.latchArgs...), " "))
 }
 
 func (b *bench) writeTable(w io.Writer) {
@@ -218,13 +296,18 @@ func (b *bench) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s, %d CPUs, %s, %s, %s\n", m.CPUModel, m.CPUs, m.Memory, m.Kernel, m.Go)
 	fmt.Fprintf(w, "pinning: %s\n\n", m.Pinning)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	round := func(r result) string { return "" }
+	if b.cfg.rounds > 1 {
+		fmt.Fprint(tw, "round\t")
+		round = func(r result) string { return fmt.Sprintf("%d\t", r.Round) }
+	}
 	fmt.Fprintln(tw, "scenario\tconns\tper s\tp50\tp99\tpeak RSS\tCPU server (others)\tCPU generator (others)\tfailed\tvs reference\t")
 	for _, r := range b.results {
 		if r.Err != "" {
-			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\terror: %s\t\n", r.Scenario, firstLine(r.Err))
+			fmt.Fprintf(tw, "%s%s\t\t\t\t\t\t\t\terror: %s\t\n", round(r), r.Scenario, firstLine(r.Err))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%.0f%% (%.0f%%)\t%.0f%% (%.0f%%)\t%d\t%s\t\n", r.Scenario, r.Conns, r.RPS,
+		fmt.Fprintf(tw, "%s%s\t%d\t%.1f\t%s\t%s\t%s\t%.0f%% (%.0f%%)\t%.0f%% (%.0f%%)\t%d\t%s\t\n", round(r), r.Scenario, r.Conns, r.RPS,
 			dur(r.P50), dur(r.P99), mb(r.PeakRSS), r.ServerCPU*100, r.SrvOthers*100, r.ClientCPU*100, r.GenOthers*100,
 			r.Busy+r.Wrong+r.Errors, b.versus(r))
 	}
