@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/eventually"
@@ -229,4 +231,53 @@ func terminateNoWait(t *testing.T, app string) int {
 		t.Fatalf("terminate %q: %v", app, err)
 	}
 	return n
+}
+
+// TestPruneNotifiesOnlyDeletions listens on a store's channel and checks
+// that pruning with nothing to delete sends no notification, which would
+// make every store forget its whole cache, and that pruning a session
+// sends one.
+func TestPruneNotifiesOnlyDeletions(t *testing.T) {
+	u, schema := pgtest.NewSchema(t)
+	db := openDB(t, u)
+	ctx := t.Context()
+	conn := pgtest.Connect(t)
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{pgstore.ChannelName(schema)}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	next := func() string {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		n, err := conn.WaitForNotification(wctx)
+		if err != nil {
+			t.Fatalf("no notification: %v", err)
+		}
+		return n.Payload
+	}
+	now := time.Now()
+	if n, err := db.DeleteExpiredSessions(ctx, now, now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("DeleteExpiredSessions on an empty table = %d, %v; want 0, nil", n, err)
+	}
+	// A change that does notify, to tell "nothing sent" from "not yet".
+	user, _ := seedUser(t, db)
+	if err := db.SetPasswordHash(ctx, user.ID, "other"); err != nil {
+		t.Fatal(err)
+	}
+	for p := next(); p != "u:"+strconv.FormatInt(user.ID, 10); p = next() {
+		if p == "*" {
+			t.Fatal("pruning nothing notified every store to forget its cache")
+		}
+	}
+
+	old := newSession("pruned")
+	old.ExpiresAt = now.Add(-time.Minute)
+	if err := db.CreateSession(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.DeleteExpiredSessions(ctx, now, now.Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v; want 1, nil", n, err)
+	}
+	for p := next(); p != "*"; p = next() {
+	}
 }

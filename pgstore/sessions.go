@@ -177,13 +177,24 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 
 // DeleteExpiredSessions implements [latch.SessionPruner], in one statement.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
-	tag, err := db.change(ctx, []note{db.noteOf(noteAll)}, nil, `
-		DELETE FROM sessions
-		WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)`,
-		now, idleBefore)
-	db.cache.ForgetAll()
+	// The notification goes out only when sessions were deleted: the
+	// hourly prune usually finds none, and every store hearing it
+	// forgets its whole cache.
+	var n, notified int
+	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, `
+		WITH gone AS (
+			DELETE FROM sessions
+			WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)
+			RETURNING 1
+		), counted AS (SELECT count(*)::int AS n FROM gone)
+		SELECT n, (SELECT count(*) FROM (SELECT pg_notify($3, $4) FROM counted WHERE n > 0) notified)
+		FROM counted`,
+		now, idleBefore, db.channel, noteAll)
+	if err != nil || n > 0 {
+		db.cache.ForgetAll()
+	}
 	if err != nil {
 		return 0, db.fail("delete expired sessions", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }

@@ -190,11 +190,14 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Ti
 		DELETE FROM sessions
 		WHERE expires_at < ? OR (remember = 0 AND last_seen_at < ?)`,
 		micros(now), micros(idleBefore))
-	db.cache.ForgetAll()
-	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
+	// The hourly prune usually deletes nothing: the cache stays then.
+	if err != nil || n > 0 {
+		db.cache.ForgetAll()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
 	}
