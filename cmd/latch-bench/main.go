@@ -5,7 +5,7 @@
 //	go run ./cmd/latch-bench -storm               # plus the storm of 500 logins
 //	go run ./cmd/latch-bench -database-url 'postgres://...' -storm
 //	go run ./cmd/latch-bench -json > bench.json   # figures for machines
-//	go run ./cmd/latch-bench -rounds 5            # judged on the median of 5 rounds
+//	go run ./cmd/latch-bench -rounds 1            # one round instead of 3: quicker, noisier
 //
 // It builds cmd/latch, starts it as a child process on a fresh data folder,
 // creates users, and drives it over loopback with many keep-alive
@@ -36,9 +36,17 @@
 // latch-bench's own, because net/http's client costs about as much CPU as the
 // server it measures.
 //
+// The scenarios run -rounds times (3 by default), in turn, each round
+// measuring every reference again just before the scenarios compared to
+// it. A target is judged on the median round's figure, and on the worst
+// round for memory and failures; the report gives the range. A virtual
+// machine's speed can swing by half within seconds, which one round alone
+// cannot tell from a difference between servers.
+//
 // Logins use the right passwords of distinct users, so latch's login
 // throttling, which counts failures per account and client address, never
-// steps in.
+// steps in. They are other users than those whose profile pages load,
+// since every login adds a session to the list that page shows.
 package main
 
 import (
@@ -90,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("latch-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured length of each scenario")
-	fs.IntVar(&c.rounds, "rounds", 1, "times to run the scenarios, in turn; targets are judged on the median of the rounds' figures (worst for memory and failures), as a virtual machine's speed drifts")
+	fs.IntVar(&c.rounds, "rounds", 3, "times to run the scenarios, in turn; targets are judged on the median of the rounds' figures (worst for memory and failures), as a virtual machine's speed drifts")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each scenario's measurement, not counted")
 	fs.IntVar(&c.connections, "connections", 64, "concurrent connections (virtual users) per scenario")
 	fs.IntVar(&c.users, "users", 0, "users to create and log in before the scenarios; 0: as many as -connections")
