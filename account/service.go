@@ -218,6 +218,17 @@ func isCommon(pw string) bool {
 // must wait, and [password.ErrBusy] when the server is too busy hashing. On
 // success it records the login and, when the stored hash uses an old format
 // or old parameters, replaces it with a current one in the same write.
+//
+// Each attempt counts as a failure for its account and client before its
+// password is checked (see [throttle.Limiter.Begin]): otherwise attempts
+// sent in parallel would all be checked before the first failure was
+// counted. The count is given back when the attempt does not fail after
+// all. The count of the client address across accounts is checked before
+// and added to after a wrong password: many people may share an address and
+// log in at the same moment, which counting in advance would refuse. Parallel
+// attempts on many accounts from one address can thus pass its check
+// together, as many as the hashing queue holds, each still counted for its
+// account.
 func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (User, error) {
 	// Under a login storm, refuse before any database work: a login that
 	// would find the hashing queue full should cost nothing.
@@ -234,14 +245,9 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	}
 	key := throttle.Key(email, client)
 	clientKey := "client|" + throttle.Client(client)
-	for _, l := range []struct {
-		lim *throttle.Limiter
-		key string
-	}{{s.Limiter, key}, {s.ClientLimiter, clientKey}} {
-		if l.lim == nil {
-			continue
-		}
-		wait, err := l.lim.Wait(ctx, l.key)
+	// The address first: refused there, the attempt counts for nothing.
+	if s.ClientLimiter != nil {
+		wait, err := s.ClientLimiter.Wait(ctx, clientKey)
 		if err != nil {
 			return User{}, err
 		}
@@ -249,11 +255,14 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 			return User{}, &ThrottledError{RetryAfter: wait}
 		}
 	}
+	attempt, err := begin(ctx, s.Limiter, key)
+	if err != nil {
+		return User{}, err
+	}
 	var u User
 	if !tooLong {
-		var err error
 		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
-			return User{}, fmt.Errorf("account: look up email: %w", err)
+			return User{}, release(ctx, fmt.Errorf("account: look up email: %w", err), attempt)
 		}
 	}
 	// An unknown email is verified against nothing: the Hasher then does
@@ -261,20 +270,17 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, pw)
 	switch {
 	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return User{}, err
+		// Abandoned unchecked: no failure.
+		return User{}, release(ctx, err, attempt)
 	case errors.Is(err, password.ErrTooLong):
 		ok = false // no password that long was ever accepted
 	case err != nil:
 		// An unreadable stored hash is no wrong password: it must reach
 		// the logs, not lock the user out as failures would.
-		return User{}, fmt.Errorf("account: check the password of user %d: %w", u.ID, err)
+		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), attempt)
 	}
 	if !ok || u.ID == 0 {
-		if s.Limiter != nil {
-			if _, err := s.Limiter.Fail(ctx, key); err != nil {
-				return User{}, err
-			}
-		}
+		// The failure counted in advance for the account stands.
 		if s.ClientLimiter != nil {
 			if _, err := s.ClientLimiter.Fail(ctx, clientKey); err != nil {
 				return User{}, err
@@ -290,7 +296,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	}
 	now := s.Now()
 	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
-		return User{}, fmt.Errorf("account: record login: %w", err)
+		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), attempt)
 	}
 	u.LastLoginAt = now
 	if newHash != "" {
@@ -304,4 +310,37 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 		}
 	}
 	return u, nil
+}
+
+// begin counts an attempt for key with l, or returns a [*ThrottledError]
+// while key must wait. A nil l throttles nothing, and returns a nil Attempt.
+func begin(ctx context.Context, l *throttle.Limiter, key string) (*throttle.Attempt, error) {
+	if l == nil {
+		return nil, nil
+	}
+	a, wait, err := l.Begin(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	return a, nil
+}
+
+// releaseTimeout bounds the time spent giving back an attempt's failure,
+// which goes on after the request's context is done.
+const releaseTimeout = 5 * time.Second
+
+// release gives back the failure counted for an attempt that ended in err
+// without a wrong password, and returns err, joined with any error in doing
+// so. It runs even when ctx is done, since a cancelled request is one reason
+// to abandon an attempt; a failure it cannot give back stays counted.
+func release(ctx context.Context, err error, a *throttle.Attempt) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if rerr := a.Release(ctx); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return err
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/sqlitestore"
 	"github.com/latchauth/latch/throttle"
+	"golang.org/x/crypto/argon2"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -47,8 +50,35 @@ func newService(t *testing.T) (*account.Service, *sqlitestore.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2, 8)
+	h := password.NewHasher(testParams, 2, 8)
 	return account.NewService(db, h, throttle.New(db)), db
+}
+
+// testParams make hashes cheap, for tests.
+var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// setClock makes s's limiters read the time from *now, which the test
+// moves.
+func setClock(s *account.Service, now *time.Time) {
+	s.Limiter.Now = func() time.Time { return *now }
+	s.ClientLimiter.Now = s.Limiter.Now
+}
+
+// failures returns the stored counts of email from client: for the
+// account and client together, and for the client alone. The keys are
+// those Authenticate uses.
+func failures(t *testing.T, db *sqlitestore.DB, email, client string) (account, clientOnly throttle.State) {
+	t.Helper()
+	ctx := context.Background()
+	account, err := db.Failures(ctx, throttle.Key(email, client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientOnly, err = db.Failures(ctx, "client|"+throttle.Client(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account, clientOnly
 }
 
 func TestAuthenticate(t *testing.T) {
@@ -163,5 +193,202 @@ func TestAuthenticateLongEmail(t *testing.T) {
 	}
 	if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); !errors.As(err, &te) {
 		t.Errorf("fifth attempt with the same long email: %v; want throttled", err)
+	}
+}
+
+// TestAuthenticateParallel sends many wrong passwords for one account from
+// one address at once. No more may be checked than one after the other
+// (Free + 1), and each checked counts as a failure: the rest are refused
+// before their password is checked.
+func TestAuthenticateParallel(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	// Room in the hashing queue for every attempt, so that only the
+	// limiter refuses them.
+	s.Hasher = password.NewHasher(testParams, 2, 64)
+	now := time.Now()
+	setClock(s, &now)
+	if _, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1")
+		})
+	}
+	close(start)
+	wg.Wait()
+	checked := 0
+	for i, err := range errs {
+		var te *account.ThrottledError
+		switch {
+		case errors.Is(err, account.ErrBadCredentials):
+			checked++
+		case errors.As(err, &te) && te.RetryAfter > 0:
+		default:
+			t.Errorf("attempt %d = %v; want ErrBadCredentials or *ThrottledError", i, err)
+		}
+	}
+	if checked == 0 || checked > s.Limiter.Free+1 {
+		t.Errorf("%d parallel wrong passwords: %d checked; want 1 to %d", n, checked, s.Limiter.Free+1)
+	}
+	acct, client := failures(t, db, "ann@example.com", "192.0.2.1")
+	if acct.Failures != checked || client.Failures != checked {
+		t.Errorf("after %d failures: counts for the account and client %d, for the client %d; want %d and %d",
+			checked, acct.Failures, client.Failures, checked, checked)
+	}
+}
+
+// TestAuthenticateSuccessCounts checks what a successful login does to the
+// counts: the account's are forgiven, and the address's are left as they
+// were, earlier failures included.
+func TestAuthenticateSuccessCounts(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
+	if _, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		now = now.Add(time.Second)
+		if _, err := s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
+			t.Fatalf("Authenticate(wrong password) = %v; want ErrBadCredentials", err)
+		}
+	}
+	_, before := failures(t, db, "ann@example.com", "192.0.2.1")
+	if before.Failures != 2 {
+		t.Fatalf("after 2 failures: count for the client %d; want 2", before.Failures)
+	}
+	now = now.Add(time.Second)
+	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "192.0.2.1"); err != nil {
+		t.Fatalf("Authenticate(right password) = %v; want success", err)
+	}
+	acct, client := failures(t, db, "ann@example.com", "192.0.2.1")
+	if acct != (throttle.State{}) {
+		t.Errorf("after success: count for the account and client %+v; want none", acct)
+	}
+	if client.Failures != before.Failures || !client.LastFailure.Equal(before.LastFailure) {
+		t.Errorf("after success: count for the client %+v; want %+v, as before", client, before)
+	}
+}
+
+// TestAuthenticateAbandoned checks that an attempt ending before its
+// password could be judged leaves the counts as they were: it is no
+// failure.
+func TestAuthenticateAbandoned(t *testing.T) {
+	const email, client = "ann@example.com", "192.0.2.1"
+	tests := []struct {
+		name string
+		// argon2 stands in for the hashing; it gets the cancel function
+		// of the attempt's context.
+		argon2 func(cancel context.CancelFunc) (err error)
+		want   error
+	}{
+		{"Cancelled", func(cancel context.CancelFunc) error { cancel(); return context.Canceled }, context.Canceled},
+		{"Busy", func(context.CancelFunc) error { return password.ErrBusy }, password.ErrBusy},
+		{"HasherBroken", func(context.CancelFunc) error { return errBroken }, errBroken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, db := newService(t)
+			ctx := context.Background()
+			now := time.Now()
+			setClock(s, &now)
+			if _, err := s.SignUp(ctx, email, "Ann", "correct horse battery"); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				now = now.Add(time.Second)
+				if _, err := s.Authenticate(ctx, email, "wrong password", client); !errors.Is(err, account.ErrBadCredentials) {
+					t.Fatalf("Authenticate(wrong password) = %v; want ErrBadCredentials", err)
+				}
+			}
+			acct, cl := failures(t, db, email, client)
+
+			actx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			h := password.NewHasher(testParams, 2, 8)
+			h.UseArgon2(func(context.Context, []byte, []byte, uint32, uint32, uint8, uint32) ([]byte, error) {
+				return nil, tt.argon2(cancel)
+			})
+			s.Hasher = h
+			now = now.Add(time.Second)
+			if _, err := s.Authenticate(actx, email, "correct horse battery", client); !errors.Is(err, tt.want) {
+				t.Fatalf("Authenticate = %v; want %v", err, tt.want)
+			}
+			gotAcct, gotCl := failures(t, db, email, client)
+			if gotAcct != acct || gotCl != cl {
+				t.Errorf("after the abandoned attempt: counts %+v and %+v; want %+v and %+v, as before", gotAcct, gotCl, acct, cl)
+			}
+		})
+	}
+}
+
+var errBroken = errors.New("hashing service unreachable")
+
+// TestAuthenticateSharedAddress logs many people in at once from one
+// address, more than the address's free failures: behind a shared address
+// they must all get in, since none of them fails.
+func TestAuthenticateSharedAddress(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	s.Hasher = password.NewHasher(testParams, 2, 64)
+	n := s.ClientLimiter.Free + 10
+	for i := range n {
+		if _, err := s.SignUp(ctx, fmt.Sprintf("user%d@example.com", i), "User", "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Slow hashing keeps every login in flight at once.
+	s.Hasher.UseArgon2(func(_ context.Context, pw, salt []byte, time_, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+		time.Sleep(20 * time.Millisecond)
+		return argon2.IDKey(pw, salt, time_, memory, threads, keyLen), nil
+	})
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "correct horse battery", "198.51.100.7")
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("login %d of %d at once from one address = %v; want success", i, n, err)
+		}
+	}
+}
+
+// TestAuthenticateClientRefusedKeepsAccountCount checks that an attempt
+// refused for its address alone is no failure of the account.
+func TestAuthenticateClientRefusedKeepsAccountCount(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
+	s.ClientLimiter.Free = 1
+	for i := range 2 {
+		s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "Summer2026!", "203.0.113.5")
+	}
+	var te *account.ThrottledError
+	if _, err := s.Authenticate(ctx, "ann@example.com", "Summer2026!", "203.0.113.5"); !errors.As(err, &te) {
+		t.Fatalf("Authenticate from the refused address = %v; want *ThrottledError", err)
+	}
+	acct, client := failures(t, db, "ann@example.com", "203.0.113.5")
+	if acct != (throttle.State{}) || client.Failures != 2 {
+		t.Errorf("after a refused attempt: counts %+v for the account, %+v for the client; want none and 2", acct, client)
 	}
 }

@@ -137,9 +137,9 @@ type DB struct {
 
 	pool *pgxpool.Pool
 
-	// failuresAdded counts AddFailure calls, to sweep stale failure
-	// records now and then.
-	failuresAdded atomic.Uint64
+	// failureWrites counts AddFailure and SwapFailures calls that record
+	// a failure, to sweep stale failure records now and then.
+	failureWrites atomic.Uint64
 
 	cache      *storecache.Cache // users and session lists; see the package doc
 	channel    string            // where changes are announced

@@ -181,9 +181,9 @@ func TestReopen(t *testing.T) {
 	if err := db.CreateSession(ctx, sess); err != nil {
 		t.Fatalf("CreateSession error = %v; want nil", err)
 	}
-	failed, err := db.AddFailure(ctx, "reopen", time.Now(), time.Hour)
-	if err != nil {
-		t.Fatalf("AddFailure error = %v; want nil", err)
+	failed := throttle.State{Failures: 1, LastFailure: time.Now().UTC().Truncate(time.Microsecond)}
+	if ok, err := db.SwapFailures(ctx, "reopen", throttle.State{}, failed, time.Hour); !ok || err != nil {
+		t.Fatalf("SwapFailures(%q, zero, %+v) = %v, %v; want true, nil", "reopen", failed, ok, err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
@@ -367,8 +367,8 @@ func TestReconnect(t *testing.T) {
 		if failed > wantFailed {
 			t.Errorf("round %d: %d of 10 calls failed after the connections were cut; want at most %d", round, failed, wantFailed)
 		}
-		if _, err := db.AddFailure(ctx, "reconnect", time.Now(), time.Hour); err != nil {
-			t.Errorf("round %d: AddFailure error = %v; want nil", round, err)
+		if _, err := throttle.New(db).Fail(ctx, "reconnect"); err != nil {
+			t.Errorf("round %d: Fail error = %v; want nil", round, err)
 		}
 		if err := db.Ping(ctx); err != nil {
 			t.Errorf("round %d: Ping() = %v; want nil", round, err)
@@ -393,10 +393,13 @@ func TestNotText(t *testing.T) {
 			t.Errorf("UserByEmail(%q) = %+v, %v; want %v", s, got, err, account.ErrUserNotFound)
 		}
 		key := throttle.Key(s, "192.0.2.1")
-		now := time.Now()
+		l := throttle.New(db)
 		for i := 1; i <= 2; i++ {
-			if st, err := db.AddFailure(ctx, key, now, time.Hour); err != nil || st.Failures != i {
-				t.Errorf("AddFailure(%q) = %+v, %v; want %d failures", key, st, err, i)
+			if _, err := l.Fail(ctx, key); err != nil {
+				t.Errorf("Fail(%q) error = %v; want nil", key, err)
+			}
+			if st, err := db.Failures(ctx, key); err != nil || st.Failures != i {
+				t.Errorf("Failures(%q) = %+v, %v; want %d failures", key, st, err, i)
 			}
 		}
 		if err := db.ResetFailures(ctx, key); err != nil {

@@ -23,8 +23,28 @@ const addFailureQuery = `
 		last_failure = excluded.last_failure
 	RETURNING failures, last_failure`
 
-// sweepEvery is how many AddFailure calls go by between deletions of stale
-// failure records.
+// The statements of SwapFailures. Each is a single statement whose WHERE
+// clause or conflict target does the comparison, so that the swap is atomic
+// across connections and instances: an UPDATE or DELETE locks the row and,
+// if another transaction changed it meanwhile, checks its condition again
+// on the latest version; an INSERT waits for a concurrent insert of the same
+// key and then does nothing. It swapped if it changed a row. $1 is the key;
+// for the insert, $2 and $3 are the new count and time; otherwise they are
+// the old ones, and $4 and $5 the new ones.
+const (
+	insertFailuresQuery = `
+		INSERT INTO login_failures (key, failures, last_failure) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO NOTHING`
+	updateFailuresQuery = `
+		UPDATE login_failures SET failures = $4, last_failure = $5
+		WHERE key = $1 AND failures = $2 AND last_failure = $3`
+	deleteFailuresQuery = `
+		DELETE FROM login_failures
+		WHERE key = $1 AND failures = $2 AND last_failure = $3`
+)
+
+// sweepEvery is how many AddFailure and SwapFailures calls recording a
+// failure go by between deletions of stale failure records.
 const sweepEvery = 1024
 
 // Keys are stored as bytea: they are built from what a login form sent, which
@@ -48,25 +68,65 @@ func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) 
 }
 
 // AddFailure implements [throttle.Store]. Every so often it also deletes the
-// records of every key whose last failure is older than forget, so that
-// failures from many addresses do not fill the disk. Limiters sharing a
-// database should therefore agree on forget.
+// records of every key whose last failure is older than forget, as
+// SwapFailures does.
 func (db *DB) AddFailure(ctx context.Context, key string, now time.Time, forget time.Duration) (throttle.State, error) {
-	cutoff := now.Add(-forget)
-	if db.failuresAdded.Add(1)%sweepEvery == 0 {
-		// The contract lets a record go once it is older than forget:
-		// its next failure would start again from one all the same.
-		if _, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE last_failure <= $1`, cutoff); err != nil {
-			return throttle.State{}, db.fail("add failure: sweep", err)
-		}
+	if err := db.sweepFailures(ctx, now, forget); err != nil {
+		return throttle.State{}, db.fail("add failure: sweep", err)
 	}
 	var st throttle.State
-	err := db.pool.QueryRow(ctx, addFailureQuery, []byte(key), now, cutoff).Scan(&st.Failures, &st.LastFailure)
+	err := db.pool.QueryRow(ctx, addFailureQuery, []byte(key), now, now.Add(-forget)).Scan(&st.Failures, &st.LastFailure)
 	if err != nil {
 		return throttle.State{}, db.fail("add failure", err)
 	}
 	st.LastFailure = st.LastFailure.UTC()
 	return st, nil
+}
+
+// sweepFailures deletes, once every sweepEvery calls, the records of every
+// key whose last failure is older than forget at now, so that failures from
+// many addresses do not fill the disk. Limiters sharing a database should
+// therefore agree on forget. The contract lets a record go once it is that
+// old: a count would start again from it all the same, and a swap from it
+// loses, so its caller reads again.
+func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Duration) error {
+	if db.failureWrites.Add(1)%sweepEvery != 0 {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE last_failure <= $1`, now.Add(-forget))
+	return err
+}
+
+// SwapFailures implements [throttle.Store]. A swap that records a failure
+// sweeps stale records now and then, as AddFailure does, taking the new
+// state's time as the present.
+func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.State, forget time.Duration) (bool, error) {
+	if new.Failures > 0 {
+		if err := db.sweepFailures(ctx, new.LastFailure, forget); err != nil {
+			return false, db.fail("swap failures: sweep", err)
+		}
+	}
+	var (
+		query string
+		args  []any
+	)
+	switch {
+	case old.Failures == 0 && new.Failures == 0:
+		// Nothing to write: swapped if there is still no record.
+		cur, err := db.Failures(ctx, key)
+		return err == nil && cur.Failures == 0, err
+	case old.Failures == 0:
+		query, args = insertFailuresQuery, []any{[]byte(key), new.Failures, new.LastFailure}
+	case new.Failures == 0:
+		query, args = deleteFailuresQuery, []any{[]byte(key), old.Failures, old.LastFailure}
+	default:
+		query, args = updateFailuresQuery, []any{[]byte(key), old.Failures, old.LastFailure, new.Failures, new.LastFailure}
+	}
+	tag, err := db.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return false, db.fail("swap failures", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // ResetFailures implements [throttle.Store].

@@ -3,11 +3,15 @@
 //
 // A [Store] implements [throttle.Store] with github.com/redis/go-redis/v9.
 // Each key is a Redis hash under [Store.Prefix] holding the count and the
-// time of the last failure. [Store.AddFailure] runs as one Lua script, so
-// concurrent failures from any number of instances are counted exactly; it
-// also sets the hash to expire after the forget window of the call, so Redis
+// time of the last failure. [Store.AddFailure] and [Store.SwapFailures] each
+// run as one Lua script, which adds a failure or compares and sets both
+// fields, so concurrent attempts from any number of instances are counted
+// exactly; each also sets the hash to expire when the forget window of the
+// call has passed since the last failure, so Redis
 // drops stale counts by itself and memory stays bounded however many
-// addresses try.
+// addresses try. The expiry is an instant on the application's clock,
+// rounded up to the millisecond and enforced by Redis's: keep the clocks in
+// step, as a Redis clock running ahead forgets counts early.
 //
 // Only failure counts live in Redis. Sessions and accounts stay in the
 // application's database, so nothing here can let anyone in.

@@ -100,6 +100,33 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return n
 `)
 
+// swapFailures sets the count and time of KEYS[1] to ARGV[3] and ARGV[4] if
+// they are still ARGV[1] and ARGV[2], the empty string standing for a key
+// without a record, and reports 1 if it did, 0 if not. A new count of 0
+// deletes the key; any other lets it expire at ARGV[5] (milliseconds since
+// the Unix epoch). Redis runs a script without interleaving other commands,
+// so the swap is atomic. Counts and times (microseconds since the Unix
+// epoch) go in and out as the strings stored, and are compared as such: Lua
+// would print large numbers in exponent form and lose digits.
+var swapFailures = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'failures', 'last')
+local n, last = cur[1], cur[2]
+if not n or not last then
+	-- As Failures reads it: no record.
+	n, last = '', ''
+end
+if n ~= ARGV[1] or last ~= ARGV[2] then
+	return 0
+end
+if ARGV[3] == '0' then
+	redis.call('DEL', KEYS[1])
+else
+	redis.call('HSET', KEYS[1], 'failures', ARGV[3], 'last', ARGV[4])
+	redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+end
+return 1
+`)
+
 // Failures implements [throttle.Store].
 func (s *Store) Failures(ctx context.Context, key string) (throttle.State, error) {
 	vals, err := s.client.HMGet(ctx, s.Prefix+key, fieldFailures, fieldLast).Result()
@@ -140,6 +167,36 @@ func (s *Store) AddFailure(ctx context.Context, key string, now time.Time, forge
 		return throttle.State{}, fmt.Errorf("redisstore: add failure: %w", err)
 	}
 	return throttle.State{Failures: n, LastFailure: time.UnixMicro(us).UTC()}, nil
+}
+
+// SwapFailures implements [throttle.Store]. The key expires once forget has
+// passed since the new state's last failure (at once if that is already
+// past): Redis drops it on its own, and a failure after that would have
+// started again from one anyway. The expiry follows the last failure, not
+// the swap, so that giving back an attempt's failure does not keep the
+// failures before it for longer.
+func (s *Store) SwapFailures(ctx context.Context, key string, old, new throttle.State, forget time.Duration) (bool, error) {
+	oldN, oldLast := "", "" // no record
+	if old.Failures != 0 {
+		oldN, oldLast = strconv.Itoa(old.Failures), strconv.FormatInt(old.LastFailure.UnixMicro(), 10)
+	}
+	// The first whole millisecond at or after the end of the window, never
+	// before it; a window of at least a millisecond, so that a zero forget
+	// does not expire the key as it is written.
+	end := new.LastFailure.Add(max(forget, time.Millisecond))
+	at := end.UnixMilli()
+	if end.After(time.UnixMilli(at)) {
+		at++
+	}
+	n, err := swapFailures.Run(ctx, s.client, []string{s.Prefix + key},
+		oldN, oldLast,
+		strconv.Itoa(new.Failures), strconv.FormatInt(new.LastFailure.UnixMicro(), 10),
+		strconv.FormatInt(at, 10),
+	).Int()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: swap failures: %w", err)
+	}
+	return n == 1, nil
 }
 
 // ResetFailures implements [throttle.Store].

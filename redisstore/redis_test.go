@@ -10,6 +10,7 @@ import (
 	"github.com/latchauth/latch/internal/testservice"
 	"github.com/latchauth/latch/redisstore"
 	"github.com/latchauth/latch/storetest"
+	"github.com/latchauth/latch/throttle"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -72,8 +73,8 @@ func TestPrefix(t *testing.T) {
 	s := newStore(t)
 	c := newClient(t)
 	ctx := t.Context()
-	if _, err := s.AddFailure(ctx, "ada@example.com|192.0.2.1", time.Now(), time.Hour); err != nil {
-		t.Fatalf("AddFailure error = %v; want nil", err)
+	if _, err := throttle.New(s).Fail(ctx, "ada@example.com|192.0.2.1"); err != nil {
+		t.Fatalf("Fail error = %v; want nil", err)
 	}
 	keys, err := c.Keys(ctx, s.Prefix+"*").Result()
 	if want := s.Prefix + "ada@example.com|192.0.2.1"; err != nil || len(keys) != 1 || keys[0] != want {
@@ -93,12 +94,14 @@ func TestExpiry(t *testing.T) {
 	const forget = 200 * time.Millisecond
 	key := "expiry|192.0.2.1"
 	start := time.Now()
-	if st, err := s.AddFailure(ctx, key, start, forget); err != nil || st.Failures != 1 {
-		t.Fatalf("AddFailure(%q, now, %v) = %+v, %v; want 1 failure", key, forget, st, err)
+	st := throttle.State{Failures: 1, LastFailure: start.Truncate(time.Microsecond)}
+	if ok, err := s.SwapFailures(ctx, key, throttle.State{}, st, forget); !ok || err != nil {
+		t.Fatalf("SwapFailures(%q, zero, now, %v) = %v, %v; want true, nil", key, forget, ok, err)
 	}
+	// The expiry is rounded up to the millisecond.
 	ttl, err := c.PTTL(ctx, s.Prefix+key).Result()
-	if err != nil || ttl <= 0 || ttl > forget {
-		t.Errorf("PTTL(%s) = %v, %v; want in (0, %v]", s.Prefix+key, ttl, err, forget)
+	if err != nil || ttl <= 0 || ttl > forget+time.Millisecond {
+		t.Errorf("PTTL(%s) = %v, %v; want in (0, %v]", s.Prefix+key, ttl, err, forget+time.Millisecond)
 	}
 	for {
 		n, err := c.Exists(ctx, s.Prefix+key).Result()
@@ -109,7 +112,7 @@ func TestExpiry(t *testing.T) {
 			break
 		}
 		if time.Since(start) > 5*time.Second {
-			t.Fatalf("%s still exists %v after AddFailure with forget %v", s.Prefix+key, time.Since(start), forget)
+			t.Fatalf("%s still exists %v after SwapFailures with forget %v", s.Prefix+key, time.Since(start), forget)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -118,6 +121,36 @@ func TestExpiry(t *testing.T) {
 	}
 	if st, err := s.Failures(ctx, key); err != nil || st.Failures != 0 {
 		t.Errorf("Failures(%q) after expiry = %+v, %v; want none", key, st, err)
+	}
+}
+
+// TestExpiryFromLastFailure checks that a key expires forget after the
+// last failure it records, not after the swap: a failure given back keeps
+// the time of the one before it, and must not keep the key for longer.
+func TestExpiryFromLastFailure(t *testing.T) {
+	s := newStore(t)
+	c := newClient(t)
+	ctx := t.Context()
+	const forget = time.Hour
+	key := "expiry-last|192.0.2.1"
+	now := time.Now().Truncate(time.Microsecond)
+	older := throttle.State{Failures: 1, LastFailure: now.Add(-50 * time.Minute)}
+	newer := throttle.State{Failures: 2, LastFailure: now}
+	for _, step := range []struct {
+		old, new throttle.State
+		ttl      time.Duration
+	}{
+		{throttle.State{}, older, 10 * time.Minute},
+		{older, newer, time.Hour},
+		{newer, older, 10 * time.Minute},
+	} {
+		if ok, err := s.SwapFailures(ctx, key, step.old, step.new, forget); !ok || err != nil {
+			t.Fatalf("SwapFailures(%q, %+v, %+v, %v) = %v, %v; want true, nil", key, step.old, step.new, forget, ok, err)
+		}
+		ttl, err := c.PTTL(ctx, s.Prefix+key).Result()
+		if err != nil || ttl <= step.ttl-time.Minute || ttl > step.ttl+time.Millisecond {
+			t.Errorf("after SwapFailures to %+v: PTTL(%s) = %v, %v; want about %v", step.new, s.Prefix+key, ttl, err, step.ttl)
+		}
 	}
 }
 
@@ -164,7 +197,7 @@ func TestOpenUnreachable(t *testing.T) {
 func BenchmarkFailures(b *testing.B) {
 	s := newStore(b)
 	ctx := b.Context()
-	if _, err := s.AddFailure(ctx, "bench", time.Now(), time.Hour); err != nil {
+	if _, err := throttle.New(s).Fail(ctx, "bench"); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -94,10 +94,13 @@ type DB struct {
 	userSessionsStmt  *sql.Stmt
 	failures          *sql.Stmt
 	addFailure        *sql.Stmt
+	insertFailures    *sql.Stmt
+	updateFailures    *sql.Stmt
+	deleteFailures    *sql.Stmt
 
-	// failuresAdded counts AddFailure calls, to sweep stale failure
-	// records now and then.
-	failuresAdded atomic.Uint64
+	// failureWrites counts AddFailure and SwapFailures calls that record
+	// a failure, to sweep stale failure records now and then.
+	failureWrites atomic.Uint64
 
 	cache     *storecache.Cache
 	stopWatch context.CancelFunc // stops watch
@@ -294,6 +297,9 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.userSessionsStmt, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},
 		{&db.failures, db.read, `SELECT failures, last_failure FROM login_failures WHERE key = ?`},
 		{&db.addFailure, db.write, addFailureQuery},
+		{&db.insertFailures, db.write, insertFailuresQuery},
+		{&db.updateFailures, db.write, updateFailuresQuery},
+		{&db.deleteFailures, db.write, deleteFailuresQuery},
 	}
 	for _, s := range stmts {
 		var err error
@@ -324,7 +330,8 @@ func (db *DB) Close() error {
 		<-db.watching
 	}
 	var errs []error
-	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessionsStmt, db.failures, db.addFailure} {
+	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessionsStmt,
+		db.failures, db.addFailure, db.insertFailures, db.updateFailures, db.deleteFailures} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

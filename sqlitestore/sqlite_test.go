@@ -100,8 +100,8 @@ func seed(t *testing.T, db *sqlitestore.DB, failureKey string) (account.User, la
 	if err := db.CreateSession(ctx, s); err != nil {
 		t.Fatalf("CreateSession error = %v; want nil", err)
 	}
-	if _, err := db.AddFailure(ctx, failureKey, time.Now(), time.Hour); err != nil {
-		t.Fatalf("AddFailure error = %v; want nil", err)
+	if _, err := throttle.New(db).Fail(ctx, failureKey); err != nil {
+		t.Fatalf("Fail error = %v; want nil", err)
 	}
 	return u, s
 }
@@ -309,8 +309,8 @@ func TestConcurrent(t *testing.T) {
 				if _, err := db.UserSessions(ctx, userID); err != nil {
 					fail("UserSessions", err)
 				}
-				if _, err := db.AddFailure(ctx, key, time.Now(), time.Hour); err != nil {
-					fail("AddFailure", err)
+				if err := addFailure(ctx, db, key); err != nil {
+					fail("SwapFailures", err)
 				}
 				if _, err := db.Failures(ctx, key); err != nil {
 					fail("Failures", err)
@@ -342,8 +342,25 @@ func TestConcurrent(t *testing.T) {
 
 	st, err := dbs[0].Failures(ctx, "shared|192.0.2.1")
 	if want := goroutines * rounds; err != nil || st.Failures != want {
-		t.Errorf("Failures after %d concurrent AddFailure = %d, %v; want %d, nil", want, st.Failures, err, want)
+		t.Errorf("Failures after %d concurrent failures = %d, %v; want %d, nil", want, st.Failures, err, want)
 	}
+}
+
+// addFailure adds one failure to key by reading and swapping until no other
+// writer gets in between, as a Limiter does but without its bound on tries:
+// TestConcurrent crowds one key with far more writers than logins would.
+func addFailure(ctx context.Context, db *sqlitestore.DB, key string) error {
+	for range 10_000 {
+		st, err := db.Failures(ctx, key)
+		if err != nil {
+			return err
+		}
+		ok, err := db.SwapFailures(ctx, key, st, throttle.State{Failures: st.Failures + 1, LastFailure: time.Now()}, time.Hour)
+		if ok || err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("10000 swaps lost in a row on %q", key)
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -426,11 +443,14 @@ func TestSweep(t *testing.T) {
 	db := newDB(t)
 	ctx := t.Context()
 	now := time.Now()
-	if _, err := db.AddFailure(ctx, "stale", now.Add(-2*time.Hour), time.Hour); err != nil {
-		t.Fatal(err)
+	stale := throttle.State{Failures: 1, LastFailure: now.Add(-2 * time.Hour)}
+	if ok, err := db.SwapFailures(ctx, "stale", throttle.State{}, stale, time.Hour); !ok || err != nil {
+		t.Fatalf("SwapFailures(%q, zero, %+v) = %v, %v; want true, nil", "stale", stale, ok, err)
 	}
+	l := throttle.New(db)
+	l.Forget, l.Lockout = time.Hour, time.Minute
 	for i := range 1024 {
-		if _, err := db.AddFailure(ctx, "fresh"+strconv.Itoa(i%7), now, time.Hour); err != nil {
+		if _, err := l.Fail(ctx, "fresh"+strconv.Itoa(i%7)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,8 +13,14 @@ import (
 
 // Throttle checks s against the [throttle.Store] contract.
 func Throttle(t *testing.T, s throttle.Store) {
-	t.Run("Count", func(t *testing.T) { testThrottleCount(t, s) })
-	t.Run("Forget", func(t *testing.T) { testThrottleForget(t, s) })
+	t.Run("Add", func(t *testing.T) { testThrottleAdd(t, s) })
+	t.Run("AddForget", func(t *testing.T) { testThrottleAddForget(t, s) })
+	t.Run("AddConcurrent", func(t *testing.T) { testThrottleAddConcurrent(t, s) })
+	t.Run("Insert", func(t *testing.T) { testThrottleInsert(t, s) })
+	t.Run("Swap", func(t *testing.T) { testThrottleSwap(t, s) })
+	t.Run("Mismatch", func(t *testing.T) { testThrottleMismatch(t, s) })
+	t.Run("Delete", func(t *testing.T) { testThrottleDelete(t, s) })
+	t.Run("Stale", func(t *testing.T) { testThrottleStale(t, s) })
 	t.Run("Reset", func(t *testing.T) { testThrottleReset(t, s) })
 	t.Run("Unknown", func(t *testing.T) { testThrottleUnknown(t, s) })
 	t.Run("Concurrent", func(t *testing.T) { testThrottleConcurrent(t, s) })
@@ -37,6 +43,15 @@ func formatState(st throttle.State) string {
 
 func equalState(a, b throttle.State) bool {
 	return a.Failures == b.Failures && sameTime(a.LastFailure, b.LastFailure)
+}
+
+// swap calls SwapFailures and checks that it reports want.
+func swap(t *testing.T, s throttle.Store, key string, old, new throttle.State, forget time.Duration, want bool) {
+	t.Helper()
+	ok, err := s.SwapFailures(t.Context(), key, old, new, forget)
+	if err != nil || ok != want {
+		t.Errorf("SwapFailures(%q, %v, %v, %v) = %v, %v; want %v, nil", key, formatState(old), formatState(new), forget, ok, err, want)
+	}
 }
 
 // addFailure calls AddFailure and checks that it returns want and that
@@ -65,17 +80,231 @@ func wantFailures(t *testing.T, s throttle.Store, key string, want throttle.Stat
 	}
 }
 
-// wantNoFailures checks that key is unknown or was reset: a count of zero.
-// The time of a zero count carries no meaning and is not checked.
+// wantNoFailures checks that key is unknown, was reset or deleted: the zero
+// State, which is what a swap from an unknown key must name.
 func wantNoFailures(t *testing.T, s throttle.Store, key string) {
 	t.Helper()
 	got, err := s.Failures(t.Context(), key)
-	if err != nil || got.Failures != 0 {
+	if err != nil || got != (throttle.State{}) {
 		t.Errorf("Failures(%q) = %v, %v; want %v, nil", key, formatState(got), err, formatState(throttle.State{}))
 	}
 }
 
-func testThrottleCount(t *testing.T, s throttle.Store) {
+// testThrottleInsert checks that a swap from the zero State creates a
+// record, once.
+func testThrottleInsert(t *testing.T, s throttle.Store) {
+	key, other := newKey(t, s), newKey(t, s)
+	const forget = time.Hour
+	now := baseTime()
+	first := throttle.State{Failures: 1, LastFailure: now}
+	swap(t, s, key, throttle.State{}, first, forget, true)
+	wantFailures(t, s, key, first)
+	// The key is no longer absent: a second insert loses.
+	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: now.Add(time.Second)}, forget, false)
+	wantFailures(t, s, key, first)
+	// Keys are counted apart.
+	wantNoFailures(t, s, other)
+	// A zero new from a zero old changes nothing, and reports so.
+	swap(t, s, other, throttle.State{}, throttle.State{}, forget, true)
+	wantNoFailures(t, s, other)
+}
+
+// testThrottleSwap checks that a swap from what Failures returned succeeds
+// and that Failures then returns exactly the new state, whatever the count
+// and the time, forward or back.
+func testThrottleSwap(t *testing.T, s throttle.Store) {
+	key := newKey(t, s)
+	const forget = time.Hour
+	now := baseTime()
+	steps := []throttle.State{
+		{Failures: 1, LastFailure: now},
+		{Failures: 2, LastFailure: now.Add(time.Second + time.Microsecond)},
+		{Failures: 3, LastFailure: now.Add(time.Second + time.Microsecond)},
+		{Failures: 2, LastFailure: now.Add(time.Second + time.Microsecond)}, // an attempt given back
+		{Failures: 1000, LastFailure: now.Add(2 * time.Second)},
+		{Failures: 1, LastFailure: now.Add(-time.Minute)}, // back in time
+	}
+	for _, next := range steps {
+		old, err := s.Failures(t.Context(), key)
+		if err != nil {
+			t.Fatalf("Failures(%q) error = %v; want nil", key, err)
+		}
+		swap(t, s, key, old, next, forget, true)
+		wantFailures(t, s, key, next)
+	}
+}
+
+// testThrottleMismatch checks that a swap whose old is not the current
+// state fails and leaves the state as it was.
+func testThrottleMismatch(t *testing.T, s throttle.Store) {
+	key, unknown := newKey(t, s), newKey(t, s)
+	const forget = time.Hour
+	now := baseTime()
+	cur := throttle.State{Failures: 2, LastFailure: now}
+	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: now.Add(-time.Second)}, forget, true)
+	swap(t, s, key, throttle.State{Failures: 1, LastFailure: now.Add(-time.Second)}, cur, forget, true)
+
+	next := throttle.State{Failures: 3, LastFailure: now.Add(time.Second)}
+	for _, old := range []throttle.State{
+		{},                              // absent, but the key has a record
+		{Failures: 1, LastFailure: now}, // wrong count
+		{Failures: 3, LastFailure: now}, // wrong count
+		{Failures: 2, LastFailure: now.Add(time.Microsecond)},  // wrong time, by a microsecond
+		{Failures: 2, LastFailure: now.Add(-time.Microsecond)}, // wrong time, by a microsecond
+		{Failures: 2, LastFailure: now.Add(time.Hour)},         // wrong time
+	} {
+		swap(t, s, key, old, next, forget, false)
+		wantFailures(t, s, key, cur)
+		// Nor may a wrong old delete the record.
+		swap(t, s, key, old, throttle.State{}, forget, false)
+		wantFailures(t, s, key, cur)
+	}
+	// The right old, in another location, is the same instant.
+	swap(t, s, key, throttle.State{Failures: 2, LastFailure: now.UTC()}, next, forget, true)
+	wantFailures(t, s, key, next)
+
+	// A key with no record is not one with a count.
+	swap(t, s, unknown, throttle.State{Failures: 1, LastFailure: now}, next, forget, false)
+	wantNoFailures(t, s, unknown)
+	swap(t, s, unknown, throttle.State{Failures: 1, LastFailure: now}, throttle.State{}, forget, false)
+	wantNoFailures(t, s, unknown)
+}
+
+// testThrottleDelete checks that a swap to the zero State deletes the
+// record, and that the key can then be inserted again.
+func testThrottleDelete(t *testing.T, s throttle.Store) {
+	key, other := newKey(t, s), newKey(t, s)
+	const forget = time.Hour
+	now := baseTime()
+	cur := throttle.State{Failures: 4, LastFailure: now}
+	swap(t, s, key, throttle.State{}, cur, forget, true)
+	swap(t, s, other, throttle.State{}, cur, forget, true)
+	swap(t, s, key, cur, throttle.State{}, forget, true)
+	wantNoFailures(t, s, key)
+	wantFailures(t, s, other, cur)
+	// Deleted twice: the second one's old is out of date.
+	swap(t, s, key, cur, throttle.State{}, forget, false)
+	wantNoFailures(t, s, key)
+	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: now}, forget, true)
+	wantFailures(t, s, key, throttle.State{Failures: 1, LastFailure: now})
+}
+
+// testThrottleStale checks records whose last failure is older than the
+// forget window: a store may keep them or drop them, but Failures returns
+// either the record as it was or nothing, and a swap from what it returned
+// goes through.
+func testThrottleStale(t *testing.T, s throttle.Store) {
+	key := newKey(t, s)
+	const forget = time.Minute
+	now := baseTime()
+	stale := throttle.State{Failures: 7, LastFailure: now.Add(-forget - time.Second)}
+	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: stale.LastFailure}, forget, true)
+	old, err := s.Failures(t.Context(), key)
+	if err != nil {
+		t.Fatalf("Failures(%q) error = %v; want nil", key, err)
+	}
+	if old != (throttle.State{}) {
+		swap(t, s, key, old, stale, forget, true)
+	}
+	old, err = s.Failures(t.Context(), key)
+	if err != nil {
+		t.Fatalf("Failures(%q) error = %v; want nil", key, err)
+	}
+	if old != (throttle.State{}) && !equalState(old, stale) {
+		t.Errorf("Failures(%q) of a stale record = %v; want %v or none", key, formatState(old), formatState(stale))
+	}
+	// A failure now starts again from what Failures returned.
+	fresh := throttle.State{Failures: 1, LastFailure: now}
+	swap(t, s, key, old, fresh, forget, true)
+	wantFailures(t, s, key, fresh)
+}
+
+func testThrottleReset(t *testing.T, s throttle.Store) {
+	key, other := newKey(t, s), newKey(t, s)
+	const forget = time.Hour
+	now := baseTime()
+	two := throttle.State{Failures: 2, LastFailure: now}
+	swap(t, s, key, throttle.State{}, two, forget, true)
+	swap(t, s, other, throttle.State{}, throttle.State{Failures: 1, LastFailure: now}, forget, true)
+
+	if err := s.ResetFailures(t.Context(), key); err != nil {
+		t.Errorf("ResetFailures(%q) = %v; want nil", key, err)
+	}
+	wantNoFailures(t, s, key)
+	wantFailures(t, s, other, throttle.State{Failures: 1, LastFailure: now})
+	// A swap from before the reset loses.
+	swap(t, s, key, two, throttle.State{Failures: 3, LastFailure: now}, forget, false)
+	wantNoFailures(t, s, key)
+
+	now = now.Add(time.Second)
+	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: now}, forget, true)
+	wantFailures(t, s, key, throttle.State{Failures: 1, LastFailure: now})
+
+	unknown := newKey(t, s)
+	if err := s.ResetFailures(t.Context(), unknown); err != nil {
+		t.Errorf("ResetFailures(%q) of an unknown key = %v; want nil", unknown, err)
+	}
+	wantNoFailures(t, s, unknown)
+}
+
+func testThrottleUnknown(t *testing.T, s throttle.Store) {
+	key := newKey(t, s)
+	got, err := s.Failures(t.Context(), key)
+	if err != nil || got != (throttle.State{}) {
+		t.Errorf("Failures(%q) = %v, %v; want %v, nil", key, formatState(got), err, formatState(throttle.State{}))
+	}
+}
+
+// testThrottleConcurrent checks that SwapFailures is atomic: goroutines
+// adding one failure at a time by reading and swapping, and trying again
+// when they lose, lose no update between them.
+func testThrottleConcurrent(t *testing.T, s throttle.Store) {
+	const goroutines, each = 8, 25
+	const forget = time.Hour
+	key := newKey(t, s)
+	now := baseTime()
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for range goroutines {
+		wg.Go(func() {
+			<-start
+			for range each {
+				// A lost swap means another goroutine's went
+				// through; 1000 in a row means something is wrong.
+				for try := 1; ; try++ {
+					old, err := s.Failures(t.Context(), key)
+					if err != nil {
+						t.Errorf("Failures(%q) error = %v; want nil", key, err)
+						return
+					}
+					next := throttle.State{Failures: old.Failures + 1, LastFailure: now.Add(time.Duration(old.Failures) * time.Microsecond)}
+					ok, err := s.SwapFailures(t.Context(), key, old, next, forget)
+					if err != nil {
+						t.Errorf("SwapFailures(%q, %v, %v, %v) error = %v; want nil", key, formatState(old), formatState(next), forget, err)
+						return
+					}
+					if ok {
+						break
+					}
+					if try == 1000 {
+						t.Errorf("SwapFailures(%q, %v, ...) from what Failures returned lost %d times in a row", key, formatState(old), try)
+						return
+					}
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	got, err := s.Failures(t.Context(), key)
+	if err != nil || got.Failures != goroutines*each {
+		t.Errorf("after %d concurrent increments, Failures(%q) = %v, %v; want %d failures", goroutines*each, key, formatState(got), err, goroutines*each)
+	}
+}
+
+func testThrottleAdd(t *testing.T, s throttle.Store) {
 	key, other := newKey(t, s), newKey(t, s)
 	const forget = time.Hour
 	now := baseTime()
@@ -88,7 +317,7 @@ func testThrottleCount(t *testing.T, s throttle.Store) {
 	wantFailures(t, s, key, throttle.State{Failures: 5, LastFailure: now.Add(5 * (time.Second + time.Microsecond))})
 }
 
-func testThrottleForget(t *testing.T, s throttle.Store) {
+func testThrottleAddForget(t *testing.T, s throttle.Store) {
 	key := newKey(t, s)
 	const forget = 15 * time.Minute
 	now := baseTime()
@@ -109,41 +338,9 @@ func testThrottleForget(t *testing.T, s throttle.Store) {
 	addFailure(t, s, key, now, time.Minute, throttle.State{Failures: 1, LastFailure: now})
 }
 
-func testThrottleReset(t *testing.T, s throttle.Store) {
-	key, other := newKey(t, s), newKey(t, s)
-	const forget = time.Hour
-	now := baseTime()
-	addFailure(t, s, key, now, forget, throttle.State{Failures: 1, LastFailure: now})
-	addFailure(t, s, key, now, forget, throttle.State{Failures: 2, LastFailure: now})
-	addFailure(t, s, other, now, forget, throttle.State{Failures: 1, LastFailure: now})
-
-	if err := s.ResetFailures(t.Context(), key); err != nil {
-		t.Errorf("ResetFailures(%q) = %v; want nil", key, err)
-	}
-	wantNoFailures(t, s, key)
-	wantFailures(t, s, other, throttle.State{Failures: 1, LastFailure: now})
-
-	now = now.Add(time.Second)
-	addFailure(t, s, key, now, forget, throttle.State{Failures: 1, LastFailure: now})
-
-	unknown := newKey(t, s)
-	if err := s.ResetFailures(t.Context(), unknown); err != nil {
-		t.Errorf("ResetFailures(%q) of an unknown key = %v; want nil", unknown, err)
-	}
-	wantNoFailures(t, s, unknown)
-}
-
-func testThrottleUnknown(t *testing.T, s throttle.Store) {
-	key := newKey(t, s)
-	got, err := s.Failures(t.Context(), key)
-	if err != nil || got != (throttle.State{}) {
-		t.Errorf("Failures(%q) = %v, %v; want %v, nil", key, formatState(got), err, formatState(throttle.State{}))
-	}
-}
-
-// testThrottleConcurrent checks that AddFailure is atomic: concurrent calls
+// testThrottleAddConcurrent checks that AddFailure is atomic: concurrent calls
 // on one key each see a distinct count and none is lost.
-func testThrottleConcurrent(t *testing.T, s throttle.Store) {
+func testThrottleAddConcurrent(t *testing.T, s throttle.Store) {
 	const n = 50
 	const forget = time.Hour
 	key := newKey(t, s)

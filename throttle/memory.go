@@ -21,13 +21,28 @@ func (s *MemoryStore) Failures(_ context.Context, key string) (State, error) {
 	return s.m[key], nil
 }
 
-// AddFailure implements [Store]. It also drops records older than forget, so
-// the map does not grow without bound: whenever the map has doubled since
-// the last sweep, so that sweeping costs a constant per call on average,
-// however many keys an attacker sprays.
+// AddFailure implements [Store].
 func (s *MemoryStore) AddFailure(_ context.Context, key string, now time.Time, forget time.Duration) (State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st, ok := s.m[key]
+	if !ok {
+		s.sweep(now, forget)
+	}
+	if now.Sub(st.LastFailure) >= forget {
+		st = State{}
+	}
+	st.Failures++
+	st.LastFailure = now
+	s.m[key] = st
+	return st, nil
+}
+
+// sweep runs before a key is added, with s.mu held. It drops the records
+// older than forget at now, so that the map does not grow without bound:
+// whenever the map has doubled since the last sweep, so that sweeping costs
+// a constant per call on average, however many keys an attacker sprays.
+func (s *MemoryStore) sweep(now time.Time, forget time.Duration) {
 	if s.m == nil {
 		s.m = make(map[string]State)
 	}
@@ -39,14 +54,26 @@ func (s *MemoryStore) AddFailure(_ context.Context, key string, now time.Time, f
 		}
 		s.sweepAt = 2 * len(s.m)
 	}
-	st := s.m[key]
-	if now.Sub(st.LastFailure) >= forget {
-		st = State{}
+}
+
+// SwapFailures implements [Store]. When it adds a key, it sweeps old
+// records as AddFailure does, taking the new record's time as the present.
+func (s *MemoryStore) SwapFailures(_ context.Context, key string, old, new State, forget time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.m[key]
+	if ok != (old.Failures > 0) || ok && (cur.Failures != old.Failures || !cur.LastFailure.Equal(old.LastFailure)) {
+		return false, nil
 	}
-	st.Failures++
-	st.LastFailure = now
-	s.m[key] = st
-	return st, nil
+	if new.Failures == 0 {
+		delete(s.m, key)
+		return true, nil
+	}
+	if !ok {
+		s.sweep(new.LastFailure, forget)
+	}
+	s.m[key] = new
+	return true, nil
 }
 
 // ResetFailures implements [Store].

@@ -18,9 +18,13 @@ func TestMemoryStoreStaysBounded(t *testing.T) {
 	for i := range 50_000 {
 		now = now.Add(time.Millisecond)
 		if i%500 == 0 {
-			s.AddFailure(ctx, "live", now, forget) // kept within its window
+			// Kept within its window.
+			live, _ := s.Failures(ctx, "live")
+			if ok, _ := s.SwapFailures(ctx, "live", live, State{Failures: live.Failures + 1, LastFailure: now}, forget); !ok {
+				t.Fatalf("SwapFailures(%q, %+v, ...) = false; want true", "live", live)
+			}
 		}
-		s.AddFailure(ctx, "spray"+strconv.Itoa(i), now, forget)
+		s.SwapFailures(ctx, "spray"+strconv.Itoa(i), State{}, State{Failures: 1, LastFailure: now}, forget)
 		if len(s.m) > 2*10_000 {
 			t.Fatalf("after %d keys the map holds %d records", i+1, len(s.m))
 		}

@@ -13,11 +13,29 @@
 // would tell the attacker that the guess was right. The limiter never sleeps
 // in the request: it answers at once with how long to wait (for HTTP 429 and
 // Retry-After), so a flood of attempts ties up no goroutines.
+//
+// # Attempts count before they are checked
+//
+// Checking a password takes tens of milliseconds. Were a failure recorded
+// only after the check, every attempt sent in parallel would find the count
+// as it was before any of them and go ahead: an attacker could check dozens
+// of guesses for the price of one. So a caller asks [Limiter.Begin] before
+// checking, which counts the attempt as a failure at once, atomically with
+// the decision, or refuses it while the key must wait; parallel attempts
+// therefore count against each other exactly as attempts made one after the
+// other do. A wrong password leaves the failure in place. An attempt that
+// did not fail gives its failure back: [Limiter.Succeed] forgets the key after
+// the right password, and [Attempt.Release] undoes only the attempt's own
+// failure, for a key that must not be forgiven as a whole (the client
+// address of a login into one account) or for an attempt abandoned before
+// its answer (the server was busy, the request went away).
 package throttle
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -33,6 +51,9 @@ type State struct {
 
 // Store keeps failure counts. Implementations must be safe for concurrent use
 // and, when shared by several processes, atomic across them.
+//
+// A State with zero Failures stands for a key that has no record; its
+// LastFailure carries no meaning.
 type Store interface {
 	// Failures returns the state of key; an unknown key has the zero State
 	// and a nil error.
@@ -40,7 +61,17 @@ type Store interface {
 	// AddFailure atomically adds one failure at now to key and returns the
 	// new state. A key whose last failure is older than forget starts again
 	// from zero. The record may be dropped once it is older than forget.
+	// Unlike SwapFailures it never loses to another writer, so that a
+	// failure is counted however many arrive at once.
 	AddFailure(ctx context.Context, key string, now time.Time, forget time.Duration) (State, error)
+	// SwapFailures atomically sets the state of key to new if it is still
+	// old, as Failures returned it (the zero State for an unknown key),
+	// and reports whether it did. A new State with zero Failures deletes
+	// the record. Times are compared to the microsecond and must be kept
+	// at least that precisely, so that what Failures returns is old for
+	// the next call. A record whose LastFailure is older than forget may
+	// be dropped at any time.
+	SwapFailures(ctx context.Context, key string, old, new State, forget time.Duration) (bool, error)
 	// ResetFailures forgets key.
 	ResetFailures(ctx context.Context, key string) error
 }
@@ -81,25 +112,168 @@ func New(store Store) *Limiter {
 	}
 }
 
+// maxSwaps bounds how often a Limiter reads and swaps a key's state while
+// other writers keep changing it in between. Each lost swap means another
+// writer's went through, so it takes a crowd on one key, or a store that
+// does not give back the state it was given; either way the loop must end.
+const maxSwaps = 32
+
+// errContended is returned by update when it gave up.
+var errContended = fmt.Errorf("the state of the key kept changing, %d times", maxSwaps)
+
+// update reads the state of key and swaps it for change's answer, reading
+// again while other writers get in between, and returns the state it
+// replaced and the one it wrote. When change returns false, update writes nothing and
+// returns ok == false. After each lost swap it pauses a random while, longer
+// each time, so that attempts crowding one key take turns instead of
+// colliding again; after maxSwaps it gives up with errContended.
+func (l *Limiter) update(ctx context.Context, key string, change func(cur State) (State, bool)) (old, new State, ok bool, err error) {
+	for try := range maxSwaps {
+		if try > 0 {
+			if err := backoff(ctx, try); err != nil {
+				return State{}, State{}, false, err
+			}
+		}
+		cur, err := l.Store.Failures(ctx, key)
+		if err != nil {
+			return State{}, State{}, false, err
+		}
+		next, write := change(cur)
+		if !write {
+			return cur, State{}, false, nil
+		}
+		swapped, err := l.Store.SwapFailures(ctx, key, cur, next, l.forget())
+		if err != nil {
+			return State{}, State{}, false, err
+		}
+		if swapped {
+			return cur, next, true, nil
+		}
+	}
+	return State{}, State{}, false, errContended
+}
+
+// backoff waits a random time up to 50µs × 2^try, at most about 13 ms,
+// or until ctx is done.
+func backoff(ctx context.Context, try int) error {
+	t := time.NewTimer(rand.N(50 * time.Microsecond << min(try, 8)))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Wait reports how long key must wait before its next attempt; zero means
-// now. Callers check it before verifying a password and refuse the attempt
-// while it is positive.
+// now. It records nothing: to go ahead with an attempt, use [Limiter.Begin].
 func (l *Limiter) Wait(ctx context.Context, key string) (time.Duration, error) {
 	st, err := l.Store.Failures(ctx, key)
 	if err != nil {
 		return 0, fmt.Errorf("throttle: read failures: %w", err)
 	}
-	return l.wait(st), nil
+	return l.wait(st, l.now()), nil
 }
 
-func (l *Limiter) wait(st State) time.Duration {
+// Begin asks whether an attempt for key may go ahead now. If it may, Begin
+// counts it as a failure at once and returns an [Attempt]; if key must wait,
+// Begin records nothing and returns how long. The caller checks the password
+// only with an Attempt in hand, and then, unless the password was wrong,
+// gives the failure back with [Limiter.Succeed] or [Attempt.Release].
+//
+// The check and the count are one atomic step, so that parallel attempts
+// count against each other: of any number sent at once, no more go ahead
+// than would one after the other. When other attempts keep changing the
+// count faster than Begin can record its own, Begin refuses with a wait of
+// Delay rather than let an attempt through uncounted.
+func (l *Limiter) Begin(ctx context.Context, key string) (*Attempt, time.Duration, error) {
+	var wait time.Duration
+	prev, rec, ok, err := l.update(ctx, key, func(st State) (State, bool) {
+		now := l.now()
+		if wait = l.wait(st, now); wait > 0 {
+			return State{}, false
+		}
+		return State{Failures: l.current(st, now).Failures + 1, LastFailure: now}, true
+	})
+	switch {
+	case errors.Is(err, errContended):
+		if l.Delay > 0 {
+			return nil, l.Delay, nil
+		}
+		return nil, time.Second, nil
+	case err != nil:
+		return nil, 0, fmt.Errorf("throttle: begin attempt: %w", err)
+	case !ok:
+		return nil, wait, nil
+	}
+	return &Attempt{l: l, key: key, prev: prev, rec: rec}, 0, nil
+}
+
+// An Attempt is a login attempt that [Limiter.Begin] let go ahead and
+// counted as a failure in advance.
+type Attempt struct {
+	l    *Limiter
+	key  string
+	prev State // the state Begin found
+	rec  State // the state Begin recorded
+}
+
+// Release gives back the failure counted for the attempt, which did not
+// fail: the password was right, but the key is not to be forgiven as a
+// whole, or the attempt was abandoned before its password was checked. If
+// nothing has changed the key since [Limiter.Begin], the key returns to the
+// state Begin found; otherwise one failure is taken off what is there now,
+// leaving the other attempts' failures counted. Release on a nil Attempt
+// does nothing, so that a caller without a Limiter need not check.
+//
+// An attempt is often abandoned because its request was cancelled; pass a
+// context that is not done, such as one from [context.WithoutCancel].
+func (a *Attempt) Release(ctx context.Context) error {
+	if a == nil {
+		return nil
+	}
+	_, _, _, err := a.l.update(ctx, a.key, func(cur State) (State, bool) {
+		switch {
+		case equal(cur, a.rec):
+			return a.prev, true
+		case cur.Failures > 1:
+			return State{Failures: cur.Failures - 1, LastFailure: cur.LastFailure}, true
+		case cur.Failures == 1:
+			return State{}, true
+		}
+		return State{}, false // forgotten, reset or dropped meanwhile
+	})
+	if err != nil {
+		return fmt.Errorf("throttle: release attempt: %w", err)
+	}
+	return nil
+}
+
+// equal reports whether a and b are the same state, the way stores compare
+// them.
+func equal(a, b State) bool {
+	if a.Failures == 0 || b.Failures == 0 {
+		return a.Failures == b.Failures
+	}
+	return a.Failures == b.Failures && a.LastFailure.Equal(b.LastFailure)
+}
+
+// current returns st as it counts at now: a state older than the forget
+// window counts as none.
+func (l *Limiter) current(st State, now time.Time) State {
+	if now.Sub(st.LastFailure) >= l.forget() {
+		return State{}
+	}
+	return st
+}
+
+func (l *Limiter) wait(st State, now time.Time) time.Duration {
+	st = l.current(st, now)
 	if st.Failures <= l.Free {
 		return 0
 	}
-	since := l.Now().Sub(st.LastFailure)
-	if since >= l.forget() {
-		return 0
-	}
+	since := now.Sub(st.LastFailure)
 	var need time.Duration
 	if st.Failures >= l.Max {
 		need = l.Lockout
@@ -121,14 +295,18 @@ func (l *Limiter) wait(st State) time.Duration {
 	return need - since
 }
 
-// Fail records a failed attempt for key and returns how long the next attempt
-// must wait.
+// Fail records a failed attempt for key, whatever the state of key, and
+// returns how long the next attempt must wait. It is for keys checked with
+// [Limiter.Wait] before an attempt and counted after it, which lets
+// parallel attempts through together; a caller that counts attempts with
+// [Limiter.Begin] does not also call Fail.
 func (l *Limiter) Fail(ctx context.Context, key string) (time.Duration, error) {
-	st, err := l.Store.AddFailure(ctx, key, l.Now(), l.forget())
+	now := l.now()
+	st, err := l.Store.AddFailure(ctx, key, now, l.forget())
 	if err != nil {
 		return 0, fmt.Errorf("throttle: record failure: %w", err)
 	}
-	return l.wait(st), nil
+	return l.wait(st, now), nil
 }
 
 // Succeed forgets the failures of key after a successful attempt.
@@ -141,6 +319,13 @@ func (l *Limiter) Succeed(ctx context.Context, key string) error {
 
 func (l *Limiter) forget() time.Duration {
 	return max(l.Forget, l.Lockout)
+}
+
+// now returns the current time as stores keep it: in UTC, to the
+// microsecond and without a monotonic clock reading, so that a state read
+// back compares equal to the one written.
+func (l *Limiter) now() time.Time {
+	return l.Now().UTC().Truncate(time.Microsecond)
 }
 
 // Key joins an account name and a client address into a limiter key. The

@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,6 +89,192 @@ func TestLimiterForgetsOldFailures(t *testing.T) {
 	if got, _ := l.Fail(ctx, "k"); got != 0 {
 		t.Errorf("failure after Forget: wait = %v; want 0 (count restarted)", got)
 	}
+}
+
+// newLimiter returns a Limiter on a MemoryStore whose clock stands still at
+// *now.
+func newLimiter(now *time.Time) (*throttle.Limiter, *throttle.MemoryStore) {
+	store := &throttle.MemoryStore{}
+	l := throttle.New(store)
+	l.Now = func() time.Time { return *now }
+	return l, store
+}
+
+// wantState checks the state stored for key.
+func wantState(t *testing.T, s throttle.Store, key string, want throttle.State) {
+	t.Helper()
+	got, err := s.Failures(context.Background(), key)
+	if err != nil || got.Failures != want.Failures || !got.LastFailure.Equal(want.LastFailure) {
+		t.Errorf("Failures(%q) = %+v, %v; want %+v, nil", key, got, err, want)
+	}
+}
+
+// TestBeginCountsAttempts checks that Begin counts each attempt it lets go
+// ahead, so that attempts begun one after the other without an answer are
+// refused as failures would be, and that it refuses without counting.
+func TestBeginCountsAttempts(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l, store := newLimiter(&now)
+	ctx := context.Background()
+	for i := range l.Free + 1 {
+		a, wait, err := l.Begin(ctx, "k")
+		if a == nil || wait != 0 || err != nil {
+			t.Fatalf("Begin %d = %v, %v, %v; want an Attempt, 0, nil", i+1, a, wait, err)
+		}
+	}
+	wantState(t, store, "k", throttle.State{Failures: l.Free + 1, LastFailure: now})
+	a, wait, err := l.Begin(ctx, "k")
+	if a != nil || wait != l.Delay || err != nil {
+		t.Errorf("Begin after %d attempts = %v, %v, %v; want nil, %v, nil", l.Free+1, a, wait, err, l.Delay)
+	}
+	wantState(t, store, "k", throttle.State{Failures: l.Free + 1, LastFailure: now})
+
+	// Once the wait is over, the next attempt goes ahead, counted on.
+	now = now.Add(l.Delay)
+	if a, wait, err := l.Begin(ctx, "k"); a == nil || wait != 0 || err != nil {
+		t.Errorf("Begin after the wait = %v, %v, %v; want an Attempt, 0, nil", a, wait, err)
+	}
+	wantState(t, store, "k", throttle.State{Failures: l.Free + 2, LastFailure: now})
+
+	// A state older than Forget counts as none.
+	now = now.Add(l.Forget)
+	if a, wait, err := l.Begin(ctx, "k"); a == nil || wait != 0 || err != nil {
+		t.Errorf("Begin after Forget = %v, %v, %v; want an Attempt, 0, nil", a, wait, err)
+	}
+	wantState(t, store, "k", throttle.State{Failures: 1, LastFailure: now})
+}
+
+// TestBeginStoresMicroseconds checks that Begin records times as stores
+// keep them, in UTC and to the microsecond, so that what Failures gives
+// back is the state Release looks for.
+func TestBeginStoresMicroseconds(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.FixedZone("X", 3600))
+	l, store := newLimiter(&now)
+	ctx := context.Background()
+	a, _, err := l.Begin(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Failures(ctx, "k")
+	if want := now.UTC().Truncate(time.Microsecond); st.LastFailure != want {
+		t.Errorf("LastFailure = %v; want %v", st.LastFailure, want)
+	}
+	if err := a.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, store, "k", throttle.State{})
+}
+
+// TestRelease checks that Release gives back the attempt's own failure and
+// nothing more, whatever other attempts did meanwhile.
+func TestRelease(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+
+	t.Run("Untouched", func(t *testing.T) {
+		now := start
+		l, store := newLimiter(&now)
+		l.Fail(ctx, "k")
+		before, _ := store.Failures(ctx, "k")
+		now = now.Add(time.Second)
+		a, _, _ := l.Begin(ctx, "k")
+		if err := a.Release(ctx); err != nil {
+			t.Fatalf("Release = %v; want nil", err)
+		}
+		// Back to the state before, time and all.
+		wantState(t, store, "k", before)
+	})
+
+	t.Run("FirstAttempt", func(t *testing.T) {
+		now := start
+		l, store := newLimiter(&now)
+		a, _, _ := l.Begin(ctx, "k")
+		if err := a.Release(ctx); err != nil {
+			t.Fatalf("Release = %v; want nil", err)
+		}
+		wantState(t, store, "k", throttle.State{})
+	})
+
+	t.Run("OthersFailedMeanwhile", func(t *testing.T) {
+		now := start
+		l, store := newLimiter(&now)
+		a, _, _ := l.Begin(ctx, "k")
+		now = now.Add(time.Second)
+		b, _, _ := l.Begin(ctx, "k")
+		now = now.Add(time.Second)
+		l.Fail(ctx, "k")
+		// a's failure goes; b's and the later one stay, with the time
+		// of the latest.
+		if err := a.Release(ctx); err != nil {
+			t.Fatalf("Release = %v; want nil", err)
+		}
+		wantState(t, store, "k", throttle.State{Failures: 2, LastFailure: now})
+		if err := b.Release(ctx); err != nil {
+			t.Fatalf("Release = %v; want nil", err)
+		}
+		wantState(t, store, "k", throttle.State{Failures: 1, LastFailure: now})
+	})
+
+	t.Run("ResetMeanwhile", func(t *testing.T) {
+		now := start
+		l, store := newLimiter(&now)
+		a, _, _ := l.Begin(ctx, "k")
+		l.Succeed(ctx, "k")
+		if err := a.Release(ctx); err != nil {
+			t.Fatalf("Release = %v; want nil", err)
+		}
+		wantState(t, store, "k", throttle.State{})
+	})
+
+	t.Run("Nil", func(t *testing.T) {
+		var a *throttle.Attempt
+		if err := a.Release(ctx); err != nil {
+			t.Errorf("Release of a nil Attempt = %v; want nil", err)
+		}
+	})
+}
+
+// TestBeginParallel begins many attempts on one key at once, none of which
+// has an answer yet: no more may go ahead than would one after the other,
+// and each that did is counted.
+func TestBeginParallel(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l, store := newLimiter(&now)
+	ctx := context.Background()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		attempts []*throttle.Attempt
+	)
+	for range 100 {
+		wg.Go(func() {
+			a, wait, err := l.Begin(ctx, "k")
+			if err != nil || (a == nil) == (wait == 0) {
+				t.Errorf("Begin = %v, %v, %v; want an Attempt or a wait", a, wait, err)
+			}
+			if a != nil {
+				mu.Lock()
+				attempts = append(attempts, a)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(attempts) != l.Free+1 {
+		t.Errorf("%d parallel Begin let %d attempts go ahead; want %d", 100, len(attempts), l.Free+1)
+	}
+	wantState(t, store, "k", throttle.State{Failures: len(attempts), LastFailure: now})
+
+	// Released in parallel too, they all give their failures back.
+	for _, a := range attempts {
+		wg.Go(func() {
+			if err := a.Release(ctx); err != nil {
+				t.Errorf("Release = %v; want nil", err)
+			}
+		})
+	}
+	wg.Wait()
+	wantState(t, store, "k", throttle.State{})
 }
 
 func TestKey(t *testing.T) {
