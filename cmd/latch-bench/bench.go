@@ -557,7 +557,9 @@ func (b *bench) profile() ([]result, error) {
 }
 
 // loginStep logs users in, user i%len(users) on connection i, with the right
-// password. A 503 waits for Retry-After when retryAfter is set.
+// password. A refusal, 503 (hashing queue full) or 429 (throttled: more
+// than four logins of one user in flight at once count as failures until
+// they succeed), waits for Retry-After when retryAfter is set.
 func loginStep(host string, users []benchUser, retryAfter bool) step {
 	reqs := make([][]byte, len(users))
 	for i, u := range users {
@@ -570,7 +572,7 @@ func loginStep(host string, users []benchUser, retryAfter bool) step {
 		}
 		if r.status != 303 || r.location != "/profile" {
 			o := outcome{status: r.status, err: errStatus(r, "303 to /profile")}
-			if r.status == 503 && retryAfter {
+			if refused(r.status) && retryAfter {
 				o.pause = r.retryAfter
 			}
 			return o

@@ -43,7 +43,7 @@ type step func(i, n int, c *client) outcome
 type tally struct {
 	latencies []time.Duration
 	ok        int
-	busy      int // 503 Service Unavailable
+	busy      int // refused: 503 Service Unavailable or 429 Too Many Requests
 	wrong     int // any other unexpected answer
 	errs      int // no answer: connection refused, reset, timeout
 	statuses  map[int]int
@@ -62,6 +62,13 @@ func (t *tally) add(u *tally) {
 	if t.firstErr == "" {
 		t.firstErr = u.firstErr
 	}
+}
+
+// refused reports whether status is latch refusing a request for now, to
+// be tried again after Retry-After: 503 when the hashing queue is full,
+// 429 when logins are throttled.
+func refused(status int) bool {
+	return status == 503 || status == 429
 }
 
 // runLoad runs conns virtual users, each on its own keep-alive connection to
@@ -91,7 +98,7 @@ func runLoad(addr string, conns int, w window, s step) *tally {
 					case o.ok:
 						t.ok++
 						t.latencies = append(t.latencies, t1.Sub(t0))
-					case o.status == 503:
+					case refused(o.status):
 						t.busy++
 					case o.status != 0:
 						t.wrong++
@@ -101,7 +108,7 @@ func runLoad(addr string, conns int, w window, s step) *tally {
 					if o.status != 0 {
 						t.statuses[o.status]++
 					}
-					if !o.ok && o.status != 503 && o.err != nil && t.firstErr == "" {
+					if !o.ok && !refused(o.status) && o.err != nil && t.firstErr == "" {
 						t.firstErr = o.err.Error()
 					}
 				}

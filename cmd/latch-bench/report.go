@@ -25,7 +25,7 @@ type result struct {
 	P50       float64     `json:"p50_ms"`
 	P99       float64     `json:"p99_ms"`
 	Max       float64     `json:"max_ms"`
-	Busy      int         `json:"busy_503"`
+	Busy      int         `json:"refused_503_429"`
 	Wrong     int         `json:"wrong_answers"`
 	Errors    int         `json:"errors"`
 	Statuses  map[int]int `json:"statuses,omitempty"`
@@ -246,7 +246,7 @@ func (b *bench) judge() {
 			continue
 		}
 		if n := r.Busy + r.Wrong + r.Errors; n > 0 {
-			b.notes = append(b.notes, fmt.Sprintf("%s: %d requests failed (503: %d, other: %d, no answer: %d); first: %s",
+			b.notes = append(b.notes, fmt.Sprintf("%s: %d requests failed (refused with 503 or 429: %d, other: %d, no answer: %d); first: %s",
 				r.Scenario, n, r.Busy, r.Wrong, r.Errors, r.FirstError))
 		}
 	}
@@ -276,7 +276,7 @@ func (b *bench) versus(r result) string {
 			return fmt.Sprintf("p99 %.2fx before", r.P99/x.P99)
 		}
 	case "storm: logins":
-		s := fmt.Sprintf("%d refused (503)", r.Busy)
+		s := fmt.Sprintf("%d refused (503/429)", r.Busy)
 		if x, ok := ratio("argon2id"); ok {
 			s = pct(r.RPS/x.RPS) + " of argon2id, " + s
 		}
