@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,15 +68,40 @@ var settings = []setting{
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
 }
 
+// boolean reports whether the setting is true or false: its flag may then
+// be given alone (-secure-cookies), as Go's boolean flags are.
+func (s setting) boolean() bool { return s.def == "false" }
+
 // define adds the setting's flag to fset, its default taken from the
 // environment variable when that is set.
 func (s setting) define(fset *flag.FlagSet, getenv func(string) string) *string {
-	def := s.def
-	if v := getenv(s.env); v != "" {
-		def = v
+	v := s.def
+	if e := getenv(s.env); e != "" {
+		v = e
 	}
-	return fset.String(s.flag, def, s.help+" ($"+s.env+")")
+	if s.boolean() {
+		fset.Var(boolString{&v}, s.flag, s.help+" ($"+s.env+")")
+	} else {
+		fset.StringVar(&v, s.flag, v, s.help+" ($"+s.env+")")
+	}
+	return &v
 }
+
+// boolString is a flag kept as the string given, for parseConfig to check,
+// that may be given without a value for true.
+type boolString struct{ s *string }
+
+func (b boolString) String() string {
+	if b.s == nil {
+		return ""
+	}
+	return *b.s
+}
+
+func (b boolString) Set(v string) error { *b.s = v; return nil }
+
+// IsBoolFlag tells package flag that -name alone means -name=true.
+func (b boolString) IsBoolFlag() bool { return true }
 
 // describe writes the setting's line of the help.
 func (s setting) describe(w io.Writer) {
@@ -84,6 +110,18 @@ func (s setting) describe(w io.Writer) {
 		def = `""`
 	}
 	fmt.Fprintf(w, "  -%s  $%s  (default %s)\n      %s\n", s.flag, s.env, def, s.help)
+}
+
+// unexpectedArgument is the error for arg, left over after the flags of
+// args. A true or false there most likely followed a boolean flag, which
+// takes its value after "=".
+func unexpectedArgument(arg string, args []string) error {
+	if _, err := strconv.ParseBool(arg); err == nil {
+		if i := slices.Index(args, arg); i > 0 && strings.HasPrefix(args[i-1], "-") {
+			return fmt.Errorf("unexpected argument %q: write %s=%s, as %s takes no separate value", arg, args[i-1], arg, args[i-1])
+		}
+	}
+	return fmt.Errorf("unexpected argument %q; see latch --help", arg)
 }
 
 // parseMinPasswordLength reads the min-password-length setting.
@@ -109,7 +147,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return config{}, err
 	}
 	if fset.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q; see latch --help", fset.Arg(0))
+		return config{}, unexpectedArgument(fset.Arg(0), args)
 	}
 	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
 	cfg := config{

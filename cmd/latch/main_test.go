@@ -45,6 +45,7 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"LATCH_SECRET_KEY": "short"}, nil, "at least 32 characters"},
 		{map[string]string{"LATCH_TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, nil, `"nonsense"`},
 		{nil, []string{"serve", "extra"}, "unexpected argument"},
+		{nil, []string{"-secure-cookies", "true"}, "write -secure-cookies=true"},
 		{map[string]string{"LATCH_DATABASE_URL": "mysql://x"}, nil, "LATCH_DATABASE_URL: \"mysql://x\" is not supported"},
 		{map[string]string{"LATCH_DATABASE_URL": "sqlite:"}, nil, "sqlite: needs a file path"},
 	}
@@ -62,6 +63,35 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		}
 		if _, err := os.Stat(dataDir); err == nil {
 			t.Errorf("run(%v, %v) created the data folder before refusing a setting", tt.args, tt.env)
+		}
+	}
+}
+
+// TestBooleanSettings checks that a true-or-false setting's flag may be
+// given alone for true, as Go's boolean flags are, or with =, and wins over
+// its environment variable either way.
+func TestBooleanSettings(t *testing.T) {
+	tests := []struct {
+		env                          map[string]string
+		args                         []string
+		secureCookies, hashInProcess bool
+	}{
+		{nil, nil, false, false},
+		{nil, []string{"-secure-cookies", "-hash-in-process"}, true, true},
+		{nil, []string{"-secure-cookies=true", "-hash-in-process=false"}, true, false},
+		{map[string]string{"LATCH_SECURE_COOKIES": "true"}, nil, true, false},
+		{map[string]string{"LATCH_SECURE_COOKIES": "true"}, []string{"-secure-cookies=false"}, false, false},
+		{map[string]string{"LATCH_HASH_IN_PROCESS": "1"}, nil, false, true},
+	}
+	for _, tt := range tests {
+		cfg, err := parseConfig(tt.args, env(tt.env), io.Discard)
+		if err != nil {
+			t.Errorf("parseConfig(%q, %v) error = %v; want nil", tt.args, tt.env, err)
+			continue
+		}
+		if cfg.SecureCookies != tt.secureCookies || cfg.HashInProcess != tt.hashInProcess {
+			t.Errorf("parseConfig(%q, %v): secure cookies %v, hash in process %v; want %v, %v",
+				tt.args, tt.env, cfg.SecureCookies, cfg.HashInProcess, tt.secureCookies, tt.hashInProcess)
 		}
 	}
 }
