@@ -40,6 +40,17 @@
 // version table. Times are stored as INTEGER microseconds since the Unix
 // epoch, UTC, so they sort and compare as numbers and survive any time zone
 // setting; finer precision is dropped. Times read back are in UTC.
+//
+// # Durability
+//
+// A write waits for the disk before it returns (synchronous=FULL), so that
+// it survives a power failure: sign-ups, password changes, deletions,
+// logouts, revocations and session rotations. Four kinds of write do not,
+// since undoing them does no harm and waiting for the disk was the largest
+// cost of a login after the password hash: new sessions (their users log in
+// again), last-seen and last-login times, and login failure counts. They
+// still survive the process being killed, and every synced write makes the
+// ones before it durable too.
 package sqlitestore
 
 import (
@@ -93,10 +104,6 @@ type DB struct {
 	userByEmail       *sql.Stmt
 	userSessionsStmt  *sql.Stmt
 	failures          *sql.Stmt
-	addFailure        *sql.Stmt
-	insertFailures    *sql.Stmt
-	updateFailures    *sql.Stmt
-	deleteFailures    *sql.Stmt
 
 	// failureWrites counts AddFailure and SwapFailures calls that record
 	// a failure, to sweep stale failure records now and then.
@@ -161,7 +168,8 @@ func (db *DB) open(ctx context.Context, path string) error {
 			"journal_mode(WAL)",
 			// Sync the log at every commit: an acknowledged write survives
 			// a crash, a kill -9 and a power loss. NORMAL would only
-			// survive the first two.
+			// survive the first two; DB.relaxed uses it for the writes
+			// whose loss does no harm.
 			"synchronous(FULL)",
 			// SQLite ignores foreign key constraints unless asked, for
 			// compatibility with old schemas; ask, so that every
@@ -296,10 +304,6 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.userByEmail, db.read, `SELECT ` + userColumns + ` FROM users WHERE email = ?`},
 		{&db.userSessionsStmt, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},
 		{&db.failures, db.read, `SELECT failures, last_failure FROM login_failures WHERE key = ?`},
-		{&db.addFailure, db.write, addFailureQuery},
-		{&db.insertFailures, db.write, insertFailuresQuery},
-		{&db.updateFailures, db.write, updateFailuresQuery},
-		{&db.deleteFailures, db.write, deleteFailuresQuery},
 	}
 	for _, s := range stmts {
 		var err error
@@ -331,7 +335,7 @@ func (db *DB) Close() error {
 	}
 	var errs []error
 	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessionsStmt,
-		db.failures, db.addFailure, db.insertFailures, db.updateFailures, db.deleteFailures} {
+		db.failures} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -1,9 +1,15 @@
 package sqlitestore
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/throttle"
 )
 
 // TestPragmas checks that the settings given in the DSNs reach every
@@ -45,5 +51,71 @@ func TestPragmas(t *testing.T) {
 	}
 	if got := db.write.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer: MaxOpenConnections = %d; want 1", got)
+	}
+}
+
+// TestRelaxedWrites checks that the writes made without waiting for the
+// disk run with synchronous=NORMAL and leave the writer connection at FULL
+// afterwards, whether they succeed or fail, so that the next write, a
+// sign-up say, waits for the disk again.
+func TestRelaxedWrites(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "latch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := t.Context()
+	synchronous := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) string {
+		t.Helper()
+		var got string
+		if err := q.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	if err := db.relaxed(ctx, func(conn *sql.Conn) error {
+		if got := synchronous(conn); got != "1" {
+			t.Errorf("inside relaxed: synchronous = %s; want 1 (NORMAL)", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := db.CreateUser(ctx, account.User{Email: "ann@example.com", Name: "Ann", PasswordHash: "hash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s := latch.Session{ID: "s1", UserID: "1", TokenHash: []byte("token-hash-1"), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	steps := []struct {
+		name    string
+		write   func() error
+		wantErr bool
+	}{
+		{"CreateSession", func() error { return db.CreateSession(ctx, s) }, false},
+		{"CreateSession of a duplicate", func() error { return db.CreateSession(ctx, s) }, true},
+		{"TouchSession", func() error { return db.TouchSession(ctx, s.ID, now.Add(time.Minute)) }, false},
+		{"RecordLogin", func() error { return db.RecordLogin(ctx, u.ID, now, "") }, false},
+		{"AddFailure", func() error { _, err := db.AddFailure(ctx, "k", now, time.Hour); return err }, false},
+		{"SwapFailures", func() error {
+			_, err := db.SwapFailures(ctx, "k2", throttle.State{}, throttle.State{Failures: 1, LastFailure: now.UTC().Truncate(time.Microsecond)}, time.Hour)
+			return err
+		}, false},
+		{"ResetFailures", func() error { return db.ResetFailures(ctx, "k") }, false},
+		{"a write whose context is done", func() error { return db.ResetFailures(cancelled, "k2") }, true},
+	}
+	for _, st := range steps {
+		if err := st.write(); (err != nil) != st.wantErr {
+			t.Errorf("%s: error = %v; want error: %v", st.name, err, st.wantErr)
+		}
+		if got := synchronous(db.write); got != "2" {
+			t.Errorf("after %s: writer synchronous = %s; want 2 (FULL)", st.name, got)
+		}
 	}
 }

@@ -38,9 +38,10 @@ func rememberValue(hash []byte) any {
 }
 
 // CreateSession implements [latch.SessionStore]. A duplicate ID, token hash
-// or remember hash is an error.
+// or remember hash is an error. The write does not wait for the disk (see
+// [DB.relaxed]): a power failure may undo it, and its user logs in again.
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
-	_, err := db.write.ExecContext(ctx, `
+	_, err := db.execRelaxed(ctx, `
 		INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
@@ -109,9 +110,10 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
-// TouchSession implements [latch.SessionStore].
+// TouchSession implements [latch.SessionStore]. The write does not wait for
+// the disk (see [DB.relaxed]).
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(lastSeen), id)
+	res, err := db.execRelaxed(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(lastSeen), id)
 	db.cache.ForgetSessions([]string{id})
 	if err != nil {
 		return fmt.Errorf("sqlitestore: touch session: %w", err)

@@ -77,7 +77,9 @@ func (db *DB) AddFailure(ctx context.Context, key string, now time.Time, forget 
 		st   throttle.State
 		last int64
 	)
-	err := db.addFailure.QueryRowContext(ctx, key, micros(now), micros(now.Add(-forget))).Scan(&st.Failures, &last)
+	err := db.relaxed(ctx, func(conn *sql.Conn) error {
+		return conn.QueryRowContext(ctx, addFailureQuery, key, micros(now), micros(now.Add(-forget))).Scan(&st.Failures, &last)
+	})
 	if err != nil {
 		return throttle.State{}, fmt.Errorf("sqlitestore: add failure: %w", err)
 	}
@@ -95,11 +97,15 @@ func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Dura
 	if db.failureWrites.Add(1)%sweepEvery != 0 {
 		return nil
 	}
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE last_failure <= ?`, micros(now.Add(-forget))); err != nil {
+	if _, err := db.execRelaxed(ctx, `DELETE FROM login_failures WHERE last_failure <= ?`, micros(now.Add(-forget))); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil
 }
+
+// Login failure counts are written without waiting for the disk (see
+// [DB.relaxed]): a power failure may undo the last of them, which gives an
+// attacker a few more tries, as a restart of Redis would.
 
 // SwapFailures implements [throttle.Store]. A swap that records a failure
 // sweeps stale records now and then, as AddFailure does, taking the new
@@ -120,11 +126,11 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 		cur, err := db.Failures(ctx, key)
 		return err == nil && cur.Failures == 0, err
 	case old.Failures == 0:
-		res, err = db.insertFailures.ExecContext(ctx, key, new.Failures, micros(new.LastFailure))
+		res, err = db.execRelaxed(ctx, insertFailuresQuery, key, new.Failures, micros(new.LastFailure))
 	case new.Failures == 0:
-		res, err = db.deleteFailures.ExecContext(ctx, key, old.Failures, micros(old.LastFailure))
+		res, err = db.execRelaxed(ctx, deleteFailuresQuery, key, old.Failures, micros(old.LastFailure))
 	default:
-		res, err = db.updateFailures.ExecContext(ctx, key, old.Failures, micros(old.LastFailure), new.Failures, micros(new.LastFailure))
+		res, err = db.execRelaxed(ctx, updateFailuresQuery, key, old.Failures, micros(old.LastFailure), new.Failures, micros(new.LastFailure))
 	}
 	if err != nil {
 		return false, fmt.Errorf("sqlitestore: swap failures: %w", err)
@@ -138,7 +144,7 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 
 // ResetFailures implements [throttle.Store].
 func (db *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
+	if _, err := db.execRelaxed(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("sqlitestore: reset failures: %w", err)
 	}
 	return nil

@@ -83,9 +83,15 @@ func (db *DB) userBy(ctx context.Context, stmt *sql.Stmt, what string, key any) 
 }
 
 // RecordLogin implements [account.Store]. One statement sets both fields, so
-// they change together or not at all.
+// they change together or not at all. Without a new hash, the write does
+// not wait for the disk (see [DB.relaxed]): a power failure may undo a
+// last-login time.
 func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
-	res, err := db.write.ExecContext(ctx, `
+	exec := db.write.ExecContext
+	if newHash == "" {
+		exec = db.execRelaxed
+	}
+	res, err := exec(ctx, `
 		UPDATE users SET
 			last_login_at = ?1,
 			password_hash = CASE WHEN ?2 = '' THEN password_hash ELSE ?2 END
