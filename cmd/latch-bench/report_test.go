@@ -29,7 +29,7 @@ func TestJudgeRounds(t *testing.T) {
 		got[c.Target] = c
 	}
 	home := got["home req/s >= 70% of ref-hello"]
-	if !home.Pass || !strings.HasPrefix(home.Value, "75% (median of 3 rounds: 50% to 80%)") {
+	if !home.Pass || !strings.HasPrefix(home.Value, "75.0% (median of 3 rounds: 50.0% to 80.0%)") {
 		t.Errorf("home check = %+v; want a pass on the median, 75%%, with the range 50%% to 80%%", home)
 	}
 	rss := got["profile peak RSS < 64.0 MB"]
@@ -43,7 +43,7 @@ func TestJudgeRounds(t *testing.T) {
 		{Scenario: "home", Round: 1, RPS: 650},
 	}}
 	one.judge()
-	if len(one.checks) != 1 || one.checks[0].Value != "65%" || one.checks[0].Pass {
+	if len(one.checks) != 1 || one.checks[0].Value != "65.0%" || one.checks[0].Pass {
 		t.Errorf("one round: checks = %+v; want one failing check of 65%%", one.checks)
 	}
 }
