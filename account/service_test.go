@@ -212,19 +212,10 @@ func TestAuthenticateParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 40
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1")
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(int) error {
+		_, err := s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1")
+		return err
+	})
 	checked := 0
 	for i, err := range errs {
 		var te *account.ThrottledError
@@ -352,19 +343,10 @@ func TestAuthenticateSharedAddress(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return argon2.IDKey(pw, salt, time_, memory, threads, keyLen), nil
 	})
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "correct horse battery", "198.51.100.7")
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(i int) error {
+		_, err := s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "correct horse battery", "198.51.100.7")
+		return err
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("login %d of %d at once from one address = %v; want success", i, n, err)
@@ -391,4 +373,23 @@ func TestAuthenticateClientRefusedKeepsAccountCount(t *testing.T) {
 	if acct != (throttle.State{}) || client.Failures != 2 {
 		t.Errorf("after a refused attempt: counts %+v for the account, %+v for the client; want none and 2", acct, client)
 	}
+}
+
+// atOnce calls f(0) to f(n-1) in n goroutines released together, and
+// returns their errors in order.
+func atOnce(n int, f func(i int) error) []error {
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }

@@ -54,6 +54,16 @@ func swap(t *testing.T, s throttle.Store, key string, old, new throttle.State, f
 	}
 }
 
+// failures returns the state of key, failing the test on an error.
+func failures(t *testing.T, s throttle.Store, key string) throttle.State {
+	t.Helper()
+	st, err := s.Failures(t.Context(), key)
+	if err != nil {
+		t.Fatalf("Failures(%q) error = %v; want nil", key, err)
+	}
+	return st
+}
+
 // addFailure calls AddFailure and checks that it returns want and that
 // Failures agrees.
 func addFailure(t *testing.T, s throttle.Store, key string, now time.Time, forget time.Duration, want throttle.State) {
@@ -125,11 +135,7 @@ func testThrottleSwap(t *testing.T, s throttle.Store) {
 		{Failures: 1, LastFailure: now.Add(-time.Minute)}, // back in time
 	}
 	for _, next := range steps {
-		old, err := s.Failures(t.Context(), key)
-		if err != nil {
-			t.Fatalf("Failures(%q) error = %v; want nil", key, err)
-		}
-		swap(t, s, key, old, next, forget, true)
+		swap(t, s, key, failures(t, s, key), next, forget, true)
 		wantFailures(t, s, key, next)
 	}
 }
@@ -199,17 +205,10 @@ func testThrottleStale(t *testing.T, s throttle.Store) {
 	now := baseTime()
 	stale := throttle.State{Failures: 7, LastFailure: now.Add(-forget - time.Second)}
 	swap(t, s, key, throttle.State{}, throttle.State{Failures: 1, LastFailure: stale.LastFailure}, forget, true)
-	old, err := s.Failures(t.Context(), key)
-	if err != nil {
-		t.Fatalf("Failures(%q) error = %v; want nil", key, err)
-	}
-	if old != (throttle.State{}) {
+	if old := failures(t, s, key); old != (throttle.State{}) {
 		swap(t, s, key, old, stale, forget, true)
 	}
-	old, err = s.Failures(t.Context(), key)
-	if err != nil {
-		t.Fatalf("Failures(%q) error = %v; want nil", key, err)
-	}
+	old := failures(t, s, key)
 	if old != (throttle.State{}) && !equalState(old, stale) {
 		t.Errorf("Failures(%q) of a stale record = %v; want %v or none", key, formatState(old), formatState(stale))
 	}
