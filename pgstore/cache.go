@@ -40,6 +40,16 @@ type note struct {
 	args []any
 }
 
+// relaxNote goes first in the batch of a write whose loss in a crash of
+// PostgreSQL's machine does no harm: a new session (its user logs in
+// again), a session's last-seen time, a user's last-login time, and login
+// failure counts. It turns synchronous_commit off for that batch's
+// implicit transaction alone, so that the commit does not wait for the
+// WAL to reach the disk; PostgreSQL still writes it out within a moment
+// (wal_writer_delay), and never applies it out of order with a synced
+// commit. Every other write waits for the disk.
+var relaxNote = note{sql: `SELECT set_config('synchronous_commit', 'off', true)`}
+
 // noteOf returns a note with the given payload.
 func (db *DB) noteOf(payload string) note {
 	return note{`SELECT pg_notify($1, $2)`, []any{db.channel, payload}}

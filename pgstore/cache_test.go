@@ -281,3 +281,15 @@ func TestPruneNotifiesOnlyDeletions(t *testing.T) {
 	for p := next(); p != "*"; p = next() {
 	}
 }
+
+// TestRelaxedCommit checks that a write batch starting with relaxNote runs
+// with synchronous_commit off, and that the setting ends with its
+// transaction: the pool's one connection is back to on for the next write.
+func TestRelaxedCommit(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	db := openDB(t, pgtest.WithParam(t, u, "pool_max_conns", "1"))
+	relaxed, after, err := db.SynchronousCommit(t.Context())
+	if err != nil || relaxed != "off" || after != "on" {
+		t.Errorf("synchronous_commit in a relaxed write %q, after it %q, error %v; want off, on, nil", relaxed, after, err)
+	}
+}

@@ -36,9 +36,10 @@ func rememberValue(hash []byte) any {
 }
 
 // CreateSession implements [latch.SessionStore]. A duplicate ID, token hash
-// or remember hash is an error.
+// or remember hash is an error. The commit does not wait for the disk (see
+// relaxNote).
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
-	_, err := db.change(ctx, []note{db.noteOf(noteList + s.UserID)}, nil, `
+	_, err := db.change(ctx, []note{relaxNote, db.noteOf(noteList + s.UserID)}, nil, `
 		INSERT INTO sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
@@ -100,11 +101,12 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
-// TouchSession implements [latch.SessionStore].
+// TouchSession implements [latch.SessionStore]. The commit does not wait
+// for the disk (see relaxNote).
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
 	var userID string
 	found := false
-	_, err := db.change(ctx, []note{db.noteListOf(id)}, func(row pgx.Row) error {
+	_, err := db.change(ctx, []note{relaxNote, db.noteListOf(id)}, func(row pgx.Row) error {
 		if err := row.Scan(&userID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

@@ -47,6 +47,10 @@ const (
 // failure go by between deletions of stale failure records.
 const sweepEvery = 1024
 
+// Login failure counts commit without waiting for the disk (see relaxNote):
+// a crash of PostgreSQL's machine may undo the last of them, which gives an
+// attacker a few more tries, as a restart of Redis would.
+
 // Keys are stored as bytea: they are built from what a login form sent, which
 // need not be valid text, and must still be counted.
 
@@ -75,7 +79,9 @@ func (db *DB) AddFailure(ctx context.Context, key string, now time.Time, forget 
 		return throttle.State{}, db.fail("add failure: sweep", err)
 	}
 	var st throttle.State
-	err := db.pool.QueryRow(ctx, addFailureQuery, []byte(key), now, now.Add(-forget)).Scan(&st.Failures, &st.LastFailure)
+	_, err := db.change(ctx, []note{relaxNote}, func(row pgx.Row) error {
+		return row.Scan(&st.Failures, &st.LastFailure)
+	}, addFailureQuery, []byte(key), now, now.Add(-forget))
 	if err != nil {
 		return throttle.State{}, db.fail("add failure", err)
 	}
@@ -93,7 +99,7 @@ func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Dura
 	if db.failureWrites.Add(1)%sweepEvery != 0 {
 		return nil
 	}
-	_, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE last_failure <= $1`, now.Add(-forget))
+	_, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM login_failures WHERE last_failure <= $1`, now.Add(-forget))
 	return err
 }
 
@@ -122,7 +128,7 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 	default:
 		query, args = updateFailuresQuery, []any{[]byte(key), old.Failures, old.LastFailure, new.Failures, new.LastFailure}
 	}
-	tag, err := db.pool.Exec(ctx, query, args...)
+	tag, err := db.change(ctx, []note{relaxNote}, nil, query, args...)
 	if err != nil {
 		return false, db.fail("swap failures", err)
 	}
@@ -131,7 +137,7 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 
 // ResetFailures implements [throttle.Store].
 func (db *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, []byte(key)); err != nil {
+	if _, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM login_failures WHERE key = $1`, []byte(key)); err != nil {
 		return db.fail("reset failures", err)
 	}
 	return nil

@@ -86,9 +86,14 @@ func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.
 }
 
 // RecordLogin implements [account.Store]. One statement sets both fields, so
-// they change together or not at all.
+// they change together or not at all. Without a new hash, the commit does
+// not wait for the disk (see relaxNote).
 func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
-	tag, err := db.changeUser(ctx, id, `
+	var relax []note
+	if newHash == "" {
+		relax = []note{relaxNote} // a last-login time alone
+	}
+	tag, err := db.changeUser(ctx, id, relax, `
 		UPDATE users SET
 			last_login_at = $2,
 			password_hash = CASE WHEN $3 = '' THEN password_hash ELSE $3 END
@@ -99,7 +104,7 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	tag, err := db.changeUser(ctx, id, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 	return db.updatedUser("set password hash", tag, err)
 }
 
@@ -107,14 +112,14 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 // account store's business: the caller deletes them through the session
 // store, whose user IDs are strings of its own.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	tag, err := db.changeUser(ctx, id, `DELETE FROM users WHERE id = $1`, id)
+	tag, err := db.changeUser(ctx, id, nil, `DELETE FROM users WHERE id = $1`, id)
 	return db.updatedUser("delete user", tag, err)
 }
 
-// changeUser runs a write of the user with the given ID, tells other
-// stores, and forgets the user here.
-func (db *DB) changeUser(ctx context.Context, id int64, query string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := db.change(ctx, []note{db.noteOf(noteUser + strconv.FormatInt(id, 10))}, nil, query, args...)
+// changeUser runs a write of the user with the given ID after the notes
+// first (relaxNote or none), tells other stores, and forgets the user here.
+func (db *DB) changeUser(ctx context.Context, id int64, first []note, query string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := db.change(ctx, append(first, db.noteOf(noteUser+strconv.FormatInt(id, 10))), nil, query, args...)
 	db.cache.ForgetUser(id)
 	return tag, err
 }
