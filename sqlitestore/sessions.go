@@ -99,15 +99,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt),
 		s.ID)
 	db.cache.ForgetSessions([]string{s.ID}, s.UserID)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: update session: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: update session: %w", err)
-	} else if n == 0 {
-		return latch.ErrSessionNotFound
-	}
-	return nil
+	return updated("update session", latch.ErrSessionNotFound, res, err)
 }
 
 // TouchSession implements [latch.SessionStore]. The write does not wait for
@@ -115,15 +107,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
 	res, err := db.execRelaxed(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(lastSeen), id)
 	db.cache.ForgetSessions([]string{id})
-	if err != nil {
-		return fmt.Errorf("sqlitestore: touch session: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlitestore: touch session: %w", err)
-	} else if n == 0 {
-		return latch.ErrSessionNotFound
-	}
-	return nil
+	return updated("touch session", latch.ErrSessionNotFound, res, err)
 }
 
 // DeleteSession implements [latch.SessionStore].

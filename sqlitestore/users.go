@@ -98,14 +98,14 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 		WHERE id = ?3`,
 		nullMicros(at), newHash, id)
 	db.cache.ForgetUser(id)
-	return updatedUser("record login", res, err)
+	return updated("record login", account.ErrUserNotFound, res, err)
 }
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 	db.cache.ForgetUser(id)
-	return updatedUser("set password hash", res, err)
+	return updated("set password hash", account.ErrUserNotFound, res, err)
 }
 
 // DeleteUser implements [account.Store]. The user's sessions are not the
@@ -114,11 +114,12 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	db.cache.ForgetUser(id)
-	return updatedUser("delete user", res, err)
+	return updated("delete user", account.ErrUserNotFound, res, err)
 }
 
-// updatedUser checks the outcome of a statement on one user.
-func updatedUser(op string, res sql.Result, err error) error {
+// updated checks the outcome of a write of one row: notFound when it
+// changed none.
+func updated(op string, notFound error, res sql.Result, err error) error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
@@ -127,7 +128,7 @@ func updatedUser(op string, res sql.Result, err error) error {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	if n == 0 {
-		return account.ErrUserNotFound
+		return notFound
 	}
 	return nil
 }
