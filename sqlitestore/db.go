@@ -17,6 +17,10 @@
 // processes may open the same file; their writers then wait for each other,
 // for up to ten seconds.
 //
+// Each connection keeps the statements it has run compiled, and runs them
+// from there when the same query comes again (PRAGMA and schema statements
+// excepted): the driver compiles SQL text afresh on every call otherwise.
+//
 // # Cache
 //
 // Every page load reads the request's session and its user, and a profile
@@ -239,7 +243,7 @@ func openPool(path string, params url.Values) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(c), nil
+	return sql.OpenDB(cachingConnector{c}), nil
 }
 
 // connect opens the first connection of pool. The first connection to a new

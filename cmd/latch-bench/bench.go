@@ -368,17 +368,18 @@ func (b *bench) measure(p *proc, warmup time.Duration, loads ...load) []result {
 	// the server's, this process's, and that of the two CPUs, whatever
 	// runs there, to tell when other programs took a share.
 	type cpuMark struct {
-		at                        time.Time
-		srv, self, srvCPU, cliCPU time.Duration
-		err                       error
+		at                              time.Time
+		srv, main, self, srvCPU, cliCPU time.Duration
+		err                             error
 	}
 	mark := func() cpuMark {
 		m := cpuMark{at: time.Now(), self: selfCPUTime()}
-		var err1, err2, err3 error
+		var err1, err2, err3, err4 error
 		m.srv, err1 = cpuTime(p.pid())
-		m.srvCPU, err2 = cpuBusy(b.cfg.serverCPU)
-		m.cliCPU, err3 = cpuBusy(b.cfg.clientCPU)
-		m.err = errors.Join(err1, err2, err3)
+		m.main, err2 = cpuTime1(p.pid())
+		m.srvCPU, err3 = cpuBusy(b.cfg.serverCPU)
+		m.cliCPU, err4 = cpuBusy(b.cfg.clientCPU)
+		m.err = errors.Join(err1, err2, err3, err4)
 		return m
 	}
 	first := make(chan cpuMark, 1)
@@ -397,14 +398,26 @@ func (b *bench) measure(p *proc, warmup time.Duration, loads ...load) []result {
 	sampled := rss.stop()
 	_, hwm, _ := memory(p.pid())
 
-	var srvCPU, selfCPU, srvOthers, cliOthers float64
+	var srvCPU, mainCPU, selfCPU, srvOthers, cliOthers float64
 	if span := c1.at.Sub(c0.at).Seconds(); span > 0 && c0.err == nil && c1.err == nil {
 		srvCPU = (c1.srv - c0.srv).Seconds() / span
+		mainCPU = (c1.main - c0.main).Seconds() / span
 		selfCPU = (c1.self - c0.self).Seconds() / span
 		if b.pinned {
 			srvOthers = max(0, (c1.srvCPU-c0.srvCPU).Seconds()/span-srvCPU)
 			cliOthers = max(0, (c1.cliCPU-c0.cliCPU).Seconds()/span-selfCPU)
 		}
+	}
+	// The server process's own CPU time per answer, its hash workers'
+	// excluded: what latch spends on a request beside the hash. Loads
+	// measured together share it.
+	var answered int
+	for _, t := range tallies {
+		answered += t.ok
+	}
+	var mainPer float64
+	if answered > 0 {
+		mainPer = mainCPU * w.measured().Seconds() / float64(answered) * 1e6
 	}
 	out := make([]result, len(loads))
 	for i, l := range loads {
@@ -425,6 +438,7 @@ func (b *bench) measure(p *proc, warmup time.Duration, loads ...load) []result {
 			Statuses:   t.statuses,
 			PeakRSS:    max(hwm, sampled),
 			ServerCPU:  srvCPU,
+			MainUS:     mainPer,
 			ClientCPU:  selfCPU,
 			SrvOthers:  srvOthers,
 			GenOthers:  cliOthers,

@@ -31,7 +31,11 @@ type result struct {
 	Statuses  map[int]int `json:"statuses,omitempty"`
 	PeakRSS   int64       `json:"peak_rss_bytes"`
 	ServerCPU float64     `json:"server_cpu_cores"`
-	ClientCPU float64     `json:"client_cpu_cores"`
+	// MainUS is the CPU time, in microseconds, that the server process
+	// itself used per answer, its child processes (latch's hash workers)
+	// not counted: latch's own work beside the password hash.
+	MainUS    float64 `json:"server_process_cpu_us_per_answer"`
+	ClientCPU float64 `json:"client_cpu_cores"`
 	// SrvOthers and GenOthers are the shares of the server's and the load
 	// generator's CPUs that other programs used meanwhile: the
 	// measurement is disturbed when they are not near zero.
@@ -301,14 +305,14 @@ func (b *bench) writeTable(w io.Writer) {
 		fmt.Fprint(tw, "round\t")
 		round = func(r result) string { return fmt.Sprintf("%d\t", r.Round) }
 	}
-	fmt.Fprintln(tw, "scenario\tconns\tper s\tp50\tp99\tpeak RSS\tCPU server (others)\tCPU generator (others)\tfailed\tvs reference\t")
+	fmt.Fprintln(tw, "scenario\tconns\tper s\tp50\tp99\tpeak RSS\tCPU server (others)\tserver process per answer\tCPU generator (others)\tfailed\tvs reference\t")
 	for _, r := range b.results {
 		if r.Err != "" {
 			fmt.Fprintf(tw, "%s%s\t\t\t\t\t\t\t\terror: %s\t\n", round(r), r.Scenario, firstLine(r.Err))
 			continue
 		}
-		fmt.Fprintf(tw, "%s%s\t%d\t%.1f\t%s\t%s\t%s\t%.0f%% (%.0f%%)\t%.0f%% (%.0f%%)\t%d\t%s\t\n", round(r), r.Scenario, r.Conns, r.RPS,
-			dur(r.P50), dur(r.P99), mb(r.PeakRSS), r.ServerCPU*100, r.SrvOthers*100, r.ClientCPU*100, r.GenOthers*100,
+		fmt.Fprintf(tw, "%s%s\t%d\t%.1f\t%s\t%s\t%s\t%.0f%% (%.0f%%)\t%s\t%.0f%% (%.0f%%)\t%d\t%s\t\n", round(r), r.Scenario, r.Conns, r.RPS,
+			dur(r.P50), dur(r.P99), mb(r.PeakRSS), r.ServerCPU*100, r.SrvOthers*100, perAnswer(r), r.ClientCPU*100, r.GenOthers*100,
 			r.Busy+r.Wrong+r.Errors, b.versus(r))
 	}
 	tw.Flush()
@@ -365,4 +369,17 @@ func dur(msec float64) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// perAnswer formats the server process's own CPU time per answer, empty
+// where it was not measured.
+func perAnswer(r result) string {
+	switch {
+	case r.MainUS <= 0:
+		return ""
+	case r.MainUS >= 10:
+		return fmt.Sprintf("%.0fµs", r.MainUS)
+	default:
+		return fmt.Sprintf("%.1fµs", r.MainUS)
+	}
 }
