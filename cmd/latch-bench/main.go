@@ -25,8 +25,8 @@
 // Every server runs as a child process, so its memory and CPU time are its
 // own, pinned to one CPU (-server-cpu, with taskset when installed and
 // sched_setaffinity on each thread otherwise). The references run with
-// GOMAXPROCS=1; latch with its own choice, one Go processor more than its
-// password-hashing slots (two, on one core). The load
+// GOMAXPROCS=1; latch with its own choice, which is one on one CPU, and its
+// password-hashing worker processes share that CPU. The load
 // generator, this process, pins all its threads to another CPU
 // (-client-cpu) and runs with GOMAXPROCS=1 too. Each latch scenario gets a
 // freshly started latch on the same data folder, so its peak memory is its
@@ -38,7 +38,9 @@
 //
 // The scenarios run -rounds times (3 by default), in turn, each round
 // measuring every reference again just before the scenarios compared to
-// it. A target is judged on the median round's figure, and on the worst
+// it. Raw argon2id is measured again after logins and after sign-ups, and
+// each is compared with the mean of the measurements just before and just
+// after it. A target is judged on the median round's figure, and on the worst
 // round for memory and failures; the report gives the range. A virtual
 // machine's speed can swing by half within seconds, which one round alone
 // cannot tell from a difference between servers.

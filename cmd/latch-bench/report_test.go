@@ -47,3 +47,45 @@ func TestJudgeRounds(t *testing.T) {
 		t.Errorf("one round: checks = %+v; want one failing check of 65%%", one.checks)
 	}
 }
+
+// TestHashScenariosBracketed checks that logins and sign-ups are compared
+// with the mean of the argon2id measurements on either side of them.
+func TestHashScenariosBracketed(t *testing.T) {
+	b := &bench{cfg: config{rounds: 1}, results: []result{
+		{Scenario: "argon2id", Round: 1, RPS: 50},
+		{Scenario: "login", Round: 1, RPS: 36}, // 90% of (50+30)/2; 72% of the 50 before
+		{Scenario: "argon2id", Round: 1, RPS: 30},
+		{Scenario: "signup", Round: 1, RPS: 27}, // 90% of (30+30)/2
+		{Scenario: "argon2id", Round: 1, RPS: 30},
+		{Scenario: "argon2id", Round: 2, RPS: 1000}, // another round: not a neighbour
+	}}
+	b.judge()
+	want := map[string]string{
+		"login/s >= 90% of raw argon2id":  "90.0%",
+		"signup/s >= 90% of raw argon2id": "90.0%",
+	}
+	for _, c := range b.checks {
+		if w, ok := want[c.Target]; ok {
+			if c.Value != w || !c.Pass {
+				t.Errorf("%s: %s, pass %v; want %s, pass", c.Target, c.Value, c.Pass, w)
+			}
+			delete(want, c.Target)
+		}
+	}
+	for target := range want {
+		t.Errorf("no check for %q", target)
+	}
+	if got := b.versus(1); got != "90% of argon2id" {
+		t.Errorf("versus(login) = %q; want %q", got, "90% of argon2id")
+	}
+
+	// A measurement on one side only is the reference alone.
+	one := &bench{cfg: config{rounds: 1}, results: []result{
+		{Scenario: "login", Round: 1, RPS: 27},
+		{Scenario: "argon2id", Round: 1, RPS: 30},
+	}}
+	one.judge()
+	if len(one.checks) != 1 || one.checks[0].Value != "90.0%" {
+		t.Errorf("one side: checks = %+v; want one check of 90%%", one.checks)
+	}
+}
