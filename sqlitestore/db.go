@@ -101,14 +101,6 @@ type DB struct {
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *sql.DB // several query-only connections
 
-	// Prepared statements for the lookups done on every request.
-	sessionByToken    *sql.Stmt
-	sessionByRemember *sql.Stmt
-	userByID          *sql.Stmt
-	userByEmail       *sql.Stmt
-	userSessionsStmt  *sql.Stmt
-	failures          *sql.Stmt
-
 	// failureWrites counts AddFailure and SwapFailures calls that record
 	// a failure, to sweep stale failure records now and then.
 	failureWrites atomic.Uint64
@@ -225,7 +217,7 @@ func (db *DB) open(ctx context.Context, path string) error {
 	if err := connect(ctx, db.read); err != nil {
 		return fmt.Errorf("connect reader: %w", err)
 	}
-	return db.prepare(ctx)
+	return nil
 }
 
 // openPool returns a pool of connections to the file at the absolute path,
@@ -296,28 +288,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-func (db *DB) prepare(ctx context.Context) error {
-	stmts := []struct {
-		stmt  **sql.Stmt
-		pool  *sql.DB
-		query string
-	}{
-		{&db.sessionByToken, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE token_hash = ?`},
-		{&db.sessionByRemember, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`},
-		{&db.userByID, db.read, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
-		{&db.userByEmail, db.read, `SELECT ` + userColumns + ` FROM users WHERE email = ?`},
-		{&db.userSessionsStmt, db.read, `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`},
-		{&db.failures, db.read, `SELECT failures, last_failure FROM login_failures WHERE key = ?`},
-	}
-	for _, s := range stmts {
-		var err error
-		if *s.stmt, err = s.pool.PrepareContext(ctx, s.query); err != nil {
-			return fmt.Errorf("prepare %q: %w", s.query, err)
-		}
-	}
-	return nil
-}
-
 // quick returns ctx without its cancellation, for the reads done on every
 // request. They take microseconds, while a cancellable context makes the
 // driver and database/sql start goroutines per query to watch it, which
@@ -338,12 +308,6 @@ func (db *DB) Close() error {
 		<-db.watching
 	}
 	var errs []error
-	for _, s := range []*sql.Stmt{db.sessionByToken, db.sessionByRemember, db.userByID, db.userByEmail, db.userSessionsStmt,
-		db.failures} {
-		if s != nil {
-			errs = append(errs, s.Close())
-		}
-	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

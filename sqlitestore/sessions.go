@@ -58,17 +58,17 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 // in memory; see the package documentation.
 func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, error) {
 	return db.cache.ReadSession(hash, func() (latch.Session, error) {
-		return db.sessionBy(ctx, db.sessionByToken, "token", hash)
+		return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, "token", hash)
 	})
 }
 
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
 // nothing, so sessions without remember-me are never restored by it.
 func (db *DB) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, db.sessionByRemember, "remember token", hash)
+	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`, "remember token", hash)
 }
 
-func (db *DB) sessionBy(ctx context.Context, stmt *sql.Stmt, what string, hash []byte) (latch.Session, error) {
+func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (latch.Session, error) {
 	if len(hash) == 0 {
 		return latch.Session{}, latch.ErrSessionNotFound
 	}
@@ -76,7 +76,7 @@ func (db *DB) sessionBy(ctx context.Context, stmt *sql.Stmt, what string, hash [
 	if err != nil {
 		return latch.Session{}, fmt.Errorf("sqlitestore: session by %s: %w", what, err)
 	}
-	s, err := scanSession(stmt.QueryRowContext(qctx, hash))
+	s, err := scanSession(db.read.QueryRowContext(qctx, query, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return latch.Session{}, latch.ErrSessionNotFound
 	} else if err != nil {
@@ -137,7 +137,7 @@ func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session,
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
-	rows, err := db.userSessionsStmt.QueryContext(qctx, userID)
+	rows, err := db.read.QueryContext(qctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}

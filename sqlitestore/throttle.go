@@ -56,7 +56,7 @@ func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) 
 	if err != nil {
 		return throttle.State{}, fmt.Errorf("sqlitestore: failures: %w", err)
 	}
-	err = db.failures.QueryRowContext(qctx, key).Scan(&st.Failures, &last)
+	err = db.read.QueryRowContext(qctx, `SELECT failures, last_failure FROM login_failures WHERE key = ?`, key).Scan(&st.Failures, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return throttle.State{}, nil
 	} else if err != nil {

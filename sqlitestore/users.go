@@ -58,22 +58,22 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 // Users found are cached in memory; see the package documentation.
 func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
 	return db.cache.ReadUser(id, func() (account.User, error) {
-		return db.userBy(ctx, db.userByID, "id", id)
+		return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, "id", id)
 	})
 }
 
 // UserByEmail implements [account.Store]. The email is compared exactly; the
 // caller normalises it.
 func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, error) {
-	return db.userBy(ctx, db.userByEmail, "email", email)
+	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, "email", email)
 }
 
-func (db *DB) userBy(ctx context.Context, stmt *sql.Stmt, what string, key any) (account.User, error) {
+func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
 	qctx, err := quick(ctx)
 	if err != nil {
 		return account.User{}, fmt.Errorf("sqlitestore: user by %s: %w", what, err)
 	}
-	u, err := scanUser(stmt.QueryRowContext(qctx, key))
+	u, err := scanUser(db.read.QueryRowContext(qctx, query, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return account.User{}, account.ErrUserNotFound
 	} else if err != nil {
