@@ -1,6 +1,7 @@
 package sqlitestore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/eventually"
 	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/throttle"
 )
 
 // TestCacheOtherProcess checks that what another connection to the same
@@ -174,6 +176,42 @@ func BenchmarkSessionByToken(b *testing.B) {
 	}
 	for b.Loop() {
 		if _, err := db.SessionByToken(b.Context(), s.TokenHash); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoginWrites measures the store's part of a login beside the
+// password hash: the lookup, the failure counted in advance and forgiven,
+// the last-login time and the new session, with a request's cancellable
+// context.
+func BenchmarkLoginWrites(b *testing.B) {
+	db, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "latch.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	u, err := db.CreateUser(ctx, account.User{Email: "ann@example.com", Name: "Ann", PasswordHash: "hash"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if _, err := db.UserByEmail(ctx, u.Email); err != nil {
+			b.Fatal(err)
+		}
+		if ok, err := db.SwapFailures(ctx, "ann@example.com|192.0.2.1", throttle.State{}, throttle.State{Failures: 1, LastFailure: now}, time.Hour); err != nil || !ok {
+			b.Fatalf("SwapFailures = %v, %v", ok, err)
+		}
+		if err := db.RecordLogin(ctx, u.ID, now, ""); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.ResetFailures(ctx, "ann@example.com|192.0.2.1"); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.CreateSession(ctx, newSession(strconv.FormatInt(u.ID, 10))); err != nil {
 			b.Fatal(err)
 		}
 	}

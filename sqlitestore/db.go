@@ -289,10 +289,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // quick returns ctx without its cancellation, for the reads done on every
-// request. They take microseconds, while a cancellable context makes the
-// driver and database/sql start goroutines per query to watch it, which
-// under load cost more than the query and, profiled, dominated the tail
-// latency of page loads. A context already done still stops the read.
+// request and the one-statement writes of logins and sign-ups. They take
+// microseconds to a disk sync, while a cancellable context makes the driver
+// and database/sql start goroutines per statement to watch it, which under
+// load cost more than the statement and, profiled, dominated the tail
+// latency of page loads. A context already done still stops the statement
+// before it starts; one under way runs to its end, or to the ten-second
+// busy timeout when another process holds the file's write lock.
 func quick(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

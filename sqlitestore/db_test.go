@@ -76,7 +76,7 @@ func TestRelaxedWrites(t *testing.T) {
 		return got
 	}
 
-	if err := db.relaxed(ctx, func(conn *sql.Conn) error {
+	if err := db.relaxed(ctx, func(_ context.Context, conn *sql.Conn) error {
 		if got := synchronous(conn); got != "1" {
 			t.Errorf("inside relaxed: synchronous = %s; want 1 (NORMAL)", got)
 		}

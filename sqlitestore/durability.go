@@ -25,20 +25,27 @@ import (
 // 75-80% to 89-94% of raw argon2id (latch-bench).
 //
 // f must use the *sql.Conn it is given: the writer pool has one connection,
-// which f holds.
-func (db *DB) relaxed(ctx context.Context, f func(conn *sql.Conn) error) error {
+// which f holds. ctx ends the wait for the connection; the statements
+// themselves run to their end, with the context f is given, which is never
+// cancelled. Such writes take microseconds, and a cancellable context costs
+// the driver a goroutine per statement (see [quick]); a login makes four of
+// these writes.
+func (db *DB) relaxed(ctx context.Context, f func(ctx context.Context, conn *sql.Conn) error) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+	qctx, err := quick(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(qctx, `PRAGMA synchronous = NORMAL`); err != nil {
 		return discard(conn, err)
 	}
-	err = f(conn)
-	// Back to FULL whatever became of ctx: the next write on this
-	// connection may be a sign-up.
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); rerr != nil {
+	err = f(qctx, conn)
+	// Back to FULL: the next write on this connection may be a sign-up.
+	if _, rerr := conn.ExecContext(qctx, `PRAGMA synchronous = FULL`); rerr != nil {
 		return discard(conn, errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr)))
 	}
 	return err
@@ -55,7 +62,7 @@ func discard(conn *sql.Conn, err error) error {
 // execRelaxed runs a statement as [DB.relaxed] does.
 func (db *DB) execRelaxed(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var res sql.Result
-	err := db.relaxed(ctx, func(conn *sql.Conn) error {
+	err := db.relaxed(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var err error
 		res, err = conn.ExecContext(ctx, query, args...)
 		return err

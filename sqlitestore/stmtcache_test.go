@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
@@ -91,7 +92,7 @@ func TestRelaxedEveryTime(t *testing.T) {
 		return fmt.Sprint(v[0])
 	}
 	for i := range 3 {
-		if err := db.relaxed(ctx, func(conn *sql.Conn) error {
+		if err := db.relaxed(ctx, func(_ context.Context, conn *sql.Conn) error {
 			if got := synchronous(conn); got != "1" {
 				t.Errorf("relaxed write %d: synchronous = %s; want 1 (NORMAL)", i+1, got)
 			}

@@ -77,7 +77,7 @@ func (db *DB) AddFailure(ctx context.Context, key string, now time.Time, forget 
 		st   throttle.State
 		last int64
 	)
-	err := db.relaxed(ctx, func(conn *sql.Conn) error {
+	err := db.relaxed(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		return conn.QueryRowContext(ctx, addFailureQuery, key, micros(now), micros(now.Add(-forget))).Scan(&st.Failures, &last)
 	})
 	if err != nil {

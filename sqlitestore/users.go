@@ -36,19 +36,26 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	if !u.LastLoginAt.IsZero() {
 		u.LastLoginAt = fromMicros(micros(u.LastLoginAt))
 	}
+	// The insert runs to its end once begun (see [quick]): a sign-up
+	// whose client went away after its password was hashed still counts.
+	qctx, err := quick(ctx)
+	if err != nil {
+		return account.User{}, fmt.Errorf("sqlitestore: create user: %w", err)
+	}
 	// No lookup first: only the unique index decides, so two concurrent
 	// sign-ups cannot both pass a check.
-	err := db.write.QueryRowContext(ctx, `
+	res, err := db.write.ExecContext(qctx, `
 		INSERT INTO users (email, name, password_hash, created_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?)
-		RETURNING id`,
-		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt),
-	).Scan(&u.ID)
+		VALUES (?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt))
 	if isUnique(err) {
 		// The email index is the only unique constraint a new user can
 		// break: the ID is chosen by SQLite.
 		return account.User{}, account.ErrEmailTaken
 	} else if err != nil {
+		return account.User{}, fmt.Errorf("sqlitestore: create user: %w", err)
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
 		return account.User{}, fmt.Errorf("sqlitestore: create user: %w", err)
 	}
 	return u, nil
