@@ -62,7 +62,13 @@ func (db *DB) dataVersion(ctx context.Context) (dataVersion, error) {
 	if err := conn.Raw(func(dc any) error { v.conn = dc; return nil }); err != nil {
 		return dataVersion{}, err
 	}
-	if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v.version); err != nil {
+	// The query itself does not watch ctx, which only stops the polling:
+	// watching costs the driver a goroutine per query (see [quick]).
+	qctx, err := quick(ctx)
+	if err != nil {
+		return dataVersion{}, err
+	}
+	if err := conn.QueryRowContext(qctx, `PRAGMA data_version`).Scan(&v.version); err != nil {
 		return dataVersion{}, err
 	}
 	return v, nil

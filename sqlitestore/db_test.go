@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,40 @@ func TestRelaxedWrites(t *testing.T) {
 		}
 		if got := synchronous(db.write); got != "2" {
 			t.Errorf("after %s: writer synchronous = %s; want 2 (FULL)", st.name, got)
+		}
+	}
+}
+
+// TestQueryPlans checks that the lookups made per request and per login
+// search an index rather than scan a table.
+func TestQueryPlans(t *testing.T) {
+	db := openTestDB(t)
+	for _, q := range []string{
+		`SELECT ` + sessionColumns + ` FROM sessions WHERE token_hash = ?`,
+		`SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`,
+		`SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`,
+		`SELECT ` + userColumns + ` FROM users WHERE email = ?`,
+		`SELECT failures, last_failure FROM login_failures WHERE key = ?`,
+		`DELETE FROM login_failures WHERE key = ?`,
+		`UPDATE sessions SET last_seen_at = ? WHERE id = ?`,
+	} {
+		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, []byte("x"), "y")
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "; ")
+		if !strings.Contains(all, "SEARCH") || strings.Contains(all, "SCAN sessions") || strings.Contains(all, "SCAN login_failures") {
+			t.Errorf("%s\nplan: %s\nwant a SEARCH of an index and no SCAN", q, all)
 		}
 	}
 }
