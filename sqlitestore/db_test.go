@@ -3,6 +3,9 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"io/fs"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/throttle"
+	"github.com/pressly/goose/v3"
 )
 
 // TestPragmas checks that the settings given in the DSNs reach every
@@ -153,4 +157,122 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s\nplan: %s\nwant a SEARCH of an index and no SCAN", q, all)
 		}
 	}
+}
+
+// TestMigrationKeepsData fills a database at the schema before migration 3,
+// which builds the sessions and login_failures tables again, then opens it
+// with the store and finds every row. Going down to version 2 and up again
+// keeps them too.
+func TestMigrationKeepsData(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latch.db")
+	pool, err := openPool(path, url.Values{"_pragma": {"journal_mode(WAL)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p := migrationProvider(t, pool)
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	expires := fmt.Sprint(micros(now.Add(time.Hour)))
+	for _, q := range []string{
+		`INSERT INTO users (id, email, name, password_hash, created_at) VALUES (1, 'ann@example.com', 'Ann', 'hash', 0)`,
+		`INSERT INTO sessions VALUES ('s1', '1', x'01', x'02', 1, 1, 0, 0, ` + expires + `, '192.0.2.1', 'agent', x'03', 5)`,
+		`INSERT INTO sessions VALUES ('s2', '1', x'04', NULL, 0, 0, 0, 0, ` + expires + `, '192.0.2.1', 'agent', NULL, NULL)`,
+		`INSERT INTO login_failures VALUES ('ann@example.com|192.0.2.1', 3, ` + fmt.Sprint(micros(now)) + `)`,
+	} {
+		if _, err := pool.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	check := func(stage string) {
+		t.Helper()
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: Open: %v", stage, err)
+		}
+		defer db.Close()
+		for _, tt := range []struct {
+			by   string
+			find func() (latch.Session, error)
+			want string
+		}{
+			{"token", func() (latch.Session, error) { return db.SessionByToken(ctx, []byte{1}) }, "s1"},
+			{"remember token", func() (latch.Session, error) { return db.SessionByRemember(ctx, []byte{2}) }, "s1"},
+			{"previous remember token", func() (latch.Session, error) { return db.SessionByRemember(ctx, []byte{3}) }, "s1"},
+			{"token of a session without remember-me", func() (latch.Session, error) { return db.SessionByToken(ctx, []byte{4}) }, "s2"},
+		} {
+			if s, err := tt.find(); err != nil || s.ID != tt.want {
+				t.Errorf("%s: session by %s = %q, %v; want %q", stage, tt.by, s.ID, err, tt.want)
+			}
+		}
+		if list, err := db.UserSessions(ctx, "1"); err != nil || len(list) != 2 {
+			t.Errorf("%s: UserSessions = %d sessions, %v; want 2", stage, len(list), err)
+		}
+		if st, err := db.Failures(ctx, "ann@example.com|192.0.2.1"); err != nil || st.Failures != 3 || !st.LastFailure.Equal(now) {
+			t.Errorf("%s: Failures = %+v, %v; want 3 at %s", stage, st, err, now)
+		}
+	}
+	check("after migration 3")
+
+	if _, err := p.DownTo(ctx, 2); err != nil {
+		t.Fatalf("down to version 2: %v", err)
+	}
+	var remember string
+	if err := pool.QueryRowContext(ctx, `SELECT hex(remember_hash) FROM sessions WHERE id = 's1'`).Scan(&remember); err != nil || remember != "02" {
+		t.Errorf("after going down: remember hash of s1 = %q, %v; want 02", remember, err)
+	}
+	check("down to 2 and up again")
+}
+
+// TestSessionIndexes checks the shape migration 3 gives the tables: the
+// remember-me hashes indexed only where present, and login_failures a
+// single B-tree.
+func TestSessionIndexes(t *testing.T) {
+	db := openTestDB(t)
+	var sqls []string
+	rows, err := db.read.QueryContext(t.Context(), `SELECT name, coalesce(sql, '') FROM sqlite_schema WHERE tbl_name IN ('sessions', 'login_failures') ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		sqls = append(sqls, name+": "+sql)
+	}
+	all := strings.Join(sqls, "\n")
+	for _, want := range []string{
+		"sessions_remember_hash: CREATE UNIQUE INDEX sessions_remember_hash ON sessions (remember_hash) WHERE remember_hash IS NOT NULL",
+		"sessions_prev_remember_hash: CREATE UNIQUE INDEX sessions_prev_remember_hash ON sessions (prev_remember_hash) WHERE prev_remember_hash IS NOT NULL",
+		"WITHOUT ROWID",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("schema lacks %q; it is:\n%s", want, all)
+		}
+	}
+	// Two B-trees for login_failures would show its key's own index.
+	if strings.Contains(all, "sqlite_autoindex_login_failures") {
+		t.Errorf("login_failures has an index of its own beside the table:\n%s", all)
+	}
+}
+
+// migrationProvider returns goose's provider of the package's migrations
+// on pool.
+func migrationProvider(t *testing.T, pool *sql.DB) *goose.Provider {
+	t.Helper()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, pool, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
