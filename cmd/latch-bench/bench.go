@@ -516,7 +516,7 @@ func expect(reqs [][]byte, status int, location string) step {
 // argon2 measures raw argon2id hashing at latch's parameters in a child
 // process pinned like the servers.
 func (b *bench) argon2() ([]result, error) {
-	argv := []string{b.self, "-measure-argon2", "-duration", b.cfg.duration.String()}
+	argv := []string{b.self, "-measure-argon2", "-warmup", b.cfg.warmup.String(), "-duration", b.cfg.duration.String()}
 	if b.pinned && b.taskset != "" {
 		argv = append([]string{b.taskset, "-c", strconv.Itoa(b.cfg.serverCPU)}, argv...)
 	}

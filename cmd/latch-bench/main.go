@@ -203,7 +203,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case cfg.serveReference != "":
 		err = serveReference(cfg.serveReference, cfg.addr)
 	case cfg.measureArgon2:
-		err = measureArgon2(cfg.duration, stdout)
+		err = measureArgon2(cfg.warmup, cfg.duration, stdout)
 	default:
 		err = runBench(cfg, stdout, stderr)
 	}
