@@ -52,9 +52,10 @@
 // logouts, revocations and session rotations. Four kinds of write do not,
 // since undoing them does no harm and waiting for the disk was the largest
 // cost of a login after the password hash: new sessions (their users log in
-// again), last-seen and last-login times, and login failure counts. They
-// still survive the process being killed, and every synced write makes the
-// ones before it durable too.
+// again), last-seen and last-login times, and login failure counts (the
+// last of which a power failure may undo, giving an attacker a few more
+// tries, as a restart of Redis would). They still survive the process being
+// killed, and every synced write makes the ones before it durable too.
 package sqlitestore
 
 import (

@@ -103,10 +103,6 @@ func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Dura
 	return nil
 }
 
-// Login failure counts are written without waiting for the disk (see
-// [DB.relaxed]): a power failure may undo the last of them, which gives an
-// attacker a few more tries, as a restart of Redis would.
-
 // SwapFailures implements [throttle.Store]. A swap that records a failure
 // sweeps stale records now and then, as AddFailure does, taking the new
 // state's time as the present.

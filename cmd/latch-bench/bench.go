@@ -112,9 +112,26 @@ func runBench(cfg config, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// roundOrder returns the scenarios of a round in the order they run: as
+// listed, with raw argon2id measured again after logins and after sign-ups,
+// so that each is compared with the mean of a measurement just before it
+// and one just after (see argon2Around). This virtual machine's speed drifts
+// within the minute, and a reference taken on one side only carried the
+// drift into the ratio.
+func (b *bench) roundOrder() []string {
+	var order []string
+	for _, s := range b.cfg.scenarios {
+		order = append(order, s)
+		if (s == "login" || s == "signup") && b.needs("argon2") {
+			order = append(order, "argon2")
+		}
+	}
+	return order
+}
+
 // runRound runs every scenario once, and records their results as round's.
 func (b *bench) runRound(round int) {
-	for _, s := range b.cfg.scenarios {
+	for _, s := range b.roundOrder() {
 		if b.cfg.rounds > 1 {
 			b.progress("round %d of %d: scenario %s: %s warm-up + %s", round, b.cfg.rounds, s, b.cfg.warmup, b.cfg.duration)
 		} else {
@@ -151,23 +168,6 @@ func (b *bench) runRound(round int) {
 			}
 		}
 		b.results = append(b.results, rs...)
-		// Raw argon2id again after each hash scenario, so that each is
-		// compared with the mean of a measurement just before it and
-		// one just after: this virtual machine's speed drifts within
-		// the minute, and a reference taken on one side only carried
-		// the drift into the ratio.
-		if (s == "login" || s == "signup") && b.needs("argon2") {
-			b.progress("round %d: scenario argon2 again, after %s", round, s)
-			rs, err := b.argon2()
-			if err != nil {
-				b.progress("scenario argon2: %v", err)
-				rs = []result{{Scenario: "argon2id", Err: err.Error()}}
-			}
-			for i := range rs {
-				rs[i].Round = round
-			}
-			b.results = append(b.results, rs...)
-		}
 	}
 }
 
@@ -538,9 +538,6 @@ func (b *bench) argon2() ([]result, error) {
 		return nil, fmt.Errorf("argon2id measurement: %w", err)
 	}
 	peak := peakRSS(cmd.ProcessState)
-	// The child's CPU time covers its warm-up too, which a.Seconds does
-	// not: count the warm-up's share out, at one core.
-	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() - b.cfg.warmup).Seconds()
 	return []result{{
 		Scenario:  "argon2id",
 		Conns:     1,
@@ -550,7 +547,7 @@ func (b *bench) argon2() ([]result, error) {
 		P50:       a.P50,
 		P99:       a.P99,
 		PeakRSS:   peak,
-		ServerCPU: cpu / a.Seconds,
+		ServerCPU: a.CPUSeconds / a.Seconds,
 		Statuses:  map[int]int{},
 	}}, nil
 }

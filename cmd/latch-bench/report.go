@@ -98,10 +98,8 @@ func procField(path, key string) string {
 
 // find returns the result of scenario in round.
 func (b *bench) find(scenario string, round int) (result, bool) {
-	for _, r := range b.results {
-		if r.Scenario == scenario && r.Round == round && r.Err == "" {
-			return r, true
-		}
+	if i := b.index(scenario, round); i >= 0 {
+		return b.results[i], true
 	}
 	return result{}, false
 }
@@ -127,16 +125,12 @@ func (b *bench) argon2Around(i int) (float64, bool) {
 	}
 	var sum float64
 	var n int
-	for j := i - 1; j >= 0; j-- {
-		if usable(b.results[j]) {
-			sum, n = sum+b.results[j].RPS, n+1
-			break
-		}
-	}
-	for j := i + 1; j < len(b.results); j++ {
-		if usable(b.results[j]) {
-			sum, n = sum+b.results[j].RPS, n+1
-			break
+	for _, step := range []int{-1, 1} { // the nearest before, then after
+		for j := i + step; j >= 0 && j < len(b.results); j += step {
+			if usable(b.results[j]) {
+				sum, n = sum+b.results[j].RPS, n+1
+				break
+			}
 		}
 	}
 	if n == 0 {

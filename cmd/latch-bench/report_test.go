@@ -89,3 +89,18 @@ func TestHashScenariosBracketed(t *testing.T) {
 		t.Errorf("one side: checks = %+v; want one check of 90%%", one.checks)
 	}
 }
+
+// TestRoundOrder checks that raw argon2id is measured again after logins
+// and sign-ups, and only when it is among the scenarios.
+func TestRoundOrder(t *testing.T) {
+	for _, tt := range []struct{ scenarios, want string }{
+		{"argon2,login,signup,storm", "argon2,login,argon2,signup,argon2,storm"},
+		{"ref-hello,home,argon2,signup", "ref-hello,home,argon2,signup,argon2"},
+		{"login,signup", "login,signup"},
+	} {
+		b := &bench{cfg: config{scenarios: strings.Split(tt.scenarios, ",")}}
+		if got := strings.Join(b.roundOrder(), ","); got != tt.want {
+			t.Errorf("roundOrder(%s) = %s; want %s", tt.scenarios, got, tt.want)
+		}
+	}
+}
