@@ -588,3 +588,76 @@ func TestTouchKeepsConcurrentRotation(t *testing.T) {
 		t.Errorf("after a late touch, the token from before the rotation is %q; want anonymous", got)
 	}
 }
+
+// TestLogInEndsLeastRecentlyUsedBeyondMaxSessions logs one user in afresh
+// more times than MaxSessions allows: the user keeps MaxSessions sessions,
+// the new one and those used last, however often a script logs in.
+func TestLogInEndsLeastRecentlyUsedBeyondMaxSessions(t *testing.T) {
+	h := newHarness(t)
+	h.m.MaxSessions = 3
+	h.m.TouchInterval = time.Second
+	used, idle := h.browser(), h.browser()
+	h.do(used, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "used")
+	h.clock.Add(time.Minute)
+	h.do(idle, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "idle")
+	h.clock.Add(time.Minute)
+	// The first login is used after the second: it is the more recent.
+	if got := h.whoIs(used); got != "Anthony fresh=true" {
+		t.Fatalf("first browser = %q; want logged in", got)
+	}
+	other := h.browser()
+	h.do(other, "POST", "/login", url.Values{"user": {"2"}})
+
+	var last *http.Client
+	for range 20 {
+		h.clock.Add(time.Minute)
+		last = h.browser()
+		h.do(last, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "script")
+	}
+	ss, err := h.m.Sessions(context.Background(), "1")
+	if err != nil || len(ss) != 3 {
+		t.Fatalf("Sessions(1) after 22 logins = %d sessions, %v; want 3, nil", len(ss), err)
+	}
+	if got := h.whoIs(last); got != "Anthony fresh=true" {
+		t.Errorf("newest login = %q; want logged in", got)
+	}
+	if got := h.whoIs(idle); got != "anonymous" {
+		t.Errorf("least recently used session = %q; want ended", got)
+	}
+	if got := h.whoIs(other); got != "Bea fresh=true" {
+		t.Errorf("another user's session = %q; want untouched", got)
+	}
+
+	// Without a limit, every login stays.
+	h.m.MaxSessions = 0
+	for range 5 {
+		h.do(h.browser(), "POST", "/login", url.Values{"user": {"1"}})
+	}
+	if ss, _ := h.m.Sessions(context.Background(), "1"); len(ss) != 8 {
+		t.Errorf("Sessions(1) with MaxSessions 0 = %d; want 8", len(ss))
+	}
+}
+
+func TestRecentSessions(t *testing.T) {
+	h := newHarness(t)
+	var browsers []*http.Client
+	for i := range 5 {
+		b := h.browser()
+		h.do(b, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", fmt.Sprint("device ", i))
+		browsers = append(browsers, b)
+		h.clock.Add(2 * time.Minute)
+	}
+	h.whoIs(browsers[1]) // now the most recently used
+	list, more, err := h.m.RecentSessions(context.Background(), "1", 2)
+	if err != nil || len(list) != 2 || more != 3 {
+		t.Fatalf("RecentSessions(1, 2) = %d sessions, %d more, %v; want 2, 3 more", len(list), more, err)
+	}
+	if list[0].UserAgent != "device 1" || list[1].UserAgent != "device 4" {
+		t.Errorf("RecentSessions(1, 2) = [%s %s]; want [device 1, device 4]", list[0].UserAgent, list[1].UserAgent)
+	}
+	// Idle sessions without remember-me are over and not counted.
+	h.clock.Add(h.m.IdleTimeout - 3*time.Minute)
+	if list, more, err := h.m.RecentSessions(context.Background(), "1", 10); err != nil || len(list) != 2 || more != 0 {
+		t.Errorf("RecentSessions(1, 10) after idling = %d sessions, %d more, %v; want 2, 0 more", len(list), more, err)
+	}
+}
