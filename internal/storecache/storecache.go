@@ -306,37 +306,31 @@ func (c *Cache) ReadList(userID string, read func() ([]latch.Session, error)) ([
 
 // Recent returns, from the user's cached list, what
 // [latch.SessionStore.RecentUserSessions] returns: at most limit live
-// sessions, most recently used first, and the number of other live ones. It
-// copies only the sessions it returns.
+// sessions, most recently used first, and the number of other live ones.
 func (c *Cache) Recent(userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, bool) {
 	c.mu.Lock()
 	list, ok := c.lists[userID]
+	c.mu.Unlock()
 	if !ok {
-		c.mu.Unlock()
 		return nil, 0, false
 	}
-	live := liveSessions(list, now, idleBefore)
-	c.mu.Unlock()
-	recent, more := pickRecent(live, limit)
+	// Cached lists are replaced, never changed in place: list can be
+	// read without the lock.
+	recent, more := pickRecent(list, now, idleBefore, limit)
 	return recent, more, true
 }
 
-// liveSessions returns the sessions of list that are live at now, as
-// RecentUserSessions defines it, sharing their hashes with list: the caller
-// copies what it keeps.
-func liveSessions(list []latch.Session, now, idleBefore time.Time) []latch.Session {
+// pickRecent returns copies of the first limit of list's sessions that are
+// live at now, as RecentUserSessions defines it, most recently used first,
+// and how many live ones are left. It allocates once for the sessions, once
+// for each hash it returns, and not for those it does not.
+func pickRecent(list []latch.Session, now, idleBefore time.Time, limit int) ([]latch.Session, int) {
 	live := make([]latch.Session, 0, len(list))
 	for _, s := range list {
 		if now.Before(s.ExpiresAt) && (s.Remember || s.LastSeenAt.After(idleBefore)) {
-			live = append(live, s)
+			live = append(live, s) // sharing the hashes with list, for now
 		}
 	}
-	return live
-}
-
-// pickRecent sorts live most recently used first and returns copies of the
-// first limit, and how many are left.
-func pickRecent(live []latch.Session, limit int) ([]latch.Session, int) {
 	slices.SortFunc(live, func(a, b latch.Session) int {
 		if c := b.LastSeenAt.Compare(a.LastSeenAt); c != 0 {
 			return c
@@ -344,11 +338,11 @@ func pickRecent(live []latch.Session, limit int) ([]latch.Session, int) {
 		return cmp.Compare(b.ID, a.ID)
 	})
 	n := min(max(limit, 0), len(live))
-	out := make([]latch.Session, n)
-	for i := range out {
-		out[i] = cloneSession(live[i])
+	for i := range n {
+		live[i] = cloneSession(live[i])
 	}
-	return out, len(live) - n
+	// The rest still shares list's hashes: cut off, capacity included.
+	return live[:n:n], len(live) - n
 }
 
 // ReadRecent answers RecentUserSessions from the user's cached list, or
@@ -371,7 +365,7 @@ func (c *Cache) ReadRecent(userID string, now, idleBefore time.Time, limit int,
 		return readRecent()
 	}
 	c.FillList(gen, userID, list)
-	recent, more := pickRecent(liveSessions(list, now, idleBefore), limit)
+	recent, more := pickRecent(list, now, idleBefore, limit)
 	return recent, more, nil
 }
 
