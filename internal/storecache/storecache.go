@@ -348,15 +348,22 @@ func pickRecent(list []latch.Session, now, idleBefore time.Time, limit int) ([]l
 // ReadRecent answers RecentUserSessions from the user's cached list, or
 // else reads the list with readList, which returns at most n of the user's
 // sessions in UserSessions' order. A list that came back whole, of no more
-// than listLimit sessions, is cached and answers; for a user with more,
-// readRecent asks the database for the answer itself.
+// than listLimit sessions, is cached and answers; for a user with more, or
+// while the cache is off, readRecent asks the database for the answer
+// itself.
 func (c *Cache) ReadRecent(userID string, now, idleBefore time.Time, limit int,
 	readList func(n int) ([]latch.Session, error),
 	readRecent func() ([]latch.Session, int, error)) ([]latch.Session, int, error) {
 	if recent, more, ok := c.Recent(userID, now, idleBefore, limit); ok {
 		return recent, more, nil
 	}
-	gen := c.Generation()
+	c.mu.Lock()
+	off, gen := c.off, c.gen
+	c.mu.Unlock()
+	if off {
+		// Nothing would be kept: the database's own answer reads less.
+		return readRecent()
+	}
 	list, err := readList(listLimit + 1)
 	if err != nil {
 		return nil, 0, err
