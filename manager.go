@@ -319,8 +319,9 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented [
 		// grace.
 		return m.restore(w, r, presented, now, false)
 	case errors.Is(err, ErrSessionRotated):
-		// Rotated twice within one request: anonymous, and no
-		// cookie touched, rather than a guess.
+		// Lost a second race on a token that was current both
+		// times, which no browser's requests cause: anonymous, and
+		// no cookie touched, rather than a guess.
 		return nil, nil
 	case errors.Is(err, ErrSessionNotFound):
 		return m.end(w, r, s)
@@ -532,7 +533,7 @@ func wantsJSON(r *http.Request) bool {
 }
 
 // Sessions returns the user's sessions that have not expired, newest first.
-// They are at most MaxSessions, the store's whole list of the user: a page
+// It reads every session of the user, as many as MaxSessions allows: a page
 // should use [Manager.RecentSessions], whose cost does not grow with them.
 func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	all, err := m.store.UserSessions(ctx, userID)

@@ -98,8 +98,9 @@ type SessionStore interface {
 	// most recently used first (by LastSeenAt, then by ID, descending), and
 	// the number of the user's other live sessions. A session is live if
 	// its ExpiresAt is after now and it is remembered or its LastSeenAt is
-	// after idleBefore. It loads no more than limit sessions, so that a
-	// page listing them stays small however many sessions a user has.
+	// after idleBefore. It returns no more than limit sessions and need
+	// not load the others, so that a page listing them stays small
+	// however many sessions a user has.
 	RecentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]Session, int, error)
 	// DeleteUserSession removes the session with the given ID if it
 	// belongs to the user, and reports whether it did: one user cannot end
