@@ -661,3 +661,87 @@ func TestRecentSessions(t *testing.T) {
 		t.Errorf("RecentSessions(1, 10) after idling = %d sessions, %d more, %v; want 2, 0 more", len(list), more, err)
 	}
 }
+
+// gatedStore holds the answers to the first n lookups by remember-me
+// token until all n have read, so that n requests all read the record
+// before any rotates it.
+type gatedStore struct {
+	latch.SessionStore
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func (g *gatedStore) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
+	// Read first, then wait for the others: each request then holds
+	// the record as it was before any rotation.
+	s, err := g.SessionStore.SessionByRemember(ctx, hash)
+	g.mu.Lock()
+	if g.waiting > 0 {
+		g.waiting--
+		if g.waiting == 0 {
+			close(g.open)
+		}
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-time.After(10 * time.Second): // a bound for a broken test, never reached when it works
+	}
+	return s, err
+}
+
+// TestParallelRestoresRotateOnce restores one remembered login from
+// several requests that all read the record before any rotates it: one
+// rotates and gets new cookies, the others are logged in as the rotated
+// session with their cookies left alone.
+func TestParallelRestoresRotateOnce(t *testing.T) {
+	const parallel = 8
+	store := &gatedStore{SessionStore: &memstore.Store{}, open: make(chan struct{})}
+	m := latch.New(store, func(ctx context.Context, id string) (string, error) { return id, nil })
+	rec := httptest.NewRecorder()
+	if err := m.LogIn(rec, httptest.NewRequest("POST", "/login", nil), "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	var remember *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "latch_remember" {
+			remember = c
+		}
+	}
+	store.waiting = parallel
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, m.Current(r).UserID)
+	}))
+	var (
+		wg   sync.WaitGroup
+		recs [parallel]*httptest.ResponseRecorder
+	)
+	for i := range recs {
+		recs[i] = httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(remember)
+		wg.Go(func() { h.ServeHTTP(recs[i], req) })
+	}
+	wg.Wait()
+	rotations := 0
+	for i, rec := range recs {
+		if got := rec.Body.String(); got != "ann" {
+			t.Errorf("request %d: user %q; want ann", i, got)
+		}
+		for _, c := range rec.Result().Cookies() {
+			switch {
+			case c.Name == "latch_remember" && c.Value != "":
+				rotations++
+			case c.MaxAge < 0:
+				t.Errorf("request %d cleared cookie %s", i, c.Name)
+			}
+		}
+	}
+	if rotations != 1 {
+		t.Errorf("%d requests were given a new remember cookie; want 1", rotations)
+	}
+	if ss, err := m.Sessions(context.Background(), "ann"); err != nil || len(ss) != 1 {
+		t.Errorf("Sessions(ann) = %d, %v; want the one session", len(ss), err)
+	}
+}

@@ -59,10 +59,10 @@ func TestProfileBoundedAfterManyLogins(t *testing.T) {
 	}
 }
 
-// gatedStore holds the first n lookups by remember-me token until all n
-// have come, so that n requests restoring one login all read the record
-// before any of them rotates it: the race of a browser reopening its tabs,
-// made certain instead of likely.
+// gatedStore holds the answers to the first n lookups by remember-me token
+// until all n have read, so that n requests restoring one login all read
+// the record before any of them rotates it: the race of a browser
+// reopening its tabs, made certain instead of likely.
 type gatedStore struct {
 	*sqlitestore.DB
 	mu      sync.Mutex
@@ -71,6 +71,9 @@ type gatedStore struct {
 }
 
 func (g *gatedStore) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
+	// Read first, then wait for the others: each request then holds
+	// the record as it was before any rotation.
+	s, err := g.DB.SessionByRemember(ctx, hash)
 	g.mu.Lock()
 	if g.waiting > 0 {
 		g.waiting--
@@ -83,7 +86,7 @@ func (g *gatedStore) SessionByRemember(ctx context.Context, hash []byte) (latch.
 	case <-g.open:
 	case <-time.After(10 * time.Second): // a bound for a broken test, never reached when it works
 	}
-	return g.DB.SessionByRemember(ctx, hash)
+	return s, err
 }
 
 // TestRestoredTabsRotateRememberOnce restores one remembered login in
