@@ -19,8 +19,9 @@
 //     the remember-me cookie is not fresh, and [Manager.ConfirmLogin] makes
 //     it fresh again after the user re-enters the password;
 //   - [SafeNext] checks a redirect target taken from a request;
-//   - [Manager.Sessions], [Manager.Revoke] and [Manager.RevokeAll] list and
-//     end a user's sessions on every device.
+//   - [Manager.RecentSessions], [Manager.Revoke] and [Manager.RevokeAll]
+//     list and end a user's sessions on every device; a user has at most
+//     [Manager.MaxSessions] at once.
 //
 // latch renders no HTML: sign-up pages, flash messages and templates belong to
 // the application. Password hashing is in the password package, login
@@ -41,7 +42,9 @@
 // SameSite=Lax, Secure and "__Host-" prefixed when [Manager.Secure] is set.
 // The session cookie has no expiry, so it ends with the browser; a
 // remember-me login adds a second, persistent cookie whose token is also
-// only stored hashed, rotates at every use, and dies with the session.
+// only stored hashed, rotates at every use, and dies with the session. The
+// rotation is a compare-and-swap in the store: of parallel requests with
+// one token, one rotates it and the others are served in its grace.
 //
 // latch does not protect against cross-site request forgery by itself: wrap
 // the application in [net/http.CrossOriginProtection], as the latch app does.

@@ -92,6 +92,13 @@ type Manager[U any] struct {
 	// later ends the session, as a sign that a copy was stolen. Default
 	// 30 seconds.
 	RememberGrace time.Duration
+	// MaxSessions is how many sessions a user may have at once. A login
+	// that would make more ends the user's least recently used sessions
+	// (by LastSeenAt) other than the new one, so that a script logging in
+	// again and again cannot grow the store, or the user's session list,
+	// without bound. Logins in flight at the same moment may leave a few
+	// more until the next login. Default 100; zero or less: no limit.
+	MaxSessions int
 	// TouchInterval is how often a session's LastSeenAt is written, at
 	// most. Writing on every request would make every page load a database
 	// write. Default 1 minute.
@@ -139,6 +146,7 @@ func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
 		Lifetime:           24 * time.Hour,
 		RememberFor:        30 * 24 * time.Hour,
 		RememberGrace:      30 * time.Second,
+		MaxSessions:        100,
 		TouchInterval:      time.Minute,
 		LoginURL:           "/login",
 		LoginMessage:       "Please log in to access this page.",
@@ -259,7 +267,13 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 		m.clearCookie(w, m.rememberCookieName())
 		return nil, nil
 	}
-	presented := hashToken(rc.Value)
+	return m.restore(w, r, hashToken(rc.Value), now, true)
+}
+
+// restore restores a remembered login from the hash of a remember-me token.
+// again allows one more attempt after losing a race to rotate it.
+func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented []byte, now time.Time, again bool) (*state[U], error) {
+	ctx := r.Context()
 	s, err := m.store.SessionByRemember(ctx, presented)
 	if errors.Is(err, ErrSessionNotFound) {
 		m.clearCookie(w, m.rememberCookieName())
@@ -292,9 +306,26 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 	s.Fresh = false
 	s.LastSeenAt = now
 	s.IP, s.UserAgent = m.ClientIP(r), userAgent(r)
-	if err := m.store.UpdateSession(ctx, s); errors.Is(err, ErrSessionNotFound) {
+	// The rotation is a compare-and-swap on the token presented: of
+	// parallel requests with it, one rotates and the others find the
+	// token rotated, so they are served in its grace, as the rotated
+	// session, with their cookies left alone. Were each to rotate, only
+	// the last pair of tokens would work: tabs restored at once would be
+	// logged out, and a thief racing the user could keep the live pair
+	// while the user's pair was merely unknown, which ends nothing.
+	switch err := m.store.RotateSession(ctx, s, presented); {
+	case errors.Is(err, ErrSessionRotated) && again:
+		// Read the winner's record, which accepts the token in its
+		// grace.
+		return m.restore(w, r, presented, now, false)
+	case errors.Is(err, ErrSessionRotated):
+		// Lost a second race on a token that was current both
+		// times, which no browser's requests cause: anonymous, and
+		// no cookie touched, rather than a guess.
+		return nil, nil
+	case errors.Is(err, ErrSessionNotFound):
 		return m.end(w, r, s)
-	} else if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("latch: restore remembered session: %w", err)
 	}
 	m.setCookies(w, token, rtoken, s.ExpiresAt)
@@ -340,7 +371,8 @@ func (m *Manager[U]) end(w http.ResponseWriter, r *http.Request, s Session) (*st
 // fixation) is left holding a dead token. With remember set, a remember-me
 // cookie keeps the user logged in across browser restarts for RememberFor;
 // without it, the session cookie has no expiry and ends with the browser.
-// The new session is fresh.
+// The new session is fresh. When the user then has more than MaxSessions
+// sessions, the least recently used others are ended.
 func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string, remember bool) error {
 	if err := m.endCurrent(r); err != nil {
 		return err
@@ -366,6 +398,11 @@ func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string
 	}
 	if err := m.store.CreateSession(r.Context(), s); err != nil {
 		return fmt.Errorf("latch: create session: %w", err)
+	}
+	if m.MaxSessions > 0 {
+		if _, err := m.store.TrimUserSessions(r.Context(), userID, s.ID, m.MaxSessions); err != nil {
+			return fmt.Errorf("latch: end sessions beyond MaxSessions: %w", err)
+		}
 	}
 	m.setCookies(w, token, rtoken, s.ExpiresAt)
 	if !remember {
@@ -495,8 +532,9 @@ func wantsJSON(r *http.Request) bool {
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
-// Sessions returns the user's sessions that have not expired, newest first,
-// for a "where you're logged in" page.
+// Sessions returns the user's sessions that have not expired, newest first.
+// It reads every session of the user, as many as MaxSessions allows: a page
+// should use [Manager.RecentSessions], whose cost does not grow with them.
 func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	all, err := m.store.UserSessions(ctx, userID)
 	if err != nil {
@@ -512,23 +550,31 @@ func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, er
 	return live, nil
 }
 
+// RecentSessions returns at most limit of the user's sessions that have not
+// expired, most recently used first, and how many others there are, for a
+// "where you're logged in" page that stays the same size however many
+// sessions the user has.
+func (m *Manager[U]) RecentSessions(ctx context.Context, userID string, limit int) ([]Session, int, error) {
+	now := m.Now()
+	list, more, err := m.store.RecentUserSessions(ctx, userID, now, now.Add(-m.IdleTimeout), max(limit, 0))
+	if err != nil {
+		return nil, 0, fmt.Errorf("latch: list recent sessions: %w", err)
+	}
+	return list, more, nil
+}
+
 // Revoke ends one of the user's sessions, on every device and instance at
 // once. It returns [ErrSessionNotFound] if the user has no such session, so
 // one user cannot end another's.
 func (m *Manager[U]) Revoke(ctx context.Context, userID, sessionID string) error {
-	all, err := m.store.UserSessions(ctx, userID)
+	found, err := m.store.DeleteUserSession(ctx, userID, sessionID)
 	if err != nil {
-		return fmt.Errorf("latch: list sessions: %w", err)
+		return fmt.Errorf("latch: revoke session: %w", err)
 	}
-	for _, s := range all {
-		if s.ID == sessionID {
-			if err := m.store.DeleteSession(ctx, s.ID); err != nil {
-				return fmt.Errorf("latch: revoke session: %w", err)
-			}
-			return nil
-		}
+	if !found {
+		return ErrSessionNotFound
 	}
-	return ErrSessionNotFound
+	return nil
 }
 
 // RevokeAll ends every session of the user except keep (which may be empty),

@@ -588,3 +588,160 @@ func TestTouchKeepsConcurrentRotation(t *testing.T) {
 		t.Errorf("after a late touch, the token from before the rotation is %q; want anonymous", got)
 	}
 }
+
+// TestLogInEndsLeastRecentlyUsedBeyondMaxSessions logs one user in afresh
+// more times than MaxSessions allows: the user keeps MaxSessions sessions,
+// the new one and those used last, however often a script logs in.
+func TestLogInEndsLeastRecentlyUsedBeyondMaxSessions(t *testing.T) {
+	h := newHarness(t)
+	h.m.MaxSessions = 3
+	h.m.TouchInterval = time.Second
+	used, idle := h.browser(), h.browser()
+	h.do(used, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "used")
+	h.clock.Add(time.Minute)
+	h.do(idle, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "idle")
+	h.clock.Add(time.Minute)
+	// The first login is used after the second: it is the more recent.
+	if got := h.whoIs(used); got != "Anthony fresh=true" {
+		t.Fatalf("first browser = %q; want logged in", got)
+	}
+	other := h.browser()
+	h.do(other, "POST", "/login", url.Values{"user": {"2"}})
+
+	var last *http.Client
+	for range 20 {
+		h.clock.Add(time.Minute)
+		last = h.browser()
+		h.do(last, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", "script")
+	}
+	ss, err := h.m.Sessions(context.Background(), "1")
+	if err != nil || len(ss) != 3 {
+		t.Fatalf("Sessions(1) after 22 logins = %d sessions, %v; want 3, nil", len(ss), err)
+	}
+	if got := h.whoIs(last); got != "Anthony fresh=true" {
+		t.Errorf("newest login = %q; want logged in", got)
+	}
+	if got := h.whoIs(idle); got != "anonymous" {
+		t.Errorf("least recently used session = %q; want ended", got)
+	}
+	if got := h.whoIs(other); got != "Bea fresh=true" {
+		t.Errorf("another user's session = %q; want untouched", got)
+	}
+
+	// Without a limit, every login stays.
+	h.m.MaxSessions = 0
+	for range 5 {
+		h.do(h.browser(), "POST", "/login", url.Values{"user": {"1"}})
+	}
+	if ss, _ := h.m.Sessions(context.Background(), "1"); len(ss) != 8 {
+		t.Errorf("Sessions(1) with MaxSessions 0 = %d; want 8", len(ss))
+	}
+}
+
+func TestRecentSessions(t *testing.T) {
+	h := newHarness(t)
+	var browsers []*http.Client
+	for i := range 5 {
+		b := h.browser()
+		h.do(b, "POST", "/login", url.Values{"user": {"1"}}, "User-Agent", fmt.Sprint("device ", i))
+		browsers = append(browsers, b)
+		h.clock.Add(2 * time.Minute)
+	}
+	h.whoIs(browsers[1]) // now the most recently used
+	list, more, err := h.m.RecentSessions(context.Background(), "1", 2)
+	if err != nil || len(list) != 2 || more != 3 {
+		t.Fatalf("RecentSessions(1, 2) = %d sessions, %d more, %v; want 2, 3 more", len(list), more, err)
+	}
+	if list[0].UserAgent != "device 1" || list[1].UserAgent != "device 4" {
+		t.Errorf("RecentSessions(1, 2) = [%s %s]; want [device 1, device 4]", list[0].UserAgent, list[1].UserAgent)
+	}
+	// Idle sessions without remember-me are over and not counted.
+	h.clock.Add(h.m.IdleTimeout - 3*time.Minute)
+	if list, more, err := h.m.RecentSessions(context.Background(), "1", 10); err != nil || len(list) != 2 || more != 0 {
+		t.Errorf("RecentSessions(1, 10) after idling = %d sessions, %d more, %v; want 2, 0 more", len(list), more, err)
+	}
+}
+
+// gatedStore holds the answers to the first n lookups by remember-me
+// token until all n have read, so that n requests all read the record
+// before any rotates it.
+type gatedStore struct {
+	latch.SessionStore
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func (g *gatedStore) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
+	// Read first, then wait for the others: each request then holds
+	// the record as it was before any rotation.
+	s, err := g.SessionStore.SessionByRemember(ctx, hash)
+	g.mu.Lock()
+	if g.waiting > 0 {
+		g.waiting--
+		if g.waiting == 0 {
+			close(g.open)
+		}
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-time.After(10 * time.Second): // a bound for a broken test, never reached when it works
+	}
+	return s, err
+}
+
+// TestParallelRestoresRotateOnce restores one remembered login from
+// several requests that all read the record before any rotates it: one
+// rotates and gets new cookies, the others are logged in as the rotated
+// session with their cookies left alone.
+func TestParallelRestoresRotateOnce(t *testing.T) {
+	const parallel = 8
+	store := &gatedStore{SessionStore: &memstore.Store{}, open: make(chan struct{})}
+	m := latch.New(store, func(ctx context.Context, id string) (string, error) { return id, nil })
+	rec := httptest.NewRecorder()
+	if err := m.LogIn(rec, httptest.NewRequest("POST", "/login", nil), "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	var remember *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "latch_remember" {
+			remember = c
+		}
+	}
+	store.waiting = parallel
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, m.Current(r).UserID)
+	}))
+	var (
+		wg   sync.WaitGroup
+		recs [parallel]*httptest.ResponseRecorder
+	)
+	for i := range recs {
+		recs[i] = httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(remember)
+		wg.Go(func() { h.ServeHTTP(recs[i], req) })
+	}
+	wg.Wait()
+	rotations := 0
+	for i, rec := range recs {
+		if got := rec.Body.String(); got != "ann" {
+			t.Errorf("request %d: user %q; want ann", i, got)
+		}
+		for _, c := range rec.Result().Cookies() {
+			switch {
+			case c.Name == "latch_remember" && c.Value != "":
+				rotations++
+			case c.MaxAge < 0:
+				t.Errorf("request %d cleared cookie %s", i, c.Name)
+			}
+		}
+	}
+	if rotations != 1 {
+		t.Errorf("%d requests were given a new remember cookie; want 1", rotations)
+	}
+	if ss, err := m.Sessions(context.Background(), "ann"); err != nil || len(ss) != 1 {
+		t.Errorf("Sessions(ann) = %d, %v; want the one session", len(ss), err)
+	}
+}

@@ -11,6 +11,11 @@ import (
 // simply anonymous.
 var ErrSessionNotFound = errors.New("latch: session not found")
 
+// ErrSessionRotated is returned by [SessionStore.RotateSession] when the
+// session's remember-me token is no longer the one the caller read: another
+// request rotated it first.
+var ErrSessionRotated = errors.New("latch: remember-me token already rotated")
+
 // Session is the server-side record of one login on one device. The
 // browser holds only random tokens; the record holds their SHA-256 hashes, so
 // a copy of the store cannot be replayed as cookies.
@@ -71,6 +76,13 @@ type SessionStore interface {
 	// UpdateSession replaces the stored record with the same ID by s, or
 	// returns ErrSessionNotFound if it was deleted meanwhile (revoked).
 	UpdateSession(ctx context.Context, s Session) error
+	// RotateSession replaces the stored record with the same ID by s, as
+	// UpdateSession does, only if the stored RememberHash still equals
+	// remember, in one atomic step: of requests racing to rotate the same
+	// remember-me token, exactly one succeeds. The others get
+	// [ErrSessionRotated] and change nothing. A deleted session gives
+	// ErrSessionNotFound. An empty remember matches no session.
+	RotateSession(ctx context.Context, s Session, remember []byte) error
 	// TouchSession sets the LastSeenAt of the session with the given ID,
 	// and nothing else, or returns ErrSessionNotFound if it was deleted.
 	// The Manager touches with it rather than UpdateSession, so that a
@@ -82,9 +94,28 @@ type SessionStore interface {
 	// UserSessions returns the user's sessions, newest first, expired ones
 	// included.
 	UserSessions(ctx context.Context, userID string) ([]Session, error)
+	// RecentUserSessions returns at most limit of the user's live sessions,
+	// most recently used first (by LastSeenAt, then by ID, descending), and
+	// the number of the user's other live sessions. A session is live if
+	// its ExpiresAt is after now and it is remembered or its LastSeenAt is
+	// after idleBefore. It returns no more than limit sessions and need
+	// not load the others, so that a page listing them stays small
+	// however many sessions a user has.
+	RecentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]Session, int, error)
+	// DeleteUserSession removes the session with the given ID if it
+	// belongs to the user, and reports whether it did: one user cannot end
+	// another's session by naming it.
+	DeleteUserSession(ctx context.Context, userID, id string) (bool, error)
 	// DeleteUserSessions removes every session of the user except the one
 	// whose ID is keep (which may be empty), and reports how many it removed.
 	DeleteUserSessions(ctx context.Context, userID, keep string) (int, error)
+	// TrimUserSessions removes the user's sessions beyond the limit most
+	// recently used ones (by LastSeenAt, then by ID, as
+	// RecentUserSessions orders them), never the one whose ID is keep,
+	// which counts among them; expired sessions count like the others.
+	// It reports how many it removed. It does not load the user's
+	// sessions: one statement where the database allows.
+	TrimUserSessions(ctx context.Context, userID, keep string, limit int) (int, error)
 }
 
 // SessionPruner is implemented by stores that can delete expired sessions in

@@ -177,6 +177,27 @@ func (st *Store) UpdateSession(_ context.Context, s latch.Session) error {
 	return nil
 }
 
+// RotateSession implements [latch.SessionStore]. The comparison and the
+// replacement happen under the store's lock, so racing rotations of one
+// token have one winner.
+func (st *Store) RotateSession(_ context.Context, s latch.Session, remember []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	old, ok := st.byID[s.ID]
+	if !ok {
+		return latch.ErrSessionNotFound
+	}
+	if len(remember) == 0 || !bytes.Equal(old.RememberHash, remember) {
+		return latch.ErrSessionRotated
+	}
+	if err := st.conflict(s); err != nil {
+		return err
+	}
+	st.remove(s.ID)
+	st.insert(clone(s))
+	return nil
+}
+
 // TouchSession implements [latch.SessionStore].
 func (st *Store) TouchSession(_ context.Context, id string, lastSeen time.Time) error {
 	st.mu.Lock()
@@ -215,6 +236,72 @@ func (st *Store) UserSessions(_ context.Context, userID string) ([]latch.Session
 		return cmp.Compare(b.ID, a.ID)
 	})
 	return list, nil
+}
+
+// byRecentUse orders sessions most recently used first, then by ID
+// descending, as [latch.SessionStore.RecentUserSessions] asks.
+func byRecentUse(a, b latch.Session) int {
+	if c := b.LastSeenAt.Compare(a.LastSeenAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
+
+// RecentUserSessions implements [latch.SessionStore]. It looks at every
+// session of the user, holding the store's lock meanwhile, and copies only
+// those it returns.
+func (st *Store) RecentUserSessions(_ context.Context, userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var live []latch.Session
+	for id := range st.byUser[userID] {
+		s := st.byID[id]
+		if now.Before(s.ExpiresAt) && (s.Remember || s.LastSeenAt.After(idleBefore)) {
+			live = append(live, s)
+		}
+	}
+	slices.SortFunc(live, byRecentUse)
+	n := min(max(limit, 0), len(live))
+	list := make([]latch.Session, n)
+	for i := range list {
+		list[i] = clone(live[i])
+	}
+	return list, len(live) - n, nil
+}
+
+// DeleteUserSession implements [latch.SessionStore].
+func (st *Store) DeleteUserSession(_ context.Context, userID, id string) (bool, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if s, ok := st.byID[id]; !ok || s.UserID != userID {
+		return false, nil
+	}
+	st.remove(id)
+	return true, nil
+}
+
+// TrimUserSessions implements [latch.SessionStore].
+func (st *Store) TrimUserSessions(_ context.Context, userID, keep string, limit int) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ids := st.byUser[userID]
+	if len(ids) <= limit {
+		return 0, nil
+	}
+	others := make([]latch.Session, 0, len(ids))
+	for id := range ids {
+		if id != keep {
+			others = append(others, st.byID[id])
+		}
+	}
+	slices.SortFunc(others, byRecentUse)
+	room := max(limit-(len(ids)-len(others)), 0) // keep takes a place if it is the user's
+	n := 0
+	for _, s := range others[min(room, len(others)):] {
+		st.remove(s.ID)
+		n++
+	}
+	return n, nil
 }
 
 // DeleteUserSessions implements [latch.SessionStore].

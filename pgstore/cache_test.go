@@ -293,3 +293,65 @@ func TestRelaxedCommit(t *testing.T) {
 		t.Errorf("synchronous_commit in a relaxed write %q, after it %q, error %v; want off, on, nil", relaxed, after, err)
 	}
 }
+
+// TestCacheOtherInstanceBoundedSessions checks that another instance's
+// trim, rotation and revocation reach this one's cached session list, as
+// RecentUserSessions, which a profile page reads, serves it.
+func TestCacheOtherInstanceBoundedSessions(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	a, b := openDB(t, u), openDB(t, u)
+	ctx := t.Context()
+	_, s := seedUser(t, a)
+	older := newSession(s.UserID)
+	older.LastSeenAt = s.LastSeenAt.Add(-time.Minute)
+	if err := a.CreateSession(ctx, older); err != nil {
+		t.Fatalf("CreateSession error = %v; want nil", err)
+	}
+	recent := func(db *pgstore.DB) ([]latch.Session, int, error) {
+		now := time.Now()
+		return db.RecentUserSessions(ctx, s.UserID, now, now.Add(-time.Hour), 10)
+	}
+	wantRecent := func(what string, ids ...string) {
+		t.Helper()
+		eventually.True(t, 2*time.Second, "a: RecentUserSessions after b "+what, func() error {
+			list, more, err := recent(a)
+			if err != nil || more != 0 || len(list) != len(ids) {
+				return fmt.Errorf("%d sessions, %d more, error %v; want %d", len(list), more, err, len(ids))
+			}
+			for i, id := range ids {
+				if list[i].ID != id {
+					return fmt.Errorf("session %d is %s; want %s", i, list[i].ID, id)
+				}
+			}
+			return nil
+		})
+	}
+	for range 2 { // the second read may come from the cache
+		if list, _, err := recent(a); err != nil || len(list) != 2 {
+			t.Fatalf("a: RecentUserSessions = %d sessions, %v; want 2", len(list), err)
+		}
+	}
+
+	if n, err := b.TrimUserSessions(ctx, s.UserID, s.ID, 1); err != nil || n != 1 {
+		t.Fatalf("b: TrimUserSessions = %d, %v; want 1, nil", n, err)
+	}
+	wantRecent("trimmed a session", s.ID)
+
+	r := s
+	r.PrevRememberHash, r.RememberHash, r.RotatedAt = s.RememberHash, []byte(pgtest.RandomName()), time.Now()
+	r.IP = "192.0.2.99"
+	if err := b.RotateSession(ctx, r, s.RememberHash); err != nil {
+		t.Fatalf("b: RotateSession error = %v; want nil", err)
+	}
+	eventually.True(t, 2*time.Second, "a: RecentUserSessions after b rotated a session", func() error {
+		if list, _, err := recent(a); err != nil || len(list) != 1 || list[0].IP != r.IP {
+			return fmt.Errorf("%+v, error %v", list, err)
+		}
+		return nil
+	})
+
+	if found, err := b.DeleteUserSession(ctx, s.UserID, s.ID); err != nil || !found {
+		t.Fatalf("b: DeleteUserSession = %t, %v; want true, nil", found, err)
+	}
+	wantRecent("revoked a session")
+}

@@ -48,6 +48,13 @@ func TestSessions(t *testing.T) {
 	storetest.Sessions(t, newTestDB(t))
 }
 
+// TestSessionsCacheOff runs the suite with latch_cache=off, where every
+// read, a page of recent sessions included, is a query of its own.
+func TestSessionsCacheOff(t *testing.T) {
+	u, _ := pgtest.NewSchema(t)
+	storetest.Sessions(t, openDB(t, pgtest.WithParam(t, u, "latch_cache", "off")))
+}
+
 func TestUsers(t *testing.T) {
 	storetest.Users(t, newTestDB(t))
 }

@@ -101,6 +101,39 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
+// RotateSession implements [latch.SessionStore]: an UpdateSession whose
+// WHERE clause also holds the remember hash read. A rotation racing with
+// it holds the row until it commits; PostgreSQL then checks the clause
+// again on the new row, which no longer matches, so of racing rotations
+// one finds it.
+func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byte) error {
+	notes := []note{db.noteListOf(s.ID), db.noteOf(noteList + s.UserID)}
+	var rotated, exists bool
+	_, err := db.change(ctx, notes, func(row pgx.Row) error { return row.Scan(&rotated, &exists) }, `
+		WITH rotated AS (
+			UPDATE sessions SET
+				user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
+				created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11,
+				prev_remember_hash = $12, rotated_at = $13
+			WHERE id = $1 AND remember_hash = $14
+			RETURNING 1
+		)
+		SELECT EXISTS (SELECT 1 FROM rotated), EXISTS (SELECT 1 FROM sessions WHERE id = $1)`,
+		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
+		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt), rememberValue(remember))
+	db.cache.ForgetSessions(nil, s.UserID)
+	switch {
+	case err != nil:
+		return db.fail("rotate session", err)
+	case rotated:
+		return nil
+	case exists:
+		return latch.ErrSessionRotated
+	}
+	return latch.ErrSessionNotFound
+}
+
 // TouchSession implements [latch.SessionStore]. The commit does not wait
 // for the disk (see relaxNote).
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
@@ -144,16 +177,19 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 // memory; see the package documentation.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session, error) {
 	return db.cache.ReadList(userID, func() ([]latch.Session, error) {
-		return db.userSessions(ctx, userID)
+		return db.userSessions(ctx, userID, nil)
 	})
 }
 
-func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session, error) {
+// userSessions returns the user's sessions in UserSessions' order, at most
+// limit of them, an int, or all when limit is nil.
+func (db *DB) userSessions(ctx context.Context, userID string, limit any) ([]latch.Session, error) {
 	list, err := read(db, func() ([]latch.Session, error) {
 		rows, err := db.pool.Query(ctx, `
 			SELECT `+sessionColumns+` FROM sessions
 			WHERE user_id = $1
-			ORDER BY created_at DESC, id DESC`, userID)
+			ORDER BY created_at DESC, id DESC
+			LIMIT $2`, userID, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -165,6 +201,119 @@ func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session,
 		return nil, db.fail("user sessions", err)
 	}
 	return list, nil
+}
+
+// liveWhere is the condition on a user's sessions that
+// [latch.SessionStore.RecentUserSessions] calls live; $1 is the user, $2
+// now and $3 idleBefore.
+const liveWhere = `user_id = $1 AND expires_at > $2 AND (remember OR last_seen_at > $3)`
+
+// RecentUserSessions implements [latch.SessionStore]. A user's list of up to
+// a hundred sessions, the usual case, comes from the cache or is read
+// whole into it; the sessions of a user with more are picked and counted by
+// one query, which loads no more than limit.
+func (db *DB) RecentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, error) {
+	return db.cache.ReadRecent(userID, now, idleBefore, limit,
+		func(n int) ([]latch.Session, error) { return db.userSessions(ctx, userID, n) },
+		func() ([]latch.Session, int, error) {
+			return db.recentUserSessions(ctx, userID, now, idleBefore, limit)
+		})
+}
+
+func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, error) {
+	type result struct {
+		list  []latch.Session
+		total int
+	}
+	res, err := read(db, func() (result, error) {
+		var res result
+		if limit <= 0 {
+			err := db.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE `+liveWhere, userID, now, idleBefore).Scan(&res.total)
+			return res, err
+		}
+		// The window's count is taken over every live session before
+		// LIMIT applies, in the same snapshot as the rows.
+		rows, err := db.pool.Query(ctx, `
+			SELECT `+sessionColumns+`, count(*) OVER ()
+			FROM sessions WHERE `+liveWhere+`
+			ORDER BY last_seen_at DESC, id DESC LIMIT $4`,
+			userID, now, idleBefore, limit)
+		if err != nil {
+			return res, err
+		}
+		res.list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (latch.Session, error) {
+			return scanSession(withTotal{row, &res.total})
+		})
+		return res, err
+	})
+	if err != nil {
+		return nil, 0, db.fail("recent user sessions", err)
+	}
+	if res.list == nil {
+		res.list = []latch.Session{}
+	}
+	return res.list, max(res.total-len(res.list), 0), nil
+}
+
+// withTotal scans a row of session columns followed by a count into total.
+type withTotal struct {
+	pgx.Row
+	total *int
+}
+
+func (w withTotal) Scan(dest ...any) error {
+	return w.Row.Scan(append(dest, w.total)...)
+}
+
+// DeleteUserSession implements [latch.SessionStore].
+func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, error) {
+	found := false
+	_, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, func(row pgx.Row) error {
+		var gone string
+		switch err := row.Scan(&gone); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			found = true
+		}
+		return nil
+	}, `DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING id`, id, userID)
+	db.cache.ForgetSessions(nil, userID)
+	if err != nil {
+		return false, db.fail("delete user session", err)
+	}
+	return found, nil
+}
+
+// TrimUserSessions implements [latch.SessionStore], in one statement. The
+// notification goes out only when sessions were deleted, which the usual
+// login does not do; nor does its commit then wait for the disk, having
+// written nothing.
+func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit int) (int, error) {
+	var n, notified int
+	// keep takes one of the places if it is the user's session.
+	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, `
+		WITH gone AS (
+			DELETE FROM sessions
+			WHERE user_id = $1 AND id <> $2 AND id NOT IN (
+				SELECT id FROM sessions
+				WHERE user_id = $1 AND id <> $2
+				ORDER BY last_seen_at DESC, id DESC
+				LIMIT greatest($3::int - (SELECT count(*) FROM sessions WHERE id = $2 AND user_id = $1), 0)
+			)
+			RETURNING 1
+		), counted AS (SELECT count(*)::int AS n FROM gone)
+		SELECT n, (SELECT count(*) FROM (SELECT pg_notify($4, $5) FROM counted WHERE n > 0) notified)
+		FROM counted`,
+		userID, keep, limit, db.channel, noteList+userID)
+	if err != nil || n > 0 {
+		db.cache.ForgetSessions(nil, userID)
+	}
+	if err != nil {
+		return 0, db.fail("trim user sessions", err)
+	}
+	return n, nil
 }
 
 // DeleteUserSessions implements [latch.SessionStore].

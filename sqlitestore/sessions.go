@@ -102,12 +102,57 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	return updated("update session", latch.ErrSessionNotFound, res, err)
 }
 
+// RotateSession implements [latch.SessionStore]: an UpdateSession whose
+// WHERE clause also holds the remember hash read, evaluated inside the
+// write, so that of racing rotations one finds it.
+func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byte) error {
+	res, err := db.write.ExecContext(ctx, `
+		UPDATE sessions SET
+			user_id = ?, token_hash = ?, remember_hash = ?, remember = ?, fresh = ?,
+			created_at = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?,
+			prev_remember_hash = ?, rotated_at = ?
+		WHERE id = ? AND remember_hash = ?`,
+		s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
+		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
+		rememberValue(s.PrevRememberHash), nullMicros(s.RotatedAt),
+		s.ID, rememberValue(remember))
+	db.cache.ForgetSessions([]string{s.ID}, s.UserID)
+	err = updated("rotate session", latch.ErrSessionRotated, res, err)
+	if !errors.Is(err, latch.ErrSessionRotated) {
+		return err
+	}
+	// Nothing changed: rotated by another request, or deleted.
+	qctx, qerr := quick(ctx)
+	if qerr != nil {
+		return fmt.Errorf("sqlitestore: rotate session: %w", qerr)
+	}
+	var one int
+	switch qerr := db.read.QueryRowContext(qctx, `SELECT 1 FROM sessions WHERE id = ?`, s.ID).Scan(&one); {
+	case errors.Is(qerr, sql.ErrNoRows):
+		return latch.ErrSessionNotFound
+	case qerr != nil:
+		return fmt.Errorf("sqlitestore: rotate session: %w", qerr)
+	}
+	return latch.ErrSessionRotated
+}
+
 // TouchSession implements [latch.SessionStore]. The write does not wait for
 // the disk (see [DB.relaxed]).
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
-	res, err := db.execRelaxed(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, micros(lastSeen), id)
-	db.cache.ForgetSessions([]string{id})
-	return updated("touch session", latch.ErrSessionNotFound, res, err)
+	// The owner is returned to forget their session list, which shows
+	// the last-seen time and is ordered by it, even when the cache does
+	// not hold the session itself.
+	var userID string
+	err := db.relaxed(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		return conn.QueryRowContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? RETURNING user_id`, micros(lastSeen), id).Scan(&userID)
+	})
+	db.cache.ForgetSessions([]string{id}, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return latch.ErrSessionNotFound
+	} else if err != nil {
+		return fmt.Errorf("sqlitestore: touch session: %w", err)
+	}
+	return nil
 }
 
 // DeleteSession implements [latch.SessionStore].
@@ -128,32 +173,161 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 // memory; see the package documentation.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session, error) {
 	return db.cache.ReadList(userID, func() ([]latch.Session, error) {
-		return db.userSessions(ctx, userID)
+		return db.userSessions(ctx, userID, -1)
 	})
 }
 
-func (db *DB) userSessions(ctx context.Context, userID string) ([]latch.Session, error) {
+// userSessions returns at most limit of the user's sessions in UserSessions'
+// order; a negative limit returns them all.
+func (db *DB) userSessions(ctx context.Context, userID string, limit int) ([]latch.Session, error) {
 	qctx, err := quick(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
-	rows, err := db.read.QueryContext(qctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`, userID)
+	rows, err := db.read.QueryContext(qctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
-	defer rows.Close()
-	var list []latch.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
-		}
-		list = append(list, s)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := scanSessions(rows, nil)
+	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
 	return list, nil
+}
+
+// scanSessions reads every row into a list, and each row's last column
+// into extra when it is not nil.
+func scanSessions(rows *sql.Rows, extra *int) ([]latch.Session, error) {
+	defer rows.Close()
+	var list []latch.Session
+	for rows.Next() {
+		s, err := scanSession(scanWith{rows, extra})
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, rows.Err()
+}
+
+// scanWith scans a row of session columns followed by one more, into
+// extra, when extra is not nil.
+type scanWith struct {
+	rows  *sql.Rows
+	extra *int
+}
+
+func (w scanWith) Scan(dest ...any) error {
+	if w.extra != nil {
+		dest = append(dest, w.extra)
+	}
+	return w.rows.Scan(dest...)
+}
+
+// liveWhere is the condition on a user's sessions that
+// [latch.SessionStore.RecentUserSessions] calls live; ?1 is the user,
+// ?2 now and ?3 idleBefore.
+const liveWhere = `user_id = ?1 AND expires_at > ?2 AND (remember = 1 OR last_seen_at > ?3)`
+
+// RecentUserSessions implements [latch.SessionStore]. A user's list of up to
+// a hundred sessions, the usual case, comes from the cache or is read
+// whole into it; the sessions of a user with more are picked and counted by
+// one query, which loads no more than limit.
+func (db *DB) RecentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, error) {
+	return db.cache.ReadRecent(userID, now, idleBefore, limit,
+		func(n int) ([]latch.Session, error) { return db.userSessions(ctx, userID, n) },
+		func() ([]latch.Session, int, error) {
+			return db.recentUserSessions(ctx, userID, now, idleBefore, limit)
+		})
+}
+
+func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, error) {
+	qctx, err := quick(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlitestore: recent user sessions: %w", err)
+	}
+	var total int
+	if limit <= 0 {
+		err := db.read.QueryRowContext(qctx, `SELECT count(*) FROM sessions WHERE `+liveWhere, userID, micros(now), micros(idleBefore)).Scan(&total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("sqlitestore: recent user sessions: %w", err)
+		}
+		return []latch.Session{}, total, nil
+	}
+	// The window's count is taken over every live session before LIMIT
+	// applies, in the same snapshot as the rows.
+	rows, err := db.read.QueryContext(qctx, `
+		SELECT `+sessionColumns+`, count(*) OVER ()
+		FROM sessions WHERE `+liveWhere+`
+		ORDER BY last_seen_at DESC, id DESC LIMIT ?4`,
+		userID, micros(now), micros(idleBefore), limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlitestore: recent user sessions: %w", err)
+	}
+	list, err := scanSessions(rows, &total)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlitestore: recent user sessions: %w", err)
+	}
+	if list == nil {
+		list = []latch.Session{}
+	}
+	return list, max(total-len(list), 0), nil
+}
+
+// DeleteUserSession implements [latch.SessionStore].
+func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, error) {
+	var gone string
+	err := db.write.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? AND user_id = ? RETURNING id`, id, userID).Scan(&gone)
+	db.cache.ForgetSessions([]string{id}, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("sqlitestore: delete user session: %w", err)
+	}
+	return true, nil
+}
+
+// TrimUserSessions implements [latch.SessionStore], in one statement. It
+// waits for the disk only when it deletes: a statement that changes no
+// page writes nothing to the log, so the usual login, which ends no
+// other session, pays no sync for it.
+func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit int) (int, error) {
+	// keep takes one of the places if it is the user's session. A
+	// negative LIMIT would mean none in SQLite, hence max(..., 0).
+	rows, err := db.write.QueryContext(ctx, `
+		DELETE FROM sessions
+		WHERE user_id = ?1 AND id <> ?2 AND id NOT IN (
+			SELECT id FROM sessions
+			WHERE user_id = ?1 AND id <> ?2
+			ORDER BY last_seen_at DESC, id DESC
+			LIMIT max(?3 - (SELECT count(*) FROM sessions WHERE id = ?2 AND user_id = ?1), 0)
+		)
+		RETURNING id`, userID, keep, limit)
+	var ids []string
+	if err == nil {
+		for rows.Next() {
+			var id string
+			if err = rows.Scan(&id); err != nil {
+				break
+			}
+			ids = append(ids, id)
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		// Which sessions went is unknown: forget them all.
+		db.cache.ForgetUserSessions(userID)
+		return 0, fmt.Errorf("sqlitestore: trim user sessions: %w", err)
+	}
+	if len(ids) > 0 {
+		db.cache.ForgetSessions(ids, userID)
+	}
+	return len(ids), nil
 }
 
 // DeleteUserSessions implements [latch.SessionStore].

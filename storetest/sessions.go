@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,12 @@ func Sessions(t *testing.T, s latch.SessionStore) {
 	t.Run("Delete", func(t *testing.T) { testSessionDelete(t, s) })
 	t.Run("UserSessions", func(t *testing.T) { testUserSessions(t, s) })
 	t.Run("DeleteUserSessions", func(t *testing.T) { testDeleteUserSessions(t, s) })
+	t.Run("RotateSession", func(t *testing.T) { testRotateSession(t, s) })
+	t.Run("RotateSessionRace", func(t *testing.T) { testRotateSessionRace(t, s) })
+	t.Run("RecentUserSessions", func(t *testing.T) { testRecentUserSessions(t, s) })
+	t.Run("RecentUserSessionsMany", func(t *testing.T) { testRecentUserSessionsMany(t, s) })
+	t.Run("DeleteUserSession", func(t *testing.T) { testDeleteUserSession(t, s) })
+	t.Run("TrimUserSessions", func(t *testing.T) { testTrimUserSessions(t, s) })
 	if p, ok := s.(latch.SessionPruner); ok {
 		t.Run("DeleteExpiredSessions", func(t *testing.T) { testDeleteExpiredSessions(t, s, p) })
 	}
@@ -507,4 +514,324 @@ func testDeleteExpiredSessions(t *testing.T, s latch.SessionStore, p latch.Sessi
 		t.Errorf("DeleteExpiredSessions(%s, %s) again error = %v; want nil", formatTime(now), formatTime(idleBefore), err)
 	}
 	wantUserSessions(t, s, userID, idleRemembered, active)
+}
+
+// rotated returns s as a rotation of its remember-me token at the given
+// time makes it.
+func rotated(s latch.Session, at time.Time) latch.Session {
+	s.PrevRememberHash, s.RotatedAt = s.RememberHash, at
+	s.TokenHash, s.RememberHash = randomHash(), randomHash()
+	s.Fresh = false
+	s.LastSeenAt = at
+	s.IP = "198.51.100." + fmt.Sprint(len(randomID()))
+	return s
+}
+
+func testRotateSession(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	sess := newSession(userID, now)
+	createSession(t, s, sess)
+	// Read first: a store that caches must forget what it read.
+	wantSessionByToken(t, s, sess)
+	wantUserSessions(t, s, userID, sess)
+
+	// A stale or empty remember hash rotates nothing.
+	for _, stale := range [][]byte{randomHash(), nil, {}} {
+		r := rotated(sess, now.Add(time.Minute))
+		if err := s.RotateSession(t.Context(), r, stale); !errors.Is(err, latch.ErrSessionRotated) {
+			t.Errorf("RotateSession(%q, stale %x) = %v; want %v", sess.ID, stale, err, latch.ErrSessionRotated)
+		}
+	}
+	wantSessionByToken(t, s, sess)
+	wantSessionByRemember(t, s, sess)
+
+	first := rotated(sess, now.Add(time.Minute))
+	if err := s.RotateSession(t.Context(), first, sess.RememberHash); err != nil {
+		t.Fatalf("RotateSession(%s, %x) = %v; want nil", formatSession(first), sess.RememberHash, err)
+	}
+	wantNoSessionByToken(t, s, sess.TokenHash)
+	wantSessionByToken(t, s, first)
+	wantSessionByRemember(t, s, first)
+	wantUserSessions(t, s, userID, first)
+
+	// The token it replaced no longer rotates it.
+	again := rotated(sess, now.Add(2*time.Minute))
+	if err := s.RotateSession(t.Context(), again, sess.RememberHash); !errors.Is(err, latch.ErrSessionRotated) {
+		t.Errorf("RotateSession with the replaced token = %v; want %v", err, latch.ErrSessionRotated)
+	}
+	wantSessionByToken(t, s, first)
+	wantNoSessionByToken(t, s, again.TokenHash)
+
+	// A session without remember-me has no hash to match, not even an
+	// empty one.
+	plain := newSession(userID, now.Add(-time.Hour))
+	plain.Remember, plain.RememberHash = false, nil
+	createSession(t, s, plain)
+	if err := s.RotateSession(t.Context(), rotated(plain, now), nil); !errors.Is(err, latch.ErrSessionRotated) {
+		t.Errorf("RotateSession(not remembered, nil) = %v; want %v", err, latch.ErrSessionRotated)
+	}
+	wantSessionByToken(t, s, plain)
+
+	if err := s.DeleteSession(t.Context(), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RotateSession(t.Context(), rotated(first, now.Add(3*time.Minute)), first.RememberHash); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("RotateSession(deleted %q) = %v; want %v", first.ID, err, latch.ErrSessionNotFound)
+	}
+	wantNoSessionByRemember(t, s, first.RememberHash)
+}
+
+// testRotateSessionRace rotates one token from many goroutines at once:
+// exactly one may win, and the store must hold its tokens.
+func testRotateSessionRace(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	sess := newSession(userID, now)
+	createSession(t, s, sess)
+	wantSessionByToken(t, s, sess)
+
+	const racers = 16
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  [racers]error
+		tries [racers]latch.Session
+	)
+	for i := range racers {
+		tries[i] = rotated(sess, now.Add(time.Duration(i+1)*time.Second))
+		wg.Go(func() {
+			<-start
+			errs[i] = s.RotateSession(context.Background(), tries[i], sess.RememberHash)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("RotateSession: racers %d and %d both won", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, latch.ErrSessionRotated):
+			t.Errorf("RotateSession of racer %d = %v; want nil or %v", i, err, latch.ErrSessionRotated)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("RotateSession: no racer of %d won", racers)
+	}
+	wantSessionByToken(t, s, tries[winner])
+	wantSessionByRemember(t, s, tries[winner])
+	wantUserSessions(t, s, userID, tries[winner])
+	for i, r := range tries {
+		if i != winner {
+			wantNoSessionByToken(t, s, r.TokenHash)
+			wantNoSessionByRemember(t, s, r.RememberHash)
+		}
+	}
+}
+
+// wantRecent checks that RecentUserSessions returns want, in order, and
+// more.
+func wantRecent(t *testing.T, s latch.SessionStore, userID string, now, idleBefore time.Time, limit int, wantMore int, want ...latch.Session) {
+	t.Helper()
+	got, more, err := s.RecentUserSessions(t.Context(), userID, now, idleBefore, limit)
+	if err != nil {
+		t.Errorf("RecentUserSessions(%q, limit %d) error = %v; want nil", userID, limit, err)
+		return
+	}
+	if len(got) != len(want) || more != wantMore {
+		t.Errorf("RecentUserSessions(%q, limit %d) = %s, %d more; want %s, %d more", userID, limit, formatSessionIDs(got), more, formatSessionIDs(want), wantMore)
+		return
+	}
+	for i := range got {
+		if !equalSession(got[i], want[i]) {
+			t.Errorf("RecentUserSessions(%q, limit %d)[%d] = %v; want %v", userID, limit, i, formatSession(got[i]), formatSession(want[i]))
+		}
+	}
+}
+
+func testRecentUserSessions(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	otherID := newUserID(t, s)
+	now := baseTime()
+	idleBefore := now.Add(-time.Hour)
+	day := 24 * time.Hour
+	at := func(created, lastSeen, expires time.Time, remember bool) latch.Session {
+		sess := newSession(userID, created)
+		sess.LastSeenAt, sess.ExpiresAt, sess.Remember = lastSeen, expires, remember
+		if !remember {
+			sess.RememberHash = nil
+		}
+		return sess
+	}
+	var (
+		// Live, in the order of their last use, which is not that of
+		// their creation.
+		recent   = at(now.Add(-5*day), now.Add(-time.Second), now.Add(day), true)
+		active   = at(now.Add(-time.Hour), now.Add(-time.Minute), now.Add(day), false)
+		idleKept = at(now.Add(-2*day), now.Add(-3*time.Hour), now.Add(day), true)
+		// Not live: past its end, and idle without remember-me.
+		expired = at(now.Add(-30*day), now.Add(-2*time.Second), now.Add(-time.Second), true)
+		idle    = at(now.Add(-4*time.Hour), now.Add(-2*time.Hour), now.Add(day), false)
+		other   = newSession(otherID, now)
+	)
+	for _, sess := range []latch.Session{idle, active, other, expired, idleKept, recent} {
+		createSession(t, s, sess)
+	}
+	// Read first: a store that caches must forget what it read.
+	wantUserSessions(t, s, userID, active, idle, idleKept, recent, expired)
+	wantRecent(t, s, userID, now, idleBefore, 10, 0, recent, active, idleKept)
+	wantRecent(t, s, userID, now, idleBefore, 2, 1, recent, active)
+	wantRecent(t, s, userID, now, idleBefore, 1, 2, recent)
+	wantRecent(t, s, userID, now, idleBefore, 0, 3)
+	wantRecent(t, s, otherID, now, idleBefore, 10, 0, other)
+	wantRecent(t, s, "storetest-"+randomID(), now, idleBefore, 10, 0)
+
+	// Each change shows at the next call.
+	if err := s.TouchSession(t.Context(), idleKept.ID, now); err != nil {
+		t.Fatalf("TouchSession(%q) = %v; want nil", idleKept.ID, err)
+	}
+	idleKept.LastSeenAt = now
+	wantRecent(t, s, userID, now, idleBefore, 2, 1, idleKept, recent)
+	added := at(now, now.Add(time.Microsecond), now.Add(day), false)
+	createSession(t, s, added)
+	wantRecent(t, s, userID, now.Add(time.Second), idleBefore, 2, 2, added, idleKept)
+	if err := s.DeleteSession(t.Context(), added.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRecent(t, s, userID, now.Add(time.Second), idleBefore, 2, 1, idleKept, recent)
+}
+
+// testRecentUserSessionsMany lists the sessions of a user with more than a
+// caching store keeps in one list.
+func testRecentUserSessionsMany(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	now := baseTime()
+	const many = 130
+	var all []latch.Session
+	for i := range many {
+		sess := newSession(userID, now.Add(-time.Duration(i)*time.Minute))
+		// Last used in the reverse order of creation, every fourth one
+		// idle without remember-me.
+		sess.LastSeenAt = now.Add(-time.Duration(many-i) * time.Second)
+		if i%4 == 0 {
+			sess.Remember, sess.RememberHash = false, nil
+			sess.LastSeenAt = now.Add(-2*time.Hour - time.Duration(i)*time.Second)
+		}
+		createSession(t, s, sess)
+		all = append(all, sess)
+	}
+	// Live ones, most recently used first: the last created first.
+	var live []latch.Session
+	for i := many - 1; i >= 0; i-- {
+		if i%4 != 0 {
+			live = append(live, all[i])
+		}
+	}
+	for range 2 { // the second call may be answered from a cache
+		wantRecent(t, s, userID, now, now.Add(-time.Hour), 5, len(live)-5, live[:5]...)
+	}
+	wantRecent(t, s, userID, now, now.Add(-time.Hour), 0, len(live))
+	if err := s.DeleteSession(t.Context(), live[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRecent(t, s, userID, now, now.Add(-time.Hour), 3, len(live)-4, live[1:4]...)
+}
+
+func testDeleteUserSession(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	otherID := newUserID(t, s)
+	now := baseTime()
+	mine := newSession(userID, now)
+	kept := newSession(userID, now.Add(-time.Minute))
+	theirs := newSession(otherID, now)
+	for _, sess := range []latch.Session{mine, kept, theirs} {
+		createSession(t, s, sess)
+	}
+	// Read first: a store that caches must forget what it read.
+	wantSessionByToken(t, s, mine)
+	wantSessionByToken(t, s, theirs)
+	wantUserSessions(t, s, userID, mine, kept)
+	wantUserSessions(t, s, otherID, theirs)
+
+	check := func(userID, id string, want bool) {
+		t.Helper()
+		if found, err := s.DeleteUserSession(t.Context(), userID, id); err != nil || found != want {
+			t.Errorf("DeleteUserSession(%q, %q) = %t, %v; want %t, nil", userID, id, found, err, want)
+		}
+	}
+	// Another user's session is not found, and stays.
+	check(userID, theirs.ID, false)
+	wantSessionByToken(t, s, theirs)
+	wantUserSessions(t, s, otherID, theirs)
+
+	check(userID, mine.ID, true)
+	wantNoSessionByToken(t, s, mine.TokenHash)
+	wantNoSessionByRemember(t, s, mine.RememberHash)
+	wantUserSessions(t, s, userID, kept)
+	wantSessionByToken(t, s, kept)
+	check(userID, mine.ID, false)
+	check(userID, randomID(), false)
+}
+
+func testTrimUserSessions(t *testing.T, s latch.SessionStore) {
+	userID := newUserID(t, s)
+	otherID := newUserID(t, s)
+	now := baseTime()
+	// Created newest first, last used in another order.
+	used := func(i int, ago time.Duration) latch.Session {
+		sess := newSession(userID, now.Add(-time.Duration(i)*time.Hour))
+		sess.LastSeenAt = now.Add(-ago)
+		return sess
+	}
+	var (
+		newest = used(0, 5*time.Minute) // the new login, least recently used here
+		a      = used(1, time.Minute)
+		b      = used(2, 2*time.Minute)
+		c      = used(3, 3*time.Minute)
+		d      = used(4, 4*time.Minute)
+		theirs = newSession(otherID, now)
+	)
+	for _, sess := range []latch.Session{a, theirs, d, newest, c, b} {
+		createSession(t, s, sess)
+	}
+	// Read first: a store that caches must forget what it read.
+	for _, sess := range []latch.Session{newest, a, b, c, d} {
+		wantSessionByToken(t, s, sess)
+	}
+	wantUserSessions(t, s, userID, newest, a, b, c, d)
+	wantRecent(t, s, userID, now, now.Add(-time.Hour), 10, 0, a, b, c, d, newest)
+
+	check := func(keep string, limit, want int) {
+		t.Helper()
+		if n, err := s.TrimUserSessions(t.Context(), userID, keep, limit); err != nil || n != want {
+			t.Errorf("TrimUserSessions(%q, %q, %d) = %d, %v; want %d, nil", userID, keep, limit, n, err, want)
+		}
+	}
+	check(newest.ID, 5, 0)
+	check(newest.ID, 10, 0)
+	wantUserSessions(t, s, userID, newest, a, b, c, d)
+
+	// keep stays, with the two most recently used others.
+	check(newest.ID, 3, 2)
+	wantUserSessions(t, s, userID, newest, a, b)
+	wantRecent(t, s, userID, now, now.Add(-time.Hour), 10, 0, a, b, newest)
+	for _, gone := range []latch.Session{c, d} {
+		wantNoSessionByToken(t, s, gone.TokenHash)
+		wantNoSessionByRemember(t, s, gone.RememberHash)
+	}
+	wantSessionByToken(t, s, newest)
+	wantUserSessions(t, s, otherID, theirs)
+
+	// keep naming no session of the user keeps no place.
+	check(theirs.ID, 2, 1)
+	wantUserSessions(t, s, userID, a, b)
+	wantUserSessions(t, s, otherID, theirs)
+	check("", 1, 1)
+	wantUserSessions(t, s, userID, a)
+	wantSessionByToken(t, s, a)
+	wantNoSessionByToken(t, s, b.TokenHash)
 }

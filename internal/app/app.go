@@ -103,6 +103,7 @@ func New(store Store, cfg Config) (*App, error) {
 	a.auth.Flash = a.flashes.add
 	a.auth.ClientIP = a.clientIP
 	a.auth.ErrorHandler = a.serveError
+	a.auth.RefreshURL = "/login/confirm"
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -135,6 +136,7 @@ func (a *App) Handler() http.Handler {
 	// Pages go behind cross-origin protection and the session middleware.
 	page := func(h http.Handler) http.Handler { return csrf.Handler(a.auth.Middleware(h)) }
 	login := a.auth.RequireLogin
+	fresh := a.auth.RequireFresh
 
 	// Each page is a route of mux, so that a request for it is looked up
 	// once. What matches none goes to pages, a mux of the pages alone,
@@ -152,9 +154,11 @@ func (a *App) Handler() http.Handler {
 	route("POST /signup", a.handle(a.signup))
 	route("GET /login", a.handle(a.loginForm))
 	route("POST /login", a.handle(a.login))
+	route("GET /login/confirm", login(a.handle(a.confirmForm)))
+	route("POST /login/confirm", login(a.handle(a.confirm)))
 	route("GET /profile", login(a.handle(a.profile)))
-	route("POST /sessions/revoke", login(a.handle(a.revokeSession)))
-	route("POST /sessions/revoke-others", login(a.handle(a.revokeOtherSessions)))
+	route("POST /sessions/revoke", fresh(a.handle(a.revokeSession)))
+	route("POST /sessions/revoke-others", fresh(a.handle(a.revokeOtherSessions)))
 	route("GET /logout", a.handle(a.logoutForm))
 	route("POST /logout", a.handle(a.logout))
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))

@@ -113,3 +113,30 @@ func BenchmarkHomePage(b *testing.B) {
 	h, _ := newBenchApp(b)
 	benchPage(b, h, "/", "", "<!DOCTYPE html>")
 }
+
+// BenchmarkProfilePageManySessions measures the profile of a user who
+// logged in 150 times afresh: the page lists ten sessions and counts the
+// others, so it costs about what a user with one session's does.
+func BenchmarkProfilePageManySessions(b *testing.B) {
+	h, _ := newBenchApp(b)
+	form := url.Values{"email": {"ada@example.com"}, "password": {"analytical engine 1843"}}
+	var cookie string
+	for range 150 {
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusSeeOther {
+			b.Fatalf("POST /login: status %d; want 303", rec.Code)
+		}
+		// The last login's session, the most recently used: the
+		// first ones end beyond the hundredth.
+		cookie = ""
+		for _, c := range rec.Result().Cookies() {
+			if c.Value != "" {
+				cookie = c.Name + "=" + c.Value
+			}
+		}
+	}
+	benchPage(b, h, "/profile", cookie, "and 90 other sessions")
+}

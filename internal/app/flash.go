@@ -36,6 +36,18 @@ type flasher struct {
 	secure bool
 }
 
+// name is the flash cookie's name: in secure mode with the "__Host-"
+// prefix, as the session cookies have, which browsers accept only from
+// HTTPS, for the whole host and no domain, so that a subdomain cannot plant
+// a flash cookie (a signed one replayed from elsewhere on the site, say)
+// or one that shadows the site's.
+func (f *flasher) name() string {
+	if f.secure {
+		return "__Host-" + flashCookieName
+	}
+	return flashCookieName
+}
+
 func (f *flasher) sign(b []byte) []byte {
 	m := hmac.New(sha256.New, f.key)
 	m.Write([]byte("latch flash v1\x00"))
@@ -57,7 +69,7 @@ func (f *flasher) set(w http.ResponseWriter, c flashCookie) {
 		v = f.encode(c)
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: flashCookieName, Value: v, Path: "/", MaxAge: 300,
+		Name: f.name(), Value: v, Path: "/", MaxAge: 300,
 		HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -76,7 +88,7 @@ func (f *flasher) add(w http.ResponseWriter, r *http.Request, text string) {
 // read returns the cookie's content, empty when absent or tampered with.
 func (f *flasher) read(r *http.Request) flashCookie {
 	var c flashCookie
-	ck, err := r.Cookie(flashCookieName)
+	ck, err := r.Cookie(f.name())
 	if err != nil || len(ck.Value) > maxFlashCookie {
 		return c
 	}
@@ -102,7 +114,7 @@ func (f *flasher) read(r *http.Request) flashCookie {
 func (f *flasher) present(r *http.Request) bool {
 	for _, line := range r.Header["Cookie"] {
 		if strings.Contains(line, flashCookieName) {
-			_, err := r.Cookie(flashCookieName)
+			_, err := r.Cookie(f.name())
 			return err == nil
 		}
 	}
@@ -125,5 +137,5 @@ func (f *flasher) takeAll(w http.ResponseWriter, r *http.Request) flashCookie {
 }
 
 func (f *flasher) clear(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: flashCookieName, Path: "/", MaxAge: -1, HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: f.name(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
 }

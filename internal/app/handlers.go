@@ -35,11 +35,11 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) profile(w http.ResponseWriter, r *http.Request) error {
-	sessions, err := a.sessionViews(r)
+	sessions, more, err := a.sessionViews(r)
 	if err != nil {
 		return err
 	}
-	return a.render(w, r, http.StatusOK, "profile", page{Title: "Profile", Sessions: sessions})
+	return a.render(w, r, http.StatusOK, "profile", page{Title: "Profile", Sessions: sessions, MoreSessions: more})
 }
 
 func (a *App) signupForm(w http.ResponseWriter, r *http.Request) error {

@@ -20,6 +20,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		Next:              "/profile",
 		Message:           "message",
 		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
+		MoreSessions:      3,
 		MinPasswordLength: 8,
 	}
 	copyOf := func(p page) page {
@@ -46,6 +47,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"Next":              func(p *page) { p.Next = "/" },
 		"Message":           func(p *page) { p.Message = "other" },
 		"Sessions":          func(p *page) { p.Sessions[0].IP = "192.0.2.9" },
+		"MoreSessions":      func(p *page) { p.MoreSessions = 4 },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
 	}
 	fields := reflect.TypeFor[page]()

@@ -37,8 +37,11 @@ type page struct {
 	Next string
 	// Message is the text of an error page.
 	Message string
-	// Sessions are the user's sessions, on the profile page.
+	// Sessions are the user's most recently used sessions, on the profile
+	// page.
 	Sessions []sessionView
+	// MoreSessions counts the user's other sessions, not listed.
+	MoreSessions int
 	// MinPasswordLength is the password rule shown on the sign-up form.
 	MinPasswordLength int
 }
@@ -51,7 +54,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -191,6 +194,7 @@ func samePage(a, b page) bool {
 		a.Next == b.Next &&
 		a.Message == b.Message &&
 		slices.Equal(a.Sessions, b.Sessions) &&
+		a.MoreSessions == b.MoreSessions &&
 		a.MinPasswordLength == b.MinPasswordLength
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -20,12 +21,18 @@ type sessionView struct {
 	Current     bool
 }
 
-// sessionViews lists the logged-in user's live sessions.
-func (a *App) sessionViews(r *http.Request) ([]sessionView, error) {
+// profileSessions is how many sessions the profile page lists: the most
+// recently used. The rest are counted, not listed, so that the page stays
+// the same size however many sessions a user has.
+const profileSessions = 10
+
+// sessionViews lists the logged-in user's most recently used live
+// sessions, and counts the others.
+func (a *App) sessionViews(r *http.Request) ([]sessionView, int, error) {
 	cur := a.auth.Current(r)
-	ss, err := a.auth.Sessions(r.Context(), cur.UserID)
+	ss, more, err := a.auth.RecentSessions(r.Context(), cur.UserID, profileSessions)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	views := make([]sessionView, 0, len(ss))
 	for _, s := range ss {
@@ -39,7 +46,7 @@ func (a *App) sessionViews(r *http.Request) ([]sessionView, error) {
 			Current:     s.ID == cur.SessionID,
 		})
 	}
-	return views, nil
+	return views, more, nil
 }
 
 // device names a browser and system from a User-Agent, roughly: enough for a
@@ -66,6 +73,10 @@ func device(ua string) string {
 	return browser
 }
 
+// revokeSession ends one of the user's other sessions. It sits behind
+// RequireFresh: whoever holds only a remembered session, such as a stolen
+// remember-me cookie, must type the password before ending the user's
+// other sessions, the user's own included.
 func (a *App) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
@@ -77,23 +88,40 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return a.logout(w, r)
 	}
 	msg := flash{Text: "That device has been logged out.", Kind: "success"}
+	ended := 1
 	switch err := a.auth.Revoke(r.Context(), cur.UserID, id); {
 	case errors.Is(err, latch.ErrSessionNotFound):
 		msg = flash{Text: "That session had already ended.", Kind: "info"}
+		ended = 0
 	case err != nil:
 		return err
 	}
+	a.logRevocation(r, "revoke_session", ended)
 	a.flashes.set(w, flashCookie{Flashes: []flash{msg}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
 }
 
+// revokeOtherSessions ends every session of the user but the current one;
+// behind RequireFresh, as revokeSession.
 func (a *App) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error {
 	cur := a.auth.Current(r)
-	if _, err := a.auth.RevokeAll(r.Context(), cur.UserID, cur.SessionID); err != nil {
+	n, err := a.auth.RevokeAll(r.Context(), cur.UserID, cur.SessionID)
+	if err != nil {
 		return err
 	}
+	a.logRevocation(r, "revoke_other_sessions", n)
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: "You have been logged out everywhere else.", Kind: "success"}}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
+}
+
+// logRevocation writes one record of a revocation, for the user's and the
+// operator's audit of who ended which logins from where.
+func (a *App) logRevocation(r *http.Request, event string, ended int) {
+	a.log.LogAttrs(r.Context(), slog.LevelInfo, "sessions revoked",
+		slog.String("event", event),
+		slog.String("user_id", a.auth.Current(r).UserID),
+		slog.String("client", a.clientIP(r)),
+		slog.Int("ended", ended))
 }

@@ -7,8 +7,11 @@ package storecache
 
 import (
 	"bytes"
+	"cmp"
 	"maps"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -299,6 +302,80 @@ func (c *Cache) ReadList(userID string, read func() ([]latch.Session, error)) ([
 		c.FillList(gen, userID, list)
 	}
 	return list, err
+}
+
+// Recent returns, from the user's cached list, what
+// [latch.SessionStore.RecentUserSessions] returns: at most limit live
+// sessions, most recently used first, and the number of other live ones.
+func (c *Cache) Recent(userID string, now, idleBefore time.Time, limit int) ([]latch.Session, int, bool) {
+	c.mu.Lock()
+	list, ok := c.lists[userID]
+	c.mu.Unlock()
+	if !ok {
+		return nil, 0, false
+	}
+	// Cached lists are replaced, never changed in place: list can be
+	// read without the lock.
+	recent, more := pickRecent(list, now, idleBefore, limit)
+	return recent, more, true
+}
+
+// pickRecent returns copies of the first limit of list's sessions that are
+// live at now, as RecentUserSessions defines it, most recently used first,
+// and how many live ones are left. It sorts pointers into list, not
+// sessions, and copies only those it returns: a user with a hundred
+// sessions costs a page little more than one with a few.
+func pickRecent(list []latch.Session, now, idleBefore time.Time, limit int) ([]latch.Session, int) {
+	live := make([]*latch.Session, 0, len(list))
+	for i := range list {
+		s := &list[i]
+		if now.Before(s.ExpiresAt) && (s.Remember || s.LastSeenAt.After(idleBefore)) {
+			live = append(live, s)
+		}
+	}
+	slices.SortFunc(live, func(a, b *latch.Session) int {
+		if c := b.LastSeenAt.Compare(a.LastSeenAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	n := min(max(limit, 0), len(live))
+	out := make([]latch.Session, n)
+	for i := range out {
+		out[i] = cloneSession(*live[i])
+	}
+	return out, len(live) - n
+}
+
+// ReadRecent answers RecentUserSessions from the user's cached list, or
+// else reads the list with readList, which returns at most n of the user's
+// sessions in UserSessions' order. A list that came back whole, of no more
+// than listLimit sessions, is cached and answers; for a user with more, or
+// while the cache is off, readRecent asks the database for the answer
+// itself.
+func (c *Cache) ReadRecent(userID string, now, idleBefore time.Time, limit int,
+	readList func(n int) ([]latch.Session, error),
+	readRecent func() ([]latch.Session, int, error)) ([]latch.Session, int, error) {
+	if recent, more, ok := c.Recent(userID, now, idleBefore, limit); ok {
+		return recent, more, nil
+	}
+	c.mu.Lock()
+	off, gen := c.off, c.gen
+	c.mu.Unlock()
+	if off {
+		// Nothing would be kept: the database's own answer reads less.
+		return readRecent()
+	}
+	list, err := readList(listLimit + 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(list) > listLimit {
+		return readRecent()
+	}
+	c.FillList(gen, userID, list)
+	recent, more := pickRecent(list, now, idleBefore, limit)
+	return recent, more, nil
 }
 
 // ReadUser returns the user with the ID from the cache, or from read, whose
