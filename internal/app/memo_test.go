@@ -21,6 +21,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		Message:           "message",
 		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
 		MinPasswordLength: 8,
+		Life:              lifeView{Fresh: true},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
@@ -47,6 +48,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"Message":           func(p *page) { p.Message = "other" },
 		"Sessions":          func(p *page) { p.Sessions[0].IP = "192.0.2.9" },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
+		"Life":              func(p *page) { p.Life.Fresh = false },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

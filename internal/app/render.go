@@ -41,6 +41,8 @@ type page struct {
 	Sessions []sessionView
 	// MinPasswordLength is the password rule shown on the sign-up form.
 	MinPasswordLength int
+	// Life holds what the account lifecycle's pages show.
+	Life lifeView
 }
 
 // formValues are the fields kept filled after a failed submission.
@@ -51,7 +53,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "forgot", "reset", "sent", "verify", "account", "undo"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -191,7 +193,8 @@ func samePage(a, b page) bool {
 		a.Next == b.Next &&
 		a.Message == b.Message &&
 		slices.Equal(a.Sessions, b.Sessions) &&
-		a.MinPasswordLength == b.MinPasswordLength
+		a.MinPasswordLength == b.MinPasswordLength &&
+		a.Life == b.Life
 }
 
 // execute renders the page name with p into buf.
