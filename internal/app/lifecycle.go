@@ -368,7 +368,7 @@ func (a *App) verify(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.accounts.VerifyEmail(r.Context(), tok); errors.Is(err, account.ErrTokenInvalid) {
 		msg = flash{Text: msgTokenInvalid, Kind: "danger"}
 		if cur.Authenticated {
-			to = "/verify"
+			to = "/account" // which offers to send a new link
 		}
 	} else if err != nil {
 		return err
