@@ -54,6 +54,7 @@ const (
 	msgEmailRestored   = "Your previous email address is back, and every device has been logged out. If someone else changed it, choose a new password."
 	msgDeleted         = "Your account has been deleted. Goodbye."
 	msgSameEmail       = "This is already your email address."
+	msgCodeMissing     = "Please type the code from the mail, or open its link."
 )
 
 // resetCookieName holds a reset link's token between opening the link and
@@ -237,10 +238,14 @@ func (a *App) mailReset(ctx context.Context, email, kind string) {
 func (a *App) resetForm(w http.ResponseWriter, r *http.Request) error {
 	noReferrer(w)
 	if tok := r.URL.Query().Get("token"); tok != "" {
+		if !plausibleSecret(tok) {
+			a.clearResetCookie(w)
+			return a.done(w, r, "/reset", flash{Text: msgTokenInvalid, Kind: "danger", LinkText: "forgot password", LinkURL: "/forgot"})
+		}
 		// Opening the link uses nothing up (mail scanners open links):
 		// the token moves to a cookie and leaves the address bar.
 		http.SetCookie(w, &http.Cookie{
-			Name: resetCookieName, Value: bounded(tok, 128), Path: "/reset", MaxAge: resetCookieAge,
+			Name: resetCookieName, Value: tok, Path: "/reset", MaxAge: resetCookieAge,
 			HttpOnly: true, Secure: a.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
 		})
 		http.Redirect(w, r, "/reset", http.StatusSeeOther)
@@ -248,6 +253,21 @@ func (a *App) resetForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	fc := a.flashes.takeAll(w, r)
 	return a.render(w, r, http.StatusOK, "reset", page{Title: "Choose a new password", Flashes: nonNil(fc.Flashes), Form: fc.Form, Life: lifeView{HasToken: a.resetToken(r) != ""}})
+}
+
+// plausibleSecret reports whether s could be a secret of ours: URL-safe
+// base64 of a sensible length. Anything else is no token, and could not go
+// into a cookie as it is.
+func plausibleSecret(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // resetToken returns the token of an opened reset link, or "".
@@ -269,6 +289,10 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 	token := a.resetToken(r)
 	useCode := code != "" || token == ""
 	p := page{Title: "Choose a new password", Form: formValues{Email: bounded(email, account.MaxEmailLength*2)}, Flashes: []flash{}, Life: lifeView{HasToken: !useCode}}
+	if useCode && strings.TrimSpace(code) == "" {
+		p.Errors = account.FieldErrors{"code": msgCodeMissing}
+		return a.render(w, r, http.StatusUnprocessableEntity, "reset", p)
+	}
 	if pw != confirm {
 		p.Errors = account.FieldErrors{"confirm": msgNotMatching}
 		return a.render(w, r, http.StatusUnprocessableEntity, "reset", p)

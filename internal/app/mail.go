@@ -121,8 +121,8 @@ const backgroundTimeout = 30 * time.Second
 // later runs job off the request path, so that a response takes the same
 // time whether the job finds an account (and writes a token, renders and
 // enqueues a mail) or not.
-func (a *App) later(r context.Context, job func(ctx context.Context)) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r), backgroundTimeout)
+func (a *App) later(req context.Context, job func(ctx context.Context)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req), backgroundTimeout)
 	select {
 	case a.jobs <- struct{}{}:
 		a.jobsRunning.Add(1)
