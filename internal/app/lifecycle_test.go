@@ -593,3 +593,42 @@ func TestExportAndDelete(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleHostileInput posts what no form sends to every lifecycle
+// endpoint: nothing may answer 5xx.
+func TestLifecycleHostileInput(t *testing.T) {
+	s := newMailSite(t, nil)
+	b := s.loggedIn("ann@example.com", false)
+	anon := s.browser()
+	hostile := []string{"", "\x00", "\xff\xfe", strings.Repeat("a", 5000), "<script>alert(1)</script>", "ann@example.com\r\nBcc: x@example.com", "%00%0d%0a"}
+	for _, v := range hostile {
+		for _, c := range []struct {
+			b    *browser
+			path string
+			form url.Values
+		}{
+			{anon, "/forgot", url.Values{"email": {v}}},
+			{anon, "/reset", url.Values{"email": {v}, "code": {v}, "password": {v}, "confirm": {v}}},
+			{anon, "/email/undo", url.Values{"token": {v}}},
+			{b, "/account/name", url.Values{"name": {v}}},
+			{b, "/account/email", url.Values{"email": {v}}},
+			{b, "/account/password", url.Values{"current": {v}, "password": {v}, "confirm": {v}}},
+			{b, "/account/delete", url.Values{"password": {v}}},
+		} {
+			if r := c.b.post(c.path, c.form); r.status >= 500 {
+				t.Errorf("POST %s with %q = %d; want no 5xx", c.path, v, r.status)
+			}
+		}
+		for _, path := range []string{"/reset?token=", "/verify?token=", "/email/confirm?token=", "/email/undo?token="} {
+			if r := anon.get(path + url.QueryEscape(v)); r.status >= 500 {
+				t.Errorf("GET %s%q = %d; want no 5xx", path, v, r.status)
+			}
+		}
+	}
+	s.app.Wait()
+	for _, m := range s.mail.msgs {
+		if strings.ContainsAny(m.To, "\r\n") {
+			t.Errorf("a mail went to %q", m.To)
+		}
+	}
+}
