@@ -311,7 +311,10 @@ func TestForgotSameAnswerForUnknownAddress(t *testing.T) {
 func TestMailFailureAnswersTheSame(t *testing.T) {
 	s := newMailSite(t, nil)
 	s.loggedIn("ann@example.com", false)
+	s.app.Wait() // the sign-up's mail
+	s.mail.mu.Lock()
 	s.mail.fail = true
+	s.mail.mu.Unlock()
 	r := s.browser().post("/forgot", url.Values{"email": {"ann@example.com"}})
 	if r.status != http.StatusOK {
 		t.Errorf("POST /forgot with the queue full = %d; want 200", r.status)
