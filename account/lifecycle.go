@@ -71,6 +71,20 @@ func (s *Service) issue(ctx context.Context, u User, purpose, email string, ttl 
 	return m, nil
 }
 
+// PruneTokens deletes expired tokens, when Tokens is a [TokenPruner]; run it
+// now and then, as latch.Manager.Prune for sessions.
+func (s *Service) PruneTokens(ctx context.Context) (int, error) {
+	p, ok := s.Tokens.(TokenPruner)
+	if !ok {
+		return 0, nil
+	}
+	n, err := p.DeleteExpiredTokens(ctx, s.Now())
+	if err != nil {
+		return n, fmt.Errorf("account: prune tokens: %w", err)
+	}
+	return n, nil
+}
+
 // RequestPasswordReset makes a reset link and code for the account with the
 // email, replacing any made before. For an address without an account it
 // makes them all the same, so that both take the same time, and returns

@@ -64,6 +64,15 @@ type TokenStore interface {
 	DeleteUserTokens(ctx context.Context, userID int64, purposes ...string) (int, error)
 }
 
+// TokenPruner is a [TokenStore] that deletes expired tokens in bulk. Without
+// it, an expired token stays until its user asks for another of its purpose
+// or it is presented.
+type TokenPruner interface {
+	// DeleteExpiredTokens removes the tokens expired at now (ExpiresAt not
+	// after now) and returns how many it removed.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
+
 // NewSecret returns a random secret of 256 bits, as URL-safe text, and its
 // hash as stored.
 func NewSecret() (secret string, hash []byte) {

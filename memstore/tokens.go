@@ -10,7 +10,10 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-var _ account.TokenStore = (*Tokens)(nil)
+var (
+	_ account.TokenStore  = (*Tokens)(nil)
+	_ account.TokenPruner = (*Tokens)(nil)
+)
 
 // Tokens is an [account.TokenStore] in memory. Its zero value is an empty
 // store ready to use; a Tokens must not be copied after first use. Tokens
@@ -69,6 +72,21 @@ func (st *Tokens) DeleteUserTokens(_ context.Context, userID int64, purposes ...
 			match = match || p == t.Purpose
 		}
 		if match {
+			delete(st.byHash, h)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// DeleteExpiredTokens implements [account.TokenPruner]. It looks at every
+// token, holding the store's lock meanwhile.
+func (st *Tokens) DeleteExpiredTokens(_ context.Context, now time.Time) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for h, t := range st.byHash {
+		if !t.ExpiresAt.After(now) {
 			delete(st.byHash, h)
 			n++
 		}

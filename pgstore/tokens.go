@@ -9,7 +9,10 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-var _ account.TokenStore = (*DB)(nil)
+var (
+	_ account.TokenStore  = (*DB)(nil)
+	_ account.TokenPruner = (*DB)(nil)
+)
 
 // CreateToken implements [account.TokenStore].
 func (db *DB) CreateToken(ctx context.Context, t account.Token) error {
@@ -57,6 +60,15 @@ func (db *DB) DeleteUserTokens(ctx context.Context, userID int64, purposes ...st
 	tag, err := db.pool.Exec(ctx, query, args...)
 	if err != nil {
 		return 0, db.fail("delete user tokens", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// DeleteExpiredTokens implements [account.TokenPruner].
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM latch_tokens WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, db.fail("delete expired tokens", err)
 	}
 	return int(tag.RowsAffected()), nil
 }

@@ -11,7 +11,10 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-var _ account.TokenStore = (*DB)(nil)
+var (
+	_ account.TokenStore  = (*DB)(nil)
+	_ account.TokenPruner = (*DB)(nil)
+)
 
 // CreateToken implements [account.TokenStore].
 func (db *DB) CreateToken(ctx context.Context, t account.Token) error {
@@ -68,6 +71,19 @@ func (db *DB) DeleteUserTokens(ctx context.Context, userID int64, purposes ...st
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete user tokens: %w", err)
+	}
+	return int(n), nil
+}
+
+// DeleteExpiredTokens implements [account.TokenPruner].
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM latch_tokens WHERE expires_at <= ?`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete expired tokens: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete expired tokens: %w", err)
 	}
 	return int(n), nil
 }

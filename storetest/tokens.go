@@ -22,6 +22,9 @@ func Tokens(t *testing.T, s account.TokenStore) {
 	t.Run("OtherPurpose", func(t *testing.T) { testTokenOtherPurpose(t, s) })
 	t.Run("ConsumeConcurrent", func(t *testing.T) { testConsumeConcurrent(t, s) })
 	t.Run("DeleteUserTokens", func(t *testing.T) { testDeleteUserTokens(t, s) })
+	if p, ok := s.(account.TokenPruner); ok {
+		t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpiredTokens(t, s, p) })
+	}
 }
 
 // newTokenUserID returns a user ID no other test uses.
@@ -173,5 +176,23 @@ func testDeleteUserTokens(t *testing.T, s account.TokenStore) {
 	wantInvalid(t, s, "deleted verify", verify.Purpose, verify.Hash, baseTime())
 	if _, err := s.ConsumeToken(t.Context(), keep.Purpose, keep.Hash, baseTime()); err != nil {
 		t.Errorf("ConsumeToken(another user's token) after DeleteUserTokens = %v; want nil", err)
+	}
+}
+
+func testDeleteExpiredTokens(t *testing.T, s account.TokenStore, p account.TokenPruner) {
+	user := newTokenUserID()
+	live, expired := newToken(user, account.PurposeReset), newToken(user, account.PurposeVerify)
+	expired.ExpiresAt = expired.CreatedAt.Add(-time.Second)
+	createToken(t, s, live)
+	createToken(t, s, expired)
+	// Other tests' tokens may expire too: at least ours.
+	if n, err := p.DeleteExpiredTokens(t.Context(), baseTime()); err != nil || n < 1 {
+		t.Errorf("DeleteExpiredTokens = %d, %v; want at least 1, nil", n, err)
+	}
+	if n, err := s.DeleteUserTokens(t.Context(), user, account.PurposeVerify); err != nil || n != 0 {
+		t.Errorf("after DeleteExpiredTokens, DeleteUserTokens(expired's purpose) = %d, %v; want 0: it was pruned", n, err)
+	}
+	if _, err := s.ConsumeToken(t.Context(), live.Purpose, live.Hash, baseTime()); err != nil {
+		t.Errorf("ConsumeToken(live) after DeleteExpiredTokens = %v; want nil", err)
 	}
 }

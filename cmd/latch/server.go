@@ -176,7 +176,7 @@ func (s *server) Serve(ctx context.Context) error {
 	return nil
 }
 
-// pruneLoop deletes expired sessions hourly.
+// pruneLoop deletes expired sessions and mailed tokens hourly.
 func (s *server) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -185,6 +185,11 @@ func (s *server) pruneLoop(ctx context.Context) {
 			s.log.Warn("prune sessions", "error", err)
 		} else if n > 0 {
 			s.log.Info("pruned expired sessions", "count", n)
+		}
+		if n, err := s.app.PruneTokens(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune tokens", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned expired tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

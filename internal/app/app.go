@@ -156,6 +156,10 @@ func New(store Store, cfg Config) (*App, error) {
 // [latch.Manager.Prune].
 func (a *App) Auth() *latch.Manager[account.User] { return a.auth }
 
+// PruneTokens deletes expired mailed links and codes; run it now and then,
+// beside [latch.Manager.Prune].
+func (a *App) PruneTokens(ctx context.Context) (int, error) { return a.accounts.PruneTokens(ctx) }
+
 // loadUser is the latch user loader: session user IDs are account IDs.
 func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
 	n, err := strconv.ParseInt(id, 10, 64)

@@ -635,3 +635,41 @@ func TestLifecycleHostileInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensActOnTheirOwnUser opens links mailed to Bob in Ann's logged-in
+// browser: each acts on Bob's account, never on the session's.
+func TestTokensActOnTheirOwnUser(t *testing.T) {
+	s := newMailSite(t, nil)
+	ann := s.loggedIn("ann@example.com", false)
+	bobBrowser := s.loggedIn("bob@example.com", false)
+
+	ann.get(s.linkIn(s.mailTo("bob@example.com", "Confirm your email"), "/verify"))
+	if u, _ := s.store.UserByEmail(t.Context(), "ann@example.com"); !u.EmailVerifiedAt.IsZero() {
+		t.Errorf("Bob's verification link verified Ann")
+	}
+	if u, _ := s.store.UserByEmail(t.Context(), "bob@example.com"); u.EmailVerifiedAt.IsZero() {
+		t.Errorf("Bob's verification link, opened by Ann, did not verify Bob")
+	}
+
+	bobBrowser.post("/account/email", url.Values{"email": {"bob@new.example"}})
+	ann.get(s.linkIn(s.mailTo("bob@new.example", "Confirm your new email"), "/email/confirm"))
+	if _, err := s.store.UserByEmail(t.Context(), "ann@example.com"); err != nil {
+		t.Errorf("Bob's change link changed Ann's address: %v", err)
+	}
+	if _, err := s.store.UserByEmail(t.Context(), "bob@new.example"); err != nil {
+		t.Errorf("Bob's change link, opened by Ann, did not move Bob: %v", err)
+	}
+
+	s.browser().post("/forgot", url.Values{"email": {"bob@new.example"}})
+	ann.get(s.linkIn(s.mailTo("bob@new.example", "Reset your password"), "/reset"))
+	ann.post("/reset", newPassword("a new long passphrase"))
+	if r := s.browser().login("ann@example.com", goodPassword, false); r.header.Get("Location") != "/profile" {
+		t.Errorf("Bob's reset link changed Ann's password")
+	}
+	if r := s.browser().login("bob@new.example", "a new long passphrase", false); r.header.Get("Location") != "/profile" {
+		t.Errorf("Bob's reset link, used by Ann, did not change Bob's password")
+	}
+	if r := ann.get("/profile"); r.status != http.StatusOK {
+		t.Errorf("Ann's session after Bob's reset: /profile = %d; want 200", r.status)
+	}
+}

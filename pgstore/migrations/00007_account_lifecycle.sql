@@ -14,6 +14,7 @@ CREATE TABLE latch_tokens (
 );
 
 CREATE INDEX latch_tokens_user_id ON latch_tokens (user_id);
+CREATE INDEX latch_tokens_expires_at ON latch_tokens (expires_at); -- for pruning
 
 -- +goose Down
 DROP TABLE latch_tokens;
