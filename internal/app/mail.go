@@ -95,6 +95,9 @@ func (a *App) compose(kind, to string, d mailData) (mailer.Message, error) {
 // never shown: the page answers the same whether or not a mail went out,
 // lest it tell who has an account.
 func (a *App) send(ctx context.Context, kind, to string, d mailData) {
+	// A notice goes out even when the browser that caused it went away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
+	defer cancel()
 	m, err := a.compose(kind, to, d)
 	if err != nil {
 		a.log.Error("compose mail", "kind", kind, "error", err)
