@@ -71,6 +71,14 @@ type Service struct {
 	// stuffing). Its thresholds are higher, since many people may share an
 	// address. NewService sets it up on Limiter's store; nil disables it.
 	ClientLimiter *throttle.Limiter
+	// Tokens keeps mailed links and codes. NewService sets it to Store
+	// when Store is also a TokenStore; nil makes the methods that mail
+	// links return ErrNoTokenStore.
+	Tokens TokenStore
+	// CodeLimiter throttles guesses of mailed short codes per email
+	// address, from any client: 5 free, locked for an hour after 10.
+	// NewService sets it up on Limiter's store; nil disables it.
+	CodeLimiter *throttle.Limiter
 	// MinPasswordLength is the shortest password accepted, in characters.
 	// Default 8, the NIST SP 800-63B minimum.
 	MinPasswordLength int
@@ -85,7 +93,11 @@ func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter)
 		c := throttle.New(limiter.Store)
 		c.Free, c.Max, c.Now = 20, 100, limiter.Now
 		s.ClientLimiter = c
+		cl := throttle.New(limiter.Store)
+		cl.Free, cl.Max, cl.Lockout, cl.Now = 5, 10, time.Hour, limiter.Now
+		s.CodeLimiter = cl
 	}
+	s.Tokens, _ = store.(TokenStore)
 	return s
 }
 

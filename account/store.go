@@ -30,6 +30,9 @@ type User struct {
 	CreatedAt time.Time
 	// LastLoginAt is when the user last logged in, zero if never.
 	LastLoginAt time.Time
+	// EmailVerifiedAt is when the user proved to own Email by a mailed
+	// link, zero if not yet.
+	EmailVerifiedAt time.Time
 }
 
 // Store keeps user accounts. Implementations must be safe for concurrent use;
@@ -53,6 +56,16 @@ type Store interface {
 	// DeleteUser removes the user, or returns ErrUserNotFound. Sessions
 	// are kept by a latch.SessionStore: end them there too.
 	DeleteUser(ctx context.Context, id int64) error
+	// SetEmail replaces the user's email with a normalised one and sets
+	// EmailVerifiedAt to verifiedAt (zero: not verified). An email another
+	// user has returns ErrEmailTaken; a missing user ErrUserNotFound.
+	SetEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error
+	// SetName replaces the user's name, or returns ErrUserNotFound.
+	SetName(ctx context.Context, id int64, name string) error
+	// SetEmailVerified sets EmailVerifiedAt to at, if the user's email is
+	// still email: a link sent to an address the user has since left must
+	// not verify the new one. Otherwise it returns ErrUserNotFound.
+	SetEmailVerified(ctx context.Context, id int64, email string, at time.Time) error
 	// ListUsers returns up to limit users with ID greater than after,
 	// in ID order.
 	ListUsers(ctx context.Context, after int64, limit int) ([]User, error)

@@ -104,7 +104,7 @@ func TestKeyboardOnly(t *testing.T) {
 
 	// The navbar, in reading order from the top of the page, and Enter on
 	// its Logout button.
-	for _, want := range []string{"A Home", "A Profile", "BUTTON Logout"} {
+	for _, want := range []string{"A Home", "A Profile", "A Account", "BUTTON Logout"} {
 		keys(kb.Tab)
 		focused(want)
 	}

@@ -299,7 +299,7 @@ func firstLine(s string) string {
 // The navbar as a logged-out and a logged-in person see it.
 var (
 	navOut = []string{"Home", "Login", "Sign Up"}
-	navIn  = []string{"Home", "Profile", "Logout"}
+	navIn  = []string{"Home", "Profile", "Account", "Logout"}
 )
 
 // view is what a person sees of a page.

@@ -17,17 +17,18 @@ import (
 // migration. A unique violation of it is account.ErrEmailTaken.
 const emailIndex = "users_email"
 
-const userColumns = `id, email, name, password_hash, created_at, last_login_at`
+const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at`
 
 func scanUser(row pgx.Row) (account.User, error) {
 	var (
 		u         account.User
 		lastLogin *time.Time
+		verified  *time.Time
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt, &lastLogin); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt, &lastLogin, &verified); err != nil {
 		return account.User{}, err
 	}
-	u.CreatedAt, u.LastLoginAt = u.CreatedAt.UTC(), fromNullTime(lastLogin)
+	u.CreatedAt, u.LastLoginAt, u.EmailVerifiedAt = u.CreatedAt.UTC(), fromNullTime(lastLogin), fromNullTime(verified)
 	return u, nil
 }
 
@@ -38,21 +39,21 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = db.Now()
 	}
-	var lastLogin *time.Time
+	var lastLogin, verified *time.Time
 	// No lookup first: only the unique index decides, so two concurrent
 	// sign-ups cannot both pass a check.
 	err := db.pool.QueryRow(ctx, `
-		INSERT INTO users (email, name, password_hash, created_at, last_login_at)
-		VALUES ($1, $2, $3, $4, $5)
-		RETURNING id, created_at, last_login_at`,
-		u.Email, u.Name, u.PasswordHash, u.CreatedAt, nullTime(u.LastLoginAt),
-	).Scan(&u.ID, &u.CreatedAt, &lastLogin)
+		INSERT INTO users (email, name, password_hash, created_at, last_login_at, email_verified_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING id, created_at, last_login_at, email_verified_at`,
+		u.Email, u.Name, u.PasswordHash, u.CreatedAt, nullTime(u.LastLoginAt), nullTime(u.EmailVerifiedAt),
+	).Scan(&u.ID, &u.CreatedAt, &lastLogin, &verified)
 	if isUniqueViolation(err, emailIndex) {
 		return account.User{}, account.ErrEmailTaken
 	} else if err != nil {
 		return account.User{}, db.fail("create user", err)
 	}
-	u.CreatedAt, u.LastLoginAt = u.CreatedAt.UTC(), fromNullTime(lastLogin)
+	u.CreatedAt, u.LastLoginAt, u.EmailVerifiedAt = u.CreatedAt.UTC(), fromNullTime(lastLogin), fromNullTime(verified)
 	return u, nil
 }
 
@@ -106,6 +107,29 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 	return db.updatedUser("set password hash", tag, err)
+}
+
+// SetEmail implements [account.Store].
+func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error {
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1`,
+		id, email, nullTime(verifiedAt))
+	if isUniqueViolation(err, emailIndex) {
+		return account.ErrEmailTaken
+	}
+	return db.updatedUser("set email", tag, err)
+}
+
+// SetName implements [account.Store].
+func (db *DB) SetName(ctx context.Context, id int64, name string) error {
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET name = $2 WHERE id = $1`, id, name)
+	return db.updatedUser("set name", tag, err)
+}
+
+// SetEmailVerified implements [account.Store].
+func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at time.Time) error {
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2`,
+		id, email, nullTime(at))
+	return db.updatedUser("set email verified", tag, err)
 }
 
 // DeleteUser implements [account.Store]. The user's sessions are not the

@@ -2,7 +2,8 @@
 // failure counts in one SQLite database file.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store] and [throttle.Store]. It uses modernc.org/sqlite, a
+// [account.Store], [account.TokenStore], [account.TokenPruner] and
+// [throttle.Store]. It uses modernc.org/sqlite, a
 // translation of SQLite to Go, so programs using it build without cgo.
 //
 // # Connections
@@ -49,12 +50,13 @@
 //
 // A write waits for the disk before it returns (synchronous=FULL), so that
 // it survives a power failure: sign-ups, password changes, deletions,
-// logouts, revocations and session rotations. Four kinds of write do not,
+// logouts, revocations and session rotations. Five kinds of write do not,
 // since undoing them does no harm and waiting for the disk was the largest
 // cost of a login after the password hash: new sessions (their users log in
-// again), last-seen and last-login times, and login failure counts (the
+// again), last-seen and last-login times, login failure counts (the
 // last of which a power failure may undo, giving an attacker a few more
-// tries, as a restart of Redis would). They still survive the process being
+// tries, as a restart of Redis would), and new mailed tokens (their users
+// ask for another link). Using a token waits for the disk. They still survive the process being
 // killed, and every synced write makes the ones before it durable too.
 package sqlitestore
 

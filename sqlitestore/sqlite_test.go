@@ -56,6 +56,10 @@ func TestUsers(t *testing.T) {
 	storetest.Users(t, newDB(t))
 }
 
+func TestTokens(t *testing.T) {
+	storetest.Tokens(t, newDB(t))
+}
+
 func TestThrottle(t *testing.T) {
 	storetest.Throttle(t, newDB(t))
 }

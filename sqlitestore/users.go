@@ -10,18 +10,19 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-const userColumns = `id, email, name, password_hash, created_at, last_login_at`
+const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at`
 
 func scanUser(row scanner) (account.User, error) {
 	var (
 		u         account.User
 		created   int64
 		lastLogin sql.NullInt64
+		verified  sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &lastLogin); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &lastLogin, &verified); err != nil {
 		return account.User{}, err
 	}
-	u.CreatedAt, u.LastLoginAt = fromMicros(created), fromNullMicros(lastLogin)
+	u.CreatedAt, u.LastLoginAt, u.EmailVerifiedAt = fromMicros(created), fromNullMicros(lastLogin), fromNullMicros(verified)
 	return u, nil
 }
 
@@ -36,6 +37,9 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	if !u.LastLoginAt.IsZero() {
 		u.LastLoginAt = fromMicros(micros(u.LastLoginAt))
 	}
+	if !u.EmailVerifiedAt.IsZero() {
+		u.EmailVerifiedAt = fromMicros(micros(u.EmailVerifiedAt))
+	}
 	// The insert runs to its end once begun (see [quick]): a sign-up
 	// whose client went away after its password was hashed still counts.
 	qctx, err := quick(ctx)
@@ -45,9 +49,9 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	// No lookup first: only the unique index decides, so two concurrent
 	// sign-ups cannot both pass a check.
 	res, err := db.write.ExecContext(qctx, `
-		INSERT INTO users (email, name, password_hash, created_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?)`,
-		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt))
+		INSERT INTO users (email, name, password_hash, created_at, last_login_at, email_verified_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt), nullMicros(u.EmailVerifiedAt))
 	if isUnique(err) {
 		// The email index is the only unique constraint a new user can
 		// break: the ID is chosen by SQLite.
@@ -113,6 +117,32 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 	db.cache.ForgetUser(id)
 	return updated("set password hash", account.ErrUserNotFound, res, err)
+}
+
+// SetEmail implements [account.Store].
+func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET email = ?, email_verified_at = ? WHERE id = ?`,
+		email, nullMicros(verifiedAt), id)
+	db.cache.ForgetUser(id)
+	if isUnique(err) {
+		return account.ErrEmailTaken
+	}
+	return updated("set email", account.ErrUserNotFound, res, err)
+}
+
+// SetName implements [account.Store].
+func (db *DB) SetName(ctx context.Context, id int64, name string) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
+	db.cache.ForgetUser(id)
+	return updated("set name", account.ErrUserNotFound, res, err)
+}
+
+// SetEmailVerified implements [account.Store].
+func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?`,
+		nullMicros(at), id, email)
+	db.cache.ForgetUser(id)
+	return updated("set email verified", account.ErrUserNotFound, res, err)
 }
 
 // DeleteUser implements [account.Store]. The user's sessions are not the

@@ -12,6 +12,10 @@ func TestMemstoreSessions(t *testing.T) {
 	storetest.Sessions(t, new(memstore.Store))
 }
 
+func TestMemstoreTokens(t *testing.T) {
+	storetest.Tokens(t, new(memstore.Tokens))
+}
+
 func TestMemoryThrottle(t *testing.T) {
 	storetest.Throttle(t, new(throttle.MemoryStore))
 }

@@ -22,6 +22,9 @@ func Users(t *testing.T, s account.Store) {
 	t.Run("SetPasswordHash", func(t *testing.T) { testSetPasswordHash(t, s) })
 	t.Run("Delete", func(t *testing.T) { testDeleteUser(t, s) })
 	t.Run("List", func(t *testing.T) { testListUsers(t, s) })
+	t.Run("SetEmail", func(t *testing.T) { testSetEmail(t, s) })
+	t.Run("SetName", func(t *testing.T) { testSetName(t, s) })
+	t.Run("SetEmailVerified", func(t *testing.T) { testSetEmailVerified(t, s) })
 }
 
 // newUser returns an unsaved user with a random email.
@@ -55,12 +58,13 @@ func equalUser(a, b account.User) bool {
 		a.Name == b.Name &&
 		a.PasswordHash == b.PasswordHash &&
 		sameTime(a.CreatedAt, b.CreatedAt) &&
-		sameTime(a.LastLoginAt, b.LastLoginAt)
+		sameTime(a.LastLoginAt, b.LastLoginAt) &&
+		sameTime(a.EmailVerifiedAt, b.EmailVerifiedAt)
 }
 
 func formatUser(u account.User) string {
-	return fmt.Sprintf("{ID:%d Email:%q Name:%q PasswordHash:%q CreatedAt:%s LastLoginAt:%s}",
-		u.ID, u.Email, u.Name, u.PasswordHash, formatTime(u.CreatedAt), formatTime(u.LastLoginAt))
+	return fmt.Sprintf("{ID:%d Email:%q Name:%q PasswordHash:%q CreatedAt:%s LastLoginAt:%s EmailVerifiedAt:%s}",
+		u.ID, u.Email, u.Name, u.PasswordHash, formatTime(u.CreatedAt), formatTime(u.LastLoginAt), formatTime(u.EmailVerifiedAt))
 }
 
 // wantUser checks that both UserByID and UserByEmail return want.
@@ -336,5 +340,74 @@ func CreatedAt(t *testing.T, s account.Store, setNow func(func() time.Time)) {
 	got, err := s.UserByID(t.Context(), u.ID)
 	if err != nil || got.CreatedAt != want {
 		t.Errorf("UserByID(%d).CreatedAt = %v, %v; want %v", u.ID, got.CreatedAt, err, want)
+	}
+}
+
+func testSetEmail(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	other := createUser(t, s, newUser())
+	oldEmail := u.Email
+	email := randomID() + "@storetest.example"
+	at := baseTime()
+	if err := s.SetEmail(t.Context(), u.ID, email, at); err != nil {
+		t.Fatalf("SetEmail(%d, %q, %s) = %v; want nil", u.ID, email, formatTime(at), err)
+	}
+	u.Email, u.EmailVerifiedAt = email, at
+	wantUser(t, s, u)
+	wantUser(t, s, other)
+	wantNoUser(t, s, 0, oldEmail)
+
+	// Another user's address is refused and changes nothing.
+	if err := s.SetEmail(t.Context(), u.ID, other.Email, time.Time{}); !errors.Is(err, account.ErrEmailTaken) {
+		t.Errorf("SetEmail(%d, other's %q) = %v; want %v", u.ID, other.Email, err, account.ErrEmailTaken)
+	}
+	wantUser(t, s, u)
+
+	// Back to the old address, not verified.
+	if err := s.SetEmail(t.Context(), u.ID, oldEmail, time.Time{}); err != nil {
+		t.Errorf("SetEmail(%d, %q, zero) = %v; want nil", u.ID, oldEmail, err)
+	}
+	u.Email, u.EmailVerifiedAt = oldEmail, time.Time{}
+	wantUser(t, s, u)
+
+	if err := s.SetEmail(t.Context(), math.MaxInt64, randomID()+"@storetest.example", at); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("SetEmail(%d) = %v; want %v", int64(math.MaxInt64), err, account.ErrUserNotFound)
+	}
+}
+
+func testSetName(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	other := createUser(t, s, newUser())
+	name := "Ünïcode renamed " + randomID()
+	if err := s.SetName(t.Context(), u.ID, name); err != nil {
+		t.Errorf("SetName(%d, %q) = %v; want nil", u.ID, name, err)
+	}
+	u.Name = name
+	wantUser(t, s, u)
+	wantUser(t, s, other)
+	if err := s.SetName(t.Context(), math.MaxInt64, name); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("SetName(%d) = %v; want %v", int64(math.MaxInt64), err, account.ErrUserNotFound)
+	}
+}
+
+func testSetEmailVerified(t *testing.T, s account.Store) {
+	u := createUser(t, s, newUser())
+	other := createUser(t, s, newUser())
+	at := baseTime()
+
+	// A link sent to another address verifies nothing.
+	if err := s.SetEmailVerified(t.Context(), u.ID, other.Email, at); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("SetEmailVerified(%d, other's %q) = %v; want %v", u.ID, other.Email, err, account.ErrUserNotFound)
+	}
+	wantUser(t, s, u)
+
+	if err := s.SetEmailVerified(t.Context(), u.ID, u.Email, at); err != nil {
+		t.Errorf("SetEmailVerified(%d, %q, %s) = %v; want nil", u.ID, u.Email, formatTime(at), err)
+	}
+	u.EmailVerifiedAt = at
+	wantUser(t, s, u)
+	wantUser(t, s, other)
+	if err := s.SetEmailVerified(t.Context(), math.MaxInt64, u.Email, at); !errors.Is(err, account.ErrUserNotFound) {
+		t.Errorf("SetEmailVerified(%d) = %v; want %v", int64(math.MaxInt64), err, account.ErrUserNotFound)
 	}
 }

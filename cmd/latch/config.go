@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -39,6 +40,9 @@ type config struct {
 	HashQueue         int
 	HashInProcess     bool
 	ShutdownTimeout   time.Duration
+	// BaseURL is the site's address for links in mails; empty: http://Addr.
+	BaseURL              string
+	RequireVerifiedEmail bool
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -66,6 +70,8 @@ var settings = []setting{
 	{"hash-queue", "LATCH_HASH_QUEUE", "64", "password hashes allowed to wait for a free slot; beyond it logins get 503"},
 	{"hash-in-process", "LATCH_HASH_IN_PROCESS", "false", "compute password hashes in the server process instead of in worker processes at a lower CPU priority (nice 10), which keep page loads fast during a flood of logins"},
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
+	{"base-url", "LATCH_BASE_URL", "", "the site's address as users reach it (https://example.com): links in mails are built from it, requests for another host get 400, and https:// turns -secure-cookies on unless it is set to false; empty: links use http://ADDR"},
+	{"require-verified-email", "LATCH_REQUIRE_VERIFIED_EMAIL", "false", "users must confirm their email address by a mailed link before they reach their profile; sign-up then answers alike for addresses that have an account"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -170,6 +176,20 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if cfg.SecureCookies, err = strconv.ParseBool(get("secure-cookies")); err != nil {
 		bad("secure-cookies", errors.New("want true or false"))
 	}
+	if cfg.RequireVerifiedEmail, err = strconv.ParseBool(get("require-verified-email")); err != nil {
+		bad("require-verified-email", errors.New("want true or false"))
+	}
+	cfg.BaseURL = strings.TrimSuffix(get("base-url"), "/")
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad("base-url", errors.New("want http:// or https:// and a host, such as https://example.com, without query or fragment"))
+		} else if u.Scheme == "https" && !explicit(fset, getenv, "secure-cookies") {
+			// A site served over HTTPS gets Secure cookies unless told
+			// otherwise in so many words.
+			cfg.SecureCookies = true
+		}
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
 		bad("log-level", errors.New("want debug, info, warn or error"))
 	}
@@ -214,6 +234,19 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		cfg.HashConcurrency = cfg.hashConcurrency()
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// explicit reports whether the setting name was given, by flag or by its
+// environment variable, rather than left at its default.
+func explicit(fset *flag.FlagSet, getenv func(string) string, name string) bool {
+	set := false
+	fset.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	for _, s := range settings {
+		if s.flag == name && getenv(s.env) != "" {
+			set = true
+		}
+	}
+	return set
 }
 
 func parsePrefixes(s string) ([]netip.Prefix, error) {
@@ -301,7 +334,7 @@ func (c config) logValues() []any {
 		"secret_key", secret, "secure_cookies", c.SecureCookies, "log_level", c.LogLevel.String(),
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
-		"hash_in_process", c.HashInProcess,
+		"hash_in_process", c.HashInProcess, "base_url", c.BaseURL, "require_verified_email", c.RequireVerifiedEmail,
 	}
 }
 

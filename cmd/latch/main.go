@@ -69,6 +69,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer srv.Close()
 	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, cfg.logValues()...)...)
+	if cfg.BaseURL == "" {
+		log.Info("no base URL set (-base-url, LATCH_BASE_URL): links in mails use http:// and the listen address, and requests for any host are served", "addr", cfg.Addr)
+	}
 	logw.Flush() // whoever watches the start sees it at once
 	if err := srv.Serve(ctx); err != nil {
 		log.Error("server stopped", "error", err)

@@ -48,6 +48,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{nil, []string{"-secure-cookies", "true"}, "write -secure-cookies=true"},
 		{map[string]string{"LATCH_DATABASE_URL": "mysql://x"}, nil, "LATCH_DATABASE_URL: \"mysql://x\" is not supported"},
 		{map[string]string{"LATCH_DATABASE_URL": "sqlite:"}, nil, "sqlite: needs a file path"},
+		{map[string]string{"LATCH_BASE_URL": "example.com"}, nil, "LATCH_BASE_URL"},
+		{nil, []string{"-base-url", "ftp://example.com"}, "-base-url"},
+		{nil, []string{"-require-verified-email=perhaps"}, "-require-verified-email"},
 	}
 	for _, tt := range tests {
 		// A setting refused creates nothing: not even the data folder.
@@ -82,6 +85,12 @@ func TestBooleanSettings(t *testing.T) {
 		{map[string]string{"LATCH_SECURE_COOKIES": "true"}, nil, true, false},
 		{map[string]string{"LATCH_SECURE_COOKIES": "true"}, []string{"-secure-cookies=false"}, false, false},
 		{map[string]string{"LATCH_HASH_IN_PROCESS": "1"}, nil, false, true},
+		// An https:// base URL implies Secure cookies, unless they are
+		// turned off in so many words.
+		{map[string]string{"LATCH_BASE_URL": "https://example.com"}, nil, true, false},
+		{nil, []string{"-base-url", "https://example.com", "-secure-cookies=false"}, false, false},
+		{map[string]string{"LATCH_BASE_URL": "https://example.com", "LATCH_SECURE_COOKIES": "false"}, nil, false, false},
+		{nil, []string{"-base-url", "http://example.com"}, false, false},
 	}
 	for _, tt := range tests {
 		cfg, err := parseConfig(tt.args, env(tt.env), io.Discard)

@@ -115,13 +115,16 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 	}
 	s.procs = newProcessorGovernor(cfg, hasher, log)
 	s.app, err = app.New(s.store, app.Config{
-		Limiter:           limiter,
-		SecretKey:         key,
-		SecureCookies:     cfg.SecureCookies,
-		MinPasswordLength: cfg.MinPasswordLength,
-		TrustedProxies:    cfg.TrustedProxies,
-		Hasher:            hasher,
-		Logger:            log,
+		Limiter:              limiter,
+		SecretKey:            key,
+		SecureCookies:        cfg.SecureCookies,
+		MinPasswordLength:    cfg.MinPasswordLength,
+		TrustedProxies:       cfg.TrustedProxies,
+		Hasher:               hasher,
+		Logger:               log,
+		BaseURL:              cfg.BaseURL,
+		ListenAddr:           cfg.Addr,
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	})
 	if err != nil {
 		return nil, err
@@ -166,13 +169,14 @@ func (s *server) Serve(ctx context.Context) error {
 	if err := s.http.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	s.app.Wait() // mails being handed over off the request path
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// pruneLoop deletes expired sessions hourly.
+// pruneLoop deletes expired sessions and mailed tokens hourly.
 func (s *server) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -181,6 +185,11 @@ func (s *server) pruneLoop(ctx context.Context) {
 			s.log.Warn("prune sessions", "error", err)
 		} else if n > 0 {
 			s.log.Info("pruned expired sessions", "count", n)
+		}
+		if n, err := s.app.PruneTokens(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune tokens", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned expired tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -27,6 +29,7 @@ const maxBodyBytes = 64 << 10
 type Store interface {
 	latch.SessionStore
 	account.Store
+	account.TokenStore
 	throttle.Store
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
@@ -52,6 +55,24 @@ type Config struct {
 	Limiter *throttle.Limiter
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
+	// Mail sends the mails of the account lifecycle (verification,
+	// password reset, notices). Nil logs each mail's recipient and subject
+	// at warn level and drops it: links never go to the logs.
+	Mail Mailer
+	// BaseURL is the site's address as its users reach it, such as
+	// https://example.com; every link in a mail is built from it, never
+	// from a request. When set, requests for another host get 400, which
+	// defeats forged Host headers and DNS rebinding; /healthz, asked by
+	// load balancers by address, is exempt. Empty: links use
+	// http://ListenAddr and any host is served.
+	BaseURL string
+	// ListenAddr is the address the server listens on, for links when
+	// BaseURL is empty. Default localhost:8080.
+	ListenAddr string
+	// RequireVerifiedEmail keeps users who have not confirmed their email
+	// address out of the profile page, and makes sign-up answer the same
+	// for an address that has an account, mailing its owner instead.
+	RequireVerifiedEmail bool
 }
 
 // App is the web application. Create it with [New] and serve [App.Handler].
@@ -67,6 +88,14 @@ type App struct {
 	// anonHome is the home page as every anonymous visitor without a
 	// flash sees it, rendered in New.
 	anonHome fixedPage
+
+	mails       *mailTemplates
+	baseURL     *url.URL
+	checkHost   bool              // requests must name baseURL's host
+	mailClient  *throttle.Limiter // mails asked for per client address
+	mailTo      *throttle.Limiter // mails sent per recipient
+	jobs        chan struct{}     // a slot per mail job running off the request path
+	jobsRunning sync.WaitGroup
 }
 
 // New returns the app on store with cfg.
@@ -87,12 +116,26 @@ func New(store Store, cfg Config) (*App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = throttle.New(store)
 	}
+	base, err := parseBaseURL(cfg.BaseURL, cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	mails, err := parseMailTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	a := &App{
-		cfg:       cfg,
-		store:     store,
-		flashes:   &flasher{key: cfg.SecretKey, secure: cfg.SecureCookies},
-		templates: tmpl,
-		log:       cfg.Logger,
+		cfg:        cfg,
+		store:      store,
+		flashes:    &flasher{key: cfg.SecretKey, secure: cfg.SecureCookies},
+		templates:  tmpl,
+		log:        cfg.Logger,
+		mails:      mails,
+		baseURL:    base,
+		checkHost:  cfg.BaseURL != "",
+		mailClient: mailLimiter(cfg.Limiter, 10, 20),
+		mailTo:     mailLimiter(cfg.Limiter, 3, 5),
+		jobs:       make(chan struct{}, backgroundLimit),
 	}
 	a.accounts = account.NewService(store, cfg.Hasher, cfg.Limiter)
 	if cfg.MinPasswordLength > 0 {
@@ -113,6 +156,10 @@ func New(store Store, cfg Config) (*App, error) {
 // Auth returns the app's latch manager, for session maintenance such as
 // [latch.Manager.Prune].
 func (a *App) Auth() *latch.Manager[account.User] { return a.auth }
+
+// PruneTokens deletes expired mailed links and codes; run it now and then,
+// beside [latch.Manager.Prune].
+func (a *App) PruneTokens(ctx context.Context) (int, error) { return a.accounts.PruneTokens(ctx) }
 
 // loadUser is the latch user loader: session user IDs are account IDs.
 func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
@@ -156,11 +203,12 @@ func (a *App) Handler() http.Handler {
 	route("POST /login", a.handle(a.login))
 	route("GET /login/confirm", login(a.handle(a.confirmForm)))
 	route("POST /login/confirm", login(a.handle(a.confirm)))
-	route("GET /profile", login(a.handle(a.profile)))
+	route("GET /profile", login(a.requireVerified(a.handle(a.profile))))
 	route("POST /sessions/revoke", fresh(a.handle(a.revokeSession)))
 	route("POST /sessions/revoke-others", fresh(a.handle(a.revokeOtherSessions)))
 	route("GET /logout", a.handle(a.logoutForm))
 	route("POST /logout", a.handle(a.logout))
+	a.lifecycleRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 	mux.Handle("/", page(pages))
 
@@ -176,6 +224,7 @@ func (a *App) Handler() http.Handler {
 
 	var h http.Handler = mux
 	h = a.limitBody(h)
+	h = a.hostCheck(h)
 	h = a.securityHeaders(h)
 	h = a.logRequests(h)
 	return h

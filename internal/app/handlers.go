@@ -66,11 +66,33 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 	}
 	email, name, pw := r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("password")
 	form := formValues{Email: bounded(email, account.MaxEmailLength*2), Name: bounded(name, account.MaxNameLength*8)}
-	_, err := a.accounts.SignUp(r.Context(), email, name, pw)
+	if a.cfg.RequireVerifiedEmail {
+		// Sign-up mails the address in every case: asked too often, it is
+		// refused before anything is created, alike for every address.
+		if e, err := account.NormalizeEmail(email); err == nil {
+			wait, err := a.mailWait(r.Context(), r, e)
+			if err != nil {
+				return err
+			}
+			if wait > 0 {
+				return a.render(w, r, http.StatusTooManyRequests, "signup", page{Title: "Sign Up", Form: form, Flashes: tooMany(w, msgTooManyMails, wait)})
+			}
+		}
+	}
+	u, err := a.accounts.SignUp(r.Context(), email, name, pw)
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
 		return a.render(w, r, http.StatusUnprocessableEntity, "signup", page{Title: "Sign Up", Form: form, Errors: fe, Flashes: []flash{}})
+	case errors.Is(err, account.ErrEmailTaken) && a.cfg.RequireVerifiedEmail:
+		// The same answer as for a new account, after the same work (a
+		// hash); the owner of the address is told instead.
+		if err := a.burnHash(r.Context(), pw); err != nil {
+			return err
+		}
+		e, _ := account.NormalizeEmail(email)
+		a.later(r.Context(), func(ctx context.Context) { a.mailReset(ctx, e, "signup-exists") })
+		return a.signedUpInbox(w, r, e)
 	case errors.Is(err, account.ErrEmailTaken):
 		a.flashes.set(w, flashCookie{
 			Flashes: []flash{{Text: msgEmailExists, Kind: "danger", LinkText: "login page", LinkURL: "/login"}},
@@ -81,9 +103,19 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	a.later(r.Context(), func(ctx context.Context) { a.mailVerification(ctx, u) })
+	if a.cfg.RequireVerifiedEmail {
+		return a.signedUpInbox(w, r, u.Email)
+	}
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgSignedUp, Kind: "success"}}})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
+}
+
+// signedUpInbox is the answer to a sign-up when addresses must be
+// verified, whether the address was new or had an account.
+func (a *App) signedUpInbox(w http.ResponseWriter, r *http.Request, email string) error {
+	return a.render(w, r, http.StatusOK, "sent", page{Title: "Check your inbox", Message: fmt.Sprintf(msgSignUpInbox, email), Flashes: []flash{}})
 }
 
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -129,6 +161,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	to := "/profile"
 	if hasNext {
 		to = next
+	}
+	if a.cfg.RequireVerifiedEmail && u.EmailVerifiedAt.IsZero() {
+		to = "/verify"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil

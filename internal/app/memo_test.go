@@ -22,6 +22,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
 		MoreSessions:      3,
 		MinPasswordLength: 8,
+		Life:              lifeView{Fresh: true},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
@@ -49,6 +50,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"Sessions":          func(p *page) { p.Sessions[0].IP = "192.0.2.9" },
 		"MoreSessions":      func(p *page) { p.MoreSessions = 4 },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
+		"Life":              func(p *page) { p.Life.Fresh = false },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

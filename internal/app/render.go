@@ -44,6 +44,8 @@ type page struct {
 	MoreSessions int
 	// MinPasswordLength is the password rule shown on the sign-up form.
 	MinPasswordLength int
+	// Life holds what the account lifecycle's pages show.
+	Life lifeView
 }
 
 // formValues are the fields kept filled after a failed submission.
@@ -54,7 +56,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -195,7 +197,8 @@ func samePage(a, b page) bool {
 		a.Message == b.Message &&
 		slices.Equal(a.Sessions, b.Sessions) &&
 		a.MoreSessions == b.MoreSessions &&
-		a.MinPasswordLength == b.MinPasswordLength
+		a.MinPasswordLength == b.MinPasswordLength &&
+		a.Life == b.Life
 }
 
 // execute renders the page name with p into buf.
