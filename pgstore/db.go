@@ -2,7 +2,8 @@
 // counts in a PostgreSQL database.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store] and [throttle.Store]. It uses github.com/jackc/pgx/v5 and
+// [account.Store], [throttle.Store] and [mailer.QueueStore] (table
+// latch_mail_queue). It uses github.com/jackc/pgx/v5 and
 // its connection pool; any number of processes may share one database.
 //
 // # Connecting

@@ -2,7 +2,8 @@
 // failure counts in one SQLite database file.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store] and [throttle.Store]. It uses modernc.org/sqlite, a
+// [account.Store], [throttle.Store] and [mailer.QueueStore] (table
+// latch_mail_queue). It uses modernc.org/sqlite, a
 // translation of SQLite to Go, so programs using it build without cgo.
 //
 // # Connections
