@@ -35,7 +35,7 @@ const (
 // smtpTimeout bounds each network step of a delivery (connecting, each
 // command and its reply), so that a server that stops answering holds a
 // worker for seconds, not forever.
-const smtpTimeout = 30 * time.Second
+const smtpTimeout = 15 * time.Second
 
 // SMTPSender sends messages to one SMTP server (a relay, or a provider's
 // submission service), one connection per message. Create one with
@@ -201,8 +201,22 @@ func (s *SMTPSender) String() string { return s.server }
 // Send implements [Sender]: it connects, secures the connection as the URL
 // says, logs in, sends msg and says goodbye. An error wraps [ErrRejected]
 // when the server answered the message itself with a 5xx reply.
+//
+// Send returns when ctx is done, with its error, even while the server is
+// in the middle of a reply: go-mail bounds each step of the conversation
+// with its own timeout, not with ctx, and a stopping process should not
+// wait for it. The conversation then goes on in the background to its end
+// or its timeout; if the server took the message meanwhile, it will get it
+// again at the next attempt.
 func (s *SMTPSender) Send(ctx context.Context, msg *gomail.Msg) error {
-	err := s.client.DialAndSendWithContext(ctx, msg)
+	done := make(chan error, 1)
+	go func() { done <- s.client.DialAndSendWithContext(ctx, msg) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("mailer: smtp %s: %w", s.server, ctx.Err())
+	}
 	if err == nil {
 		return nil
 	}
