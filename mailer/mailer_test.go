@@ -681,3 +681,40 @@ func TestShutdown(t *testing.T) {
 	checkMail(t, receivedOnce(t, srv).data, testMessage)
 	wantEmpty(t, store, 1)
 }
+
+// TestManyMessages sends a backlog through one sender, several at once
+// over STARTTLS: each message arrives once.
+func TestManyMessages(t *testing.T) {
+	serverTLS, clientTLS := testCert(t)
+	srv := &smtpServer{tls: serverTLS, user: "ada", pass: "secret"}
+	srv.start(t, "127.0.0.1:0")
+	sender, err := mailer.NewSMTPSender(smtpURL("smtp", "ada", "secret", srv.addr, ""), clientTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	q := newQueue(t, new(memstore.MailQueue), sender, nil, 0)
+	for i := range n {
+		m := testMessage
+		m.To = fmt.Sprintf("user%d@example.org", i)
+		if err := q.Enqueue(t.Context(), m); err != nil {
+			t.Fatalf("Enqueue(%s) error = %v; want nil", m.To, err)
+		}
+	}
+	run(t, q)
+	eventually.True(t, wait, "delivery of the backlog", func() error {
+		if got := len(srv.messages()); got < n {
+			return fmt.Errorf("%d of %d messages received", got, n)
+		}
+		return nil
+	})
+	seen := map[string]int{}
+	for _, m := range srv.messages() {
+		seen[strings.Join(m.to, ",")]++
+	}
+	for i := range n {
+		if to := fmt.Sprintf("user%d@example.org", i); seen[to] != 1 {
+			t.Errorf("%s received %d messages; want 1", to, seen[to])
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/mailer"
 	"github.com/latchauth/latch/password"
 )
 
@@ -39,6 +40,8 @@ type config struct {
 	HashQueue         int
 	HashInProcess     bool
 	ShutdownTimeout   time.Duration
+	SMTPURL           string // empty: mail goes to DATA_DIR/outbox
+	MailFrom          string
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -66,6 +69,8 @@ var settings = []setting{
 	{"hash-queue", "LATCH_HASH_QUEUE", "64", "password hashes allowed to wait for a free slot; beyond it logins get 503"},
 	{"hash-in-process", "LATCH_HASH_IN_PROCESS", "false", "compute password hashes in the server process instead of in worker processes at a lower CPU priority (nice 10), which keep page loads fast during a flood of logins"},
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
+	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
+	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -157,6 +162,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		RedisURL:    get("redis-url"),
 		SecretKey:   *vals["secret-key"],
 		LogFormat:   get("log-format"),
+		SMTPURL:     get("smtp-url"),
+		MailFrom:    get("mail-from"),
 	}
 	var errs []error
 	bad := func(name string, err error) {
@@ -200,6 +207,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
 		bad("database-url", err)
+	}
+	if cfg.SMTPURL != "" {
+		if _, err := mailer.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			bad("smtp-url", errors.New(strings.TrimPrefix(err.Error(), "mailer: ")))
+		}
+	}
+	if _, err := mailer.ParseFrom(cfg.MailFrom); err != nil {
+		bad("mail-from", err)
 	}
 	if cfg.Addr == "" {
 		bad("addr", errors.New("want host:port, such as localhost:8080"))
@@ -302,7 +317,20 @@ func (c config) logValues() []any {
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
 		"hash_in_process", c.HashInProcess,
+		"smtp", c.smtpForLog(), "mail_from", c.MailFrom,
 	}
+}
+
+// smtpForLog describes where mail goes, the SMTP password masked.
+func (c config) smtpForLog() string {
+	if c.SMTPURL == "" {
+		return "none (mail written to " + filepath.Join(c.DataDir, "outbox") + ")"
+	}
+	sc, err := mailer.ParseSMTPURL(c.SMTPURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return sc.Redacted()
 }
 
 func usage(w io.Writer) {
