@@ -105,11 +105,16 @@ func NewSMTPSender(rawURL string, tlsConfig *tls.Config) (*SMTPSender, error) {
 
 // SMTPConfig is an SMTP URL taken apart by [ParseSMTPURL].
 type SMTPConfig struct {
-	Host     string
-	Port     int
-	User     string
-	Password string
-	// TLS is "starttls", "implicit" or "none".
+	// Host is the server's name or IP address, also the name its
+	// certificate must hold.
+	Host string
+	// Port is the URL's port, or 587 for smtp://, 465 for smtps://, 25
+	// for tls=none.
+	Port int
+	// User and Password are the credentials, decoded; empty User: none.
+	User, Password string
+	// TLS is "starttls" (smtp://), "implicit" (smtps://) or "none"
+	// (smtp://...?tls=none).
 	TLS string
 }
 

@@ -20,9 +20,17 @@ var _ mailer.QueueStore = (*DB)(nil)
 const mailColumns = `id, recipient, subject, text_body, html_body, created_at, due_at, attempts, last_error`
 
 // EnqueueMail implements [mailer.QueueStore]. The count and the insert are
-// one statement, run by the single writer.
+// one statement.
 func (db *DB) EnqueueMail(ctx context.Context, m mailer.QueuedMessage, limit int) error {
-	res, err := db.write.ExecContext(ctx, `
+	// Queued from a request, such as a sign-up: the insert runs to its
+	// end once begun, without a goroutine watching ctx (see [quick]).
+	qctx, err := quick(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: enqueue mail: %w", err)
+	}
+	// A write statement takes the write lock before it reads, so the
+	// count and the insert are atomic across processes too.
+	res, err := db.write.ExecContext(qctx, `
 		INSERT INTO latch_mail_queue (`+mailColumns+`)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE (SELECT count(*) FROM latch_mail_queue) < ?`,
