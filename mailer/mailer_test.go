@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,12 +66,17 @@ type watchedStore struct {
 	mu      sync.Mutex
 	retries []string // last errors recorded, in order
 	deletes int
+	onRetry func(n int) // if set, called with the number of retries so far
 }
 
 func (w *watchedStore) RetryMail(ctx context.Context, id string, dueAt time.Time, lastError string) error {
 	w.mu.Lock()
 	w.retries = append(w.retries, lastError)
+	n := len(w.retries)
 	w.mu.Unlock()
+	if w.onRetry != nil {
+		w.onRetry(n)
+	}
 	return w.QueueStore.RetryMail(ctx, id, dueAt, lastError)
 }
 
@@ -716,5 +722,51 @@ func TestManyMessages(t *testing.T) {
 		if to := fmt.Sprintf("user%d@example.org", i); seen[to] != 1 {
 			t.Errorf("%s received %d messages; want 1", to, seen[to])
 		}
+	}
+}
+
+// TestGivesUpAfterMaxAge checks that a message still failing when it is
+// older than MaxAge is given up with a log line, and no longer tried.
+func TestGivesUpAfterMaxAge(t *testing.T) {
+	var attempts atomic.Int32
+	srv := &smtpServer{rcpt: func(string) error {
+		attempts.Add(1)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}}
+	srv.start(t, "127.0.0.1:0")
+	sender, err := mailer.NewSMTPSender(smtpURL("smtp", "", "", srv.addr, "tls=none"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock jumps a day ahead after the second failure.
+	var skew atomic.Int64
+	store := &watchedStore{QueueStore: new(memstore.MailQueue)}
+	store.onRetry = func(n int) {
+		if n == 2 {
+			skew.Store(int64(24*time.Hour + time.Second))
+		}
+	}
+	var logs logBuffer
+	q, err := mailer.New(store, mailer.Config{
+		From: from, Sender: sender, Logger: logs.logger(),
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, PollInterval: 10 * time.Millisecond,
+		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, q)
+	if err := q.Enqueue(t.Context(), testMessage); err != nil {
+		t.Fatalf("Enqueue() error = %v; want nil", err)
+	}
+	wantEmpty(t, store, 1)
+	if retries, _ := store.counts(); len(retries) != 2 {
+		t.Errorf("retries = %q; want 2, then given up", retries)
+	}
+	if n := attempts.Load(); n != 3 {
+		t.Errorf("server saw %d attempts; want 3", n)
+	}
+	if l := logs.String(); !strings.Contains(l, "mail given up") || !strings.Contains(l, "attempts=3") {
+		t.Errorf("log = %q; want a line saying the mail was given up after 3 attempts", l)
 	}
 }
