@@ -11,3 +11,8 @@ func TestStore(t *testing.T) {
 	var s memstore.Store
 	storetest.Sessions(t, &s)
 }
+
+func TestMailQueue(t *testing.T) {
+	var q memstore.MailQueue
+	storetest.MailQueue(t, &q)
+}

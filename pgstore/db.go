@@ -2,8 +2,9 @@
 // counts in a PostgreSQL database.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store], [account.TokenStore], [account.TokenPruner] and
-// [throttle.Store]. It uses github.com/jackc/pgx/v5 and
+// [account.Store], [account.TokenStore], [account.TokenPruner],
+// [throttle.Store] and [mailer.QueueStore] (table latch_mail_queue). It
+// uses github.com/jackc/pgx/v5 and
 // its connection pool; any number of processes may share one database.
 //
 // # Connecting

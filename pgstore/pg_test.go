@@ -67,6 +67,10 @@ func TestThrottle(t *testing.T) {
 	storetest.Throttle(t, newTestDB(t))
 }
 
+func TestMailQueue(t *testing.T) {
+	storetest.MailQueue(t, newTestDB(t))
+}
+
 // TestShared runs every suite twice on one database, as a shared database
 // would see them.
 func TestShared(t *testing.T) {
@@ -75,6 +79,7 @@ func TestShared(t *testing.T) {
 		storetest.Sessions(t, db)
 		storetest.Users(t, db)
 		storetest.Throttle(t, db)
+		storetest.MailQueue(t, db)
 	}
 }
 

@@ -2,9 +2,10 @@
 // failure counts in one SQLite database file.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store], [account.TokenStore], [account.TokenPruner] and
-// [throttle.Store]. It uses modernc.org/sqlite, a
-// translation of SQLite to Go, so programs using it build without cgo.
+// [account.Store], [account.TokenStore], [account.TokenPruner],
+// [throttle.Store] and [mailer.QueueStore] (table latch_mail_queue). It
+// uses modernc.org/sqlite, a translation of SQLite to Go, so programs using
+// it build without cgo.
 //
 // # Connections
 //

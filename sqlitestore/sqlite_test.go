@@ -64,6 +64,10 @@ func TestThrottle(t *testing.T) {
 	storetest.Throttle(t, newDB(t))
 }
 
+func TestMailQueue(t *testing.T) {
+	storetest.MailQueue(t, newDB(t))
+}
+
 // TestShared runs every suite twice on one database, as a shared database
 // would see them.
 func TestShared(t *testing.T) {
@@ -72,6 +76,7 @@ func TestShared(t *testing.T) {
 		storetest.Sessions(t, db)
 		storetest.Users(t, db)
 		storetest.Throttle(t, db)
+		storetest.MailQueue(t, db)
 	}
 }
 

@@ -7,6 +7,7 @@
 //		storetest.Sessions(t, db)
 //		storetest.Users(t, db)
 //		storetest.Throttle(t, db)
+//		storetest.MailQueue(t, db)
 //	}
 //
 // Each function runs subtests and reports every misbehaviour it finds rather

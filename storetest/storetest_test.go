@@ -30,3 +30,7 @@ func TestReuse(t *testing.T) {
 	storetest.Throttle(t, m)
 	storetest.Throttle(t, m)
 }
+
+func TestMemstoreMailQueue(t *testing.T) {
+	storetest.MailQueue(t, new(memstore.MailQueue))
+}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch/mailer"
 	"github.com/latchauth/latch/password"
 )
 
@@ -43,6 +44,8 @@ type config struct {
 	// BaseURL is the site's address for links in mails; empty: http://Addr.
 	BaseURL              string
 	RequireVerifiedEmail bool
+	SMTPURL              string // empty: mail goes to DATA_DIR/outbox
+	MailFrom             string
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -72,6 +75,8 @@ var settings = []setting{
 	{"shutdown-timeout", "LATCH_SHUTDOWN_TIMEOUT", "30s", "how long to let requests in flight finish on SIGINT/SIGTERM"},
 	{"base-url", "LATCH_BASE_URL", "", "the site's address as users reach it (https://example.com): links in mails are built from it, requests for another host get 400, and https:// turns -secure-cookies on unless it is set to false; empty: links use http://ADDR"},
 	{"require-verified-email", "LATCH_REQUIRE_VERIFIED_EMAIL", "false", "users must confirm their email address by a mailed link before they reach their profile; sign-up then answers alike for addresses that have an account"},
+	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
+	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -163,6 +168,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		RedisURL:    get("redis-url"),
 		SecretKey:   *vals["secret-key"],
 		LogFormat:   get("log-format"),
+		SMTPURL:     get("smtp-url"),
+		MailFrom:    get("mail-from"),
 	}
 	var errs []error
 	bad := func(name string, err error) {
@@ -220,6 +227,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
 		bad("database-url", err)
+	}
+	if cfg.SMTPURL != "" {
+		if _, err := mailer.ParseSMTPURL(cfg.SMTPURL); err != nil {
+			bad("smtp-url", errors.New(strings.TrimPrefix(err.Error(), "mailer: ")))
+		}
+	}
+	if _, err := mailer.ParseFrom(cfg.MailFrom); err != nil {
+		bad("mail-from", err)
 	}
 	if cfg.Addr == "" {
 		bad("addr", errors.New("want host:port, such as localhost:8080"))
@@ -335,7 +350,20 @@ func (c config) logValues() []any {
 		"min_password_length", c.MinPasswordLength, "trusted_proxies", len(c.TrustedProxies),
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
 		"hash_in_process", c.HashInProcess, "base_url", c.BaseURL, "require_verified_email", c.RequireVerifiedEmail,
+		"smtp", c.smtpForLog(), "mail_from", c.MailFrom,
 	}
+}
+
+// smtpForLog describes where mail goes, the SMTP password masked.
+func (c config) smtpForLog() string {
+	if c.SMTPURL == "" {
+		return "none (mail written to " + filepath.Join(c.DataDir, "outbox") + ")"
+	}
+	sc, err := mailer.ParseSMTPURL(c.SMTPURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return sc.Redacted()
 }
 
 func usage(w io.Writer) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/hashworker"
+	"github.com/latchauth/latch/mailer"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/pgstore"
 	"github.com/latchauth/latch/redisstore"
@@ -33,10 +34,14 @@ type server struct {
 	http  *http.Server
 	procs *processorGovernor // nil when GOMAXPROCS is left alone
 	pool  *hashworker.Pool   // nil with -hash-in-process
+	// mail queues outgoing mail in the store; Serve sends it for the
+	// server's lifetime. Enqueue is what the app is given to send mail.
+	mail *mailer.Queue
 }
 
 type storeCloser interface {
 	app.Store
+	mailer.QueueStore
 	Close() error
 }
 
@@ -114,6 +119,14 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		}
 	}
 	s.procs = newProcessorGovernor(cfg, hasher, log)
+	if s.mail, err = openMail(cfg, s.store, log); err != nil {
+		return nil, err
+	}
+	// Listening before the app is made gives it the address links are
+	// built on when no base URL is set, also when -addr asks for port 0.
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
+	}
 	s.app, err = app.New(s.store, app.Config{
 		Limiter:              limiter,
 		SecretKey:            key,
@@ -123,14 +136,12 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		Hasher:               hasher,
 		Logger:               log,
 		BaseURL:              cfg.BaseURL,
-		ListenAddr:           cfg.Addr,
+		ListenAddr:           linkAddr(cfg.Addr, s.ln.Addr()),
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		Mail:                 s.mail,
 	})
 	if err != nil {
 		return nil, err
-	}
-	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
 	s.http = &http.Server{
 		Handler:           s.app.Handler(),
@@ -144,6 +155,49 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 	return s, nil
 }
 
+// linkAddr is the host and port that mailed links name when no base URL is
+// set: the host of -addr as the operator wrote it (localhost stays
+// localhost, so that the cookies a link's page sets are those of the site
+// the user browses), with the port actually bound, which differs when
+// -addr asks for port 0. A wildcard host (":8080", "0.0.0.0:8080") names
+// no host a browser can reach, so the bound address stands in for it.
+func linkAddr(configured string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	_, port, perr := net.SplitHostPort(bound.String())
+	if err != nil || perr != nil {
+		return bound.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return bound.String()
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// openMail returns the queue of outgoing mail, kept in store and sent to
+// the SMTP server of the configuration, or, without one, written into the
+// outbox folder of the data folder, where a developer opens the files.
+func openMail(cfg config, store mailer.QueueStore, log *slog.Logger) (*mailer.Queue, error) {
+	var sender mailer.Sender
+	if cfg.SMTPURL == "" {
+		outbox, err := mailer.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), log)
+		if err != nil {
+			return nil, err
+		}
+		sender = outbox
+	} else {
+		smtp, err := mailer.NewSMTPSender(cfg.SMTPURL, nil)
+		if err != nil {
+			return nil, err
+		}
+		sender = smtp
+	}
+	q, err := mailer.New(store, mailer.Config{From: cfg.MailFrom, Sender: sender, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return q, nil
+}
+
 // Addr returns the address the server listens on.
 func (s *server) Addr() string { return s.ln.Addr().String() }
 
@@ -153,6 +207,18 @@ func (s *server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	go s.pruneLoop(ctx)
+	// The mail worker stops after the requests in flight, which may queue
+	// mail, and before Close closes the store under it.
+	mctx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		s.mail.Run(mctx)
+	}()
+	defer func() {
+		stopMail()
+		<-mailDone
+	}()
 	if s.procs != nil {
 		gctx, stop := context.WithCancel(ctx)
 		defer stop()
