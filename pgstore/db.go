@@ -2,7 +2,7 @@
 // counts in a PostgreSQL database.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store] and [throttle.Store]. It uses github.com/jackc/pgx/v5 and
+// [account.Store], [throttle.Store] and [throttle.DeviceStore]. It uses github.com/jackc/pgx/v5 and
 // its connection pool; any number of processes may share one database.
 //
 // # Connecting
@@ -107,10 +107,11 @@ import (
 )
 
 var (
-	_ latch.SessionStore  = (*DB)(nil)
-	_ latch.SessionPruner = (*DB)(nil)
-	_ account.Store       = (*DB)(nil)
-	_ throttle.Store      = (*DB)(nil)
+	_ latch.SessionStore   = (*DB)(nil)
+	_ latch.SessionPruner  = (*DB)(nil)
+	_ account.Store        = (*DB)(nil)
+	_ throttle.Store       = (*DB)(nil)
+	_ throttle.DeviceStore = (*DB)(nil)
 )
 
 //go:embed migrations/*.sql

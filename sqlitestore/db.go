@@ -2,8 +2,9 @@
 // failure counts in one SQLite database file.
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
-// [account.Store] and [throttle.Store]. It uses modernc.org/sqlite, a
-// translation of SQLite to Go, so programs using it build without cgo.
+// [account.Store], [throttle.Store] and [throttle.DeviceStore]. It uses
+// modernc.org/sqlite, a translation of SQLite to Go, so programs using it
+// build without cgo.
 //
 // # Connections
 //
@@ -83,10 +84,11 @@ import (
 )
 
 var (
-	_ latch.SessionStore  = (*DB)(nil)
-	_ latch.SessionPruner = (*DB)(nil)
-	_ account.Store       = (*DB)(nil)
-	_ throttle.Store      = (*DB)(nil)
+	_ latch.SessionStore   = (*DB)(nil)
+	_ latch.SessionPruner  = (*DB)(nil)
+	_ account.Store        = (*DB)(nil)
+	_ throttle.Store       = (*DB)(nil)
+	_ throttle.DeviceStore = (*DB)(nil)
 )
 
 //go:embed migrations/*.sql

@@ -60,6 +60,10 @@ func TestThrottle(t *testing.T) {
 	storetest.Throttle(t, newDB(t))
 }
 
+func TestDevices(t *testing.T) {
+	storetest.Devices(t, newDB(t))
+}
+
 // TestShared runs every suite twice on one database, as a shared database
 // would see them.
 func TestShared(t *testing.T) {
@@ -68,6 +72,7 @@ func TestShared(t *testing.T) {
 		storetest.Sessions(t, db)
 		storetest.Users(t, db)
 		storetest.Throttle(t, db)
+		storetest.Devices(t, db)
 	}
 }
 

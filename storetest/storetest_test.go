@@ -26,3 +26,7 @@ func TestReuse(t *testing.T) {
 	storetest.Throttle(t, m)
 	storetest.Throttle(t, m)
 }
+
+func TestMemoryDevices(t *testing.T) {
+	storetest.Devices(t, new(throttle.MemoryStore))
+}
