@@ -68,7 +68,9 @@ type Service struct {
 	// client address (see [throttle.Policy]); nil disables throttling.
 	Throttle *throttle.Policy
 	// Devices verifies the device cookies given to Authenticate; nil
-	// treats every login as coming from an unknown device.
+	// treats every login as coming from an unknown device. Its user names
+	// are account IDs in decimal: a password reset and "log out
+	// everywhere" call Devices.Revoke(ctx, strconv.FormatInt(id, 10)).
 	Devices *throttle.Devices
 	// MinPasswordLength is the shortest password accepted, in characters.
 	// Default 8, the NIST SP 800-63B minimum.

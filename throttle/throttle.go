@@ -39,6 +39,20 @@
 // example p.Account.Free = 20), or set a limiter to nil to turn its limit
 // off.
 //
+// # Device cookies
+//
+// [Devices] is the device cookie's whole life: [Devices.Issue] after a
+// login with the right password returns the cookie's value;
+// [Devices.Verify] on a login attempt returns the device ID to put in
+// [Keys.Device] if the cookie is valid for the account; [Devices.Revoke]
+// makes every cookie of a user issued so far invalid. A password reset or
+// change, and "log out everywhere", must call Revoke: whoever held the
+// account may have collected cookies that would otherwise let them guess
+// at the device's pace for a year. Revocations are kept by a
+// [DeviceStore] (the SQL stores of latch implement it) and must survive a
+// crash, unlike failure counts. The cookie itself is the app's: set it
+// HttpOnly, SameSite=Lax, and Secure with the "__Host-" prefix over HTTPS.
+//
 // # Attempts count before they are checked
 //
 // Checking a password takes tens of milliseconds. Were a failure recorded
