@@ -258,7 +258,9 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
 		}
 	}
 	keys := throttle.Keys{Account: email, Client: in.Client}
-	if u.ID != 0 && in.Device != "" && s.Devices != nil {
+	// An unknown email's user is "0", which no cookie names: the cookie
+	// is checked the same way, so that its check does not tell either.
+	if in.Device != "" && s.Devices != nil {
 		dev, err := s.Devices.Verify(ctx, in.Device, strconv.FormatInt(u.ID, 10))
 		if err != nil {
 			return User{}, fmt.Errorf("account: %w", err)

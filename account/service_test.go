@@ -107,6 +107,8 @@ func TestAuthenticate(t *testing.T) {
 func TestAuthenticateThrottles(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
 	u, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +185,8 @@ func TestAuthenticateDistributedGuessing(t *testing.T) {
 func TestAuthenticateKnownDeviceThrottledAlone(t *testing.T) {
 	s, db := newService(t)
 	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
 	u, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)

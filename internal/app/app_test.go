@@ -41,14 +41,20 @@ func newSite(t testing.TB) *site {
 	store := apptest.NewStore(t)
 	p := throttle.NewPolicy(store)
 	p.Account.Free, p.Account.Delay = 3, time.Minute
-	return newSiteWith(t, store, app.Config{Throttle: p})
+	return newSiteWith(t, store, app.Config{Throttle: p}, false)
 }
 
 // newSiteWith serves the app on store with cfg, trusting loopback as a
-// proxy as newSite does.
-func newSiteWith(t testing.TB, store *sqlitestore.DB, cfg app.Config) *site {
+// proxy as newSite does. With stillClock, and no Throttle in cfg, the
+// default throttling reads a clock that never moves.
+func newSiteWith(t testing.TB, store *sqlitestore.DB, cfg app.Config, stillClock bool) *site {
 	t.Helper()
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	if stillClock && cfg.Throttle == nil {
+		cfg.Throttle = throttle.NewPolicy(store)
+		now := time.Now()
+		cfg.Throttle.SetNow(func() time.Time { return now })
+	}
 	s := apptest.New(t, store, cfg)
 	h := s.App.Handler()
 	srv := httptest.NewServer(h)

@@ -13,10 +13,12 @@ import (
 	"github.com/latchauth/latch/internal/apptest"
 )
 
-// newDefaultSite serves the app with its default throttling.
+// newDefaultSite serves the app with its default throttling, on a clock
+// that stands still, so that no wait runs out during a test however slowly
+// it runs.
 func newDefaultSite(t *testing.T) *site {
 	t.Helper()
-	return newSiteWith(t, apptest.NewStore(t), app.Config{})
+	return newSiteWith(t, apptest.NewStore(t), app.Config{}, true)
 }
 
 // browserAt returns a new browser whose requests come from client, through
@@ -170,7 +172,7 @@ func TestDeviceCookie(t *testing.T) {
 		t.Errorf("device cookie = %+v; want HttpOnly, SameSite=Lax, Path=/, lasting most of a year", c)
 	}
 
-	secure := newSiteWith(t, apptest.NewStore(t), app.Config{SecureCookies: true})
+	secure := newSiteWith(t, apptest.NewStore(t), app.Config{SecureCookies: true}, false)
 	sb := secure.browser()
 	sb.signup("ann@example.com", "Ann", goodPassword)
 	r := sb.login("ann@example.com", goodPassword, false)
