@@ -11,7 +11,7 @@
 // [Service.Authenticate] answers [ErrBadCredentials] for an unknown email and
 // for a wrong password alike, after the same amount of hashing work, so
 // neither the message nor the time tells which emails have accounts. It
-// consults two [throttle.Limiter]s first: one keyed by account and client
-// address, one by client address alone with higher thresholds, against one
-// password tried on many accounts.
+// consults a [throttle.Policy] first: a browser with a device cookie for
+// the account is throttled on its own, any other attempt on the account
+// across all addresses and on its client address across all accounts.
 package account

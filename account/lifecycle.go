@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/latchauth/latch/password"
@@ -164,7 +165,7 @@ func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, pw str
 		email = email[:MaxEmailLength+1]
 	}
 	key := "reset-code|" + email
-	attempt, err := begin(ctx, s.CodeLimiter, key)
+	attempt, err := beginCode(ctx, s.CodeLimiter, key)
 	if err != nil {
 		return User{}, err
 	}
@@ -172,7 +173,9 @@ func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, pw str
 	if errors.Is(err, ErrTokenInvalid) {
 		return User{}, err // the guess stays counted
 	} else if err != nil {
-		return User{}, release(ctx, err, attempt)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		return User{}, errors.Join(err, attempt.Release(ctx))
 	}
 	if s.CodeLimiter != nil {
 		if err := s.CodeLimiter.Succeed(ctx, key); err != nil {
@@ -196,6 +199,13 @@ func (s *Service) finishReset(ctx context.Context, t Token, pw string) (User, er
 	}
 	if err := s.setPassword(ctx, &u, pw); err != nil {
 		return User{}, err
+	}
+	// Whoever guessed or stole the old password may hold a device cookie
+	// that would spare their guesses the account-wide limit.
+	if s.Devices != nil {
+		if err := s.Devices.Revoke(ctx, strconv.FormatInt(u.ID, 10)); err != nil {
+			return User{}, fmt.Errorf("account: revoke device cookies: %w", err)
+		}
 	}
 	// The mail reached the address: it is the user's.
 	if u.EmailVerifiedAt.IsZero() {
@@ -272,8 +282,10 @@ func (s *Service) checkCurrent(ctx context.Context, id int64, pw, client string)
 	if err != nil {
 		return User{}, fmt.Errorf("account: look up user: %w", err)
 	}
-	key := throttle.Key(u.Email, client)
-	attempt, err := begin(ctx, s.Limiter, key)
+	// The user is logged in: the session stands for a known device, so
+	// the check counts on a key of its own and never spends, nor is
+	// slowed by, the account-wide budget that guessing elsewhere uses.
+	ticket, err := s.begin(ctx, throttle.Keys{Account: u.Email, Client: client, Device: "confirm|" + strconv.FormatInt(id, 10)})
 	if err != nil {
 		return User{}, err
 	}
@@ -282,14 +294,14 @@ func (s *Service) checkCurrent(ctx context.Context, id int64, pw, client string)
 	case errors.Is(err, password.ErrTooLong):
 		ok = false // no password that long was ever accepted
 	case err != nil:
-		return User{}, release(ctx, err, attempt)
+		return User{}, release(ctx, err, ticket)
 	}
 	if !ok {
 		return User{}, ErrBadCredentials // the failure counted in advance stands
 	}
-	if s.Limiter != nil {
-		if err := s.Limiter.Succeed(ctx, key); err != nil {
-			return User{}, err
+	if ticket != nil {
+		if err := ticket.Succeed(ctx); err != nil {
+			return User{}, fmt.Errorf("account: %w", err)
 		}
 	}
 	return u, nil
@@ -444,4 +456,20 @@ func (s *Service) DeleteAccount(ctx context.Context, id int64, pw, client string
 		return User{}, fmt.Errorf("account: delete user: %w", err)
 	}
 	return u, nil
+}
+
+// beginCode counts a guess of a mailed code for key with l, or returns a
+// [*ThrottledError] while key must wait. A nil l throttles nothing.
+func beginCode(ctx context.Context, l *throttle.Limiter, key string) (*throttle.Attempt, error) {
+	if l == nil {
+		return nil, nil
+	}
+	a, wait, err := l.Begin(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	if a == nil {
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	return a, nil
 }

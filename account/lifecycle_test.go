@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ func TestResetPassword(t *testing.T) {
 	s, _ := newService(t)
 	u := signUp(t, s, "ann@example.com")
 	ctx := t.Context()
+	device := s.Devices.Issue(strconv.FormatInt(u.ID, 10))
 
 	if _, err := s.RequestPasswordReset(ctx, "nobody@example.com"); !errors.Is(err, account.ErrUserNotFound) {
 		t.Errorf("RequestPasswordReset(unknown) = %v; want %v", err, account.ErrUserNotFound)
@@ -44,11 +46,15 @@ func TestResetPassword(t *testing.T) {
 	if _, err := s.ResetPassword(ctx, m.Token, "another long passphrase"); !errors.Is(err, account.ErrTokenInvalid) {
 		t.Errorf("ResetPassword(used) = %v; want %v", err, account.ErrTokenInvalid)
 	}
+	// Whoever held the old password may hold a device cookie too.
+	if id, err := s.Devices.Verify(ctx, device, strconv.FormatInt(u.ID, 10)); id != "" || err != nil {
+		t.Errorf("device cookie issued before the reset: Verify = %q, %v; want \"\", nil (revoked)", id, err)
+	}
 	// The code went with the link.
 	if _, err := s.ResetPasswordWithCode(ctx, u.Email, m.Code, "another long passphrase"); !errors.Is(err, account.ErrTokenInvalid) {
 		t.Errorf("ResetPasswordWithCode after the link = %v; want %v", err, account.ErrTokenInvalid)
 	}
-	if _, err := s.Authenticate(ctx, u.Email, "a new long passphrase", "192.0.2.1"); err != nil {
+	if _, err := s.Authenticate(ctx, account.Login{Email: u.Email, Password: "a new long passphrase", Client: "192.0.2.1"}); err != nil {
 		t.Errorf("Authenticate(new password) = %v; want nil", err)
 	}
 	got, _ := s.Store.UserByID(ctx, u.ID)

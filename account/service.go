@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +21,8 @@ import (
 // is unknown or the password wrong.
 var ErrBadCredentials = errors.New("account: wrong email or password")
 
-// ThrottledError is returned by [Service.Authenticate] while an account and
-// client must wait after too many failures, even for the right password.
+// ThrottledError is returned by [Service.Authenticate] while a login must
+// wait after too many failures, even for the right password.
 type ThrottledError struct {
 	// RetryAfter is how long to wait before the next attempt.
 	RetryAfter time.Duration
@@ -63,22 +64,23 @@ type Service struct {
 	Store Store
 	// Hasher hashes and verifies passwords. Required.
 	Hasher *password.Hasher
-	// Limiter throttles failed logins per account and client address; nil
-	// disables throttling.
-	Limiter *throttle.Limiter
-	// ClientLimiter throttles failed logins per client address across all
-	// accounts, against one password tried on many accounts (credential
-	// stuffing). Its thresholds are higher, since many people may share an
-	// address. NewService sets it up on Limiter's store; nil disables it.
-	ClientLimiter *throttle.Limiter
 	// Tokens keeps mailed links and codes. NewService sets it to Store
 	// when Store is also a TokenStore; nil makes the methods that mail
 	// links return ErrNoTokenStore.
 	Tokens TokenStore
 	// CodeLimiter throttles guesses of mailed short codes per email
 	// address, from any client: 5 free, locked for an hour after 10.
-	// NewService sets it up on Limiter's store; nil disables it.
+	// NewService sets it up on the store of the policy's limiters; nil
+	// disables it.
 	CodeLimiter *throttle.Limiter
+	// Throttle slows down failed logins per device, per account and per
+	// client address (see [throttle.Policy]); nil disables throttling.
+	Throttle *throttle.Policy
+	// Devices verifies the device cookies given to Authenticate; nil
+	// treats every login as coming from an unknown device. Its user names
+	// are account IDs in decimal: a password reset and "log out
+	// everywhere" call Devices.Revoke(ctx, strconv.FormatInt(id, 10)).
+	Devices *throttle.Devices
 	// MinPasswordLength is the shortest password accepted, in characters.
 	// Default 8, the NIST SP 800-63B minimum.
 	MinPasswordLength int
@@ -86,15 +88,15 @@ type Service struct {
 	Now func() time.Time
 }
 
-// NewService returns a Service with the default settings.
-func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter) *Service {
-	s := &Service{Store: store, Hasher: hasher, Limiter: limiter, MinPasswordLength: 8, Now: time.Now}
-	if limiter != nil {
-		c := throttle.New(limiter.Store)
-		c.Free, c.Max, c.Now = 20, 100, limiter.Now
-		s.ClientLimiter = c
-		cl := throttle.New(limiter.Store)
-		cl.Free, cl.Max, cl.Lockout, cl.Now = 5, 10, time.Hour, limiter.Now
+// NewService returns a Service with the default settings, throttling
+// logins with policy (nil: not at all).
+func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *Service {
+	s := &Service{Store: store, Hasher: hasher, Throttle: policy, MinPasswordLength: 8, Now: time.Now}
+	if policy != nil && policy.Account != nil {
+		// A code is 8 characters from 23: 5 free guesses, then a lockout,
+		// leave an attacker a chance of about 1 in 10^10 per hour.
+		cl := throttle.New(policy.Account.Store)
+		cl.Free, cl.Max, cl.Lockout, cl.Now = 5, 10, time.Hour, policy.Account.Now
 		s.CodeLimiter = cl
 	}
 	s.Tokens, _ = store.(TokenStore)
@@ -224,30 +226,39 @@ func isCommon(pw string) bool {
 	return ok
 }
 
-// Authenticate checks an email and password from client (an IP address)
-// and returns the user. It returns [ErrBadCredentials] for an unknown email
-// or a wrong password alike, [*ThrottledError] while the account and client
-// must wait, and [password.ErrBusy] when the server is too busy hashing. On
-// success it records the login and, when the stored hash uses an old format
-// or old parameters, replaces it with a current one in the same write.
+// Login is an attempt to log in, as given to [Service.Authenticate].
+type Login struct {
+	// Email and Password are as the user typed them.
+	Email, Password string
+	// Client is the client's IP address.
+	Client string
+	// Device is the value of the browser's device cookie, as
+	// [throttle.Devices.Issue] returned it after an earlier login; empty
+	// for none.
+	Device string
+}
+
+// Authenticate checks a login and returns the user. It returns
+// [ErrBadCredentials] for an unknown email or a wrong password alike,
+// [*ThrottledError] while the attempt must wait, and [password.ErrBusy]
+// when the server is too busy hashing. On success it records the login
+// and, when the stored hash uses an old format or old parameters, replaces
+// it with a current one in the same write.
 //
-// Each attempt counts as a failure for its account and client before its
-// password is checked (see [throttle.Limiter.Begin]): otherwise attempts
+// A Device naming the account makes the attempt a known device's, which
+// [throttle.Policy] counts on the device alone; any other counts on the
+// account and the client address. Each attempt counts as a failure before
+// its password is checked (see [throttle.Policy.Begin]): otherwise attempts
 // sent in parallel would all be checked before the first failure was
 // counted. The count is given back when the attempt does not fail after
-// all. The count of the client address across accounts is checked before
-// and added to after a wrong password: many people may share an address and
-// log in at the same moment, which counting in advance would refuse. Parallel
-// attempts on many accounts from one address can thus pass its check
-// together, as many as the hashing queue holds, each still counted for its
-// account.
-func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (User, error) {
+// all.
+func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
 	// Under a login storm, refuse before any database work: a login that
 	// would find the hashing queue full should cost nothing.
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
 	}
-	email = canonicalEmail(email)
+	email := canonicalEmail(in.Email)
 	// No account has an email longer than MaxEmailLength: a longer one is
 	// an unknown user, cut for its throttle key, which stays apart from
 	// every real account's.
@@ -255,89 +266,84 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	if tooLong {
 		email = email[:MaxEmailLength+1]
 	}
-	key := throttle.Key(email, client)
-	clientKey := "client|" + throttle.Client(client)
-	// The address first: refused there, the attempt counts for nothing.
-	if s.ClientLimiter != nil {
-		wait, err := s.ClientLimiter.Wait(ctx, clientKey)
-		if err != nil {
-			return User{}, err
-		}
-		if wait > 0 {
-			return User{}, &ThrottledError{RetryAfter: wait}
+	// The user is looked up before the throttle, which needs to know
+	// whether the device cookie is this user's.
+	var u User
+	if !tooLong {
+		var err error
+		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
+			return User{}, fmt.Errorf("account: look up email: %w", err)
 		}
 	}
-	attempt, err := begin(ctx, s.Limiter, key)
+	keys := throttle.Keys{Account: email, Client: in.Client}
+	// An unknown email's user is "0", which no cookie names: the cookie
+	// is checked the same way, so that its check does not tell either.
+	if in.Device != "" && s.Devices != nil {
+		dev, err := s.Devices.Verify(ctx, in.Device, strconv.FormatInt(u.ID, 10))
+		if err != nil {
+			return User{}, fmt.Errorf("account: %w", err)
+		}
+		keys.Device = dev
+	}
+	ticket, err := s.begin(ctx, keys)
 	if err != nil {
 		return User{}, err
 	}
-	var u User
-	if !tooLong {
-		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
-			return User{}, release(ctx, fmt.Errorf("account: look up email: %w", err), attempt)
-		}
-	}
 	// An unknown email is verified against nothing: the Hasher then does
 	// the same work as for a real hash, so timing does not tell.
-	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, pw)
+	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, in.Password)
 	switch {
 	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// Abandoned unchecked: no failure.
-		return User{}, release(ctx, err, attempt)
+		return User{}, release(ctx, err, ticket)
 	case errors.Is(err, password.ErrTooLong):
 		ok = false // no password that long was ever accepted
 	case err != nil:
 		// An unreadable stored hash is no wrong password: it must reach
 		// the logs, not lock the user out as failures would.
-		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), attempt)
+		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), ticket)
 	}
 	if !ok || u.ID == 0 {
-		// The failure counted in advance for the account stands.
-		if s.ClientLimiter != nil {
-			if _, err := s.ClientLimiter.Fail(ctx, clientKey); err != nil {
-				return User{}, err
-			}
-		}
+		// The failures counted in advance stand.
 		return User{}, ErrBadCredentials
 	}
 	var newHash string
 	if rehash {
-		if newHash, err = s.Hasher.Hash(ctx, pw); err != nil {
+		if newHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
 			newHash = "" // keep the old hash; rehash on a later login
 		}
 	}
 	now := s.Now()
 	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
-		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), attempt)
+		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), ticket)
 	}
 	u.LastLoginAt = now
 	if newHash != "" {
 		u.PasswordHash = newHash
 	}
-	// Only the account's count is forgiven: an attacker who owns one
-	// account must not reset the address's count by logging into it.
-	if s.Limiter != nil {
-		if err := s.Limiter.Succeed(ctx, key); err != nil {
-			return User{}, err
+	if ticket != nil {
+		if err := ticket.Succeed(ctx); err != nil {
+			return User{}, fmt.Errorf("account: %w", err)
 		}
 	}
 	return u, nil
 }
 
-// begin counts an attempt for key with l, or returns a [*ThrottledError]
-// while key must wait. A nil l throttles nothing, and returns a nil Attempt.
-func begin(ctx context.Context, l *throttle.Limiter, key string) (*throttle.Attempt, error) {
-	if l == nil {
+// begin counts an attempt with s.Throttle, or returns a [*ThrottledError]
+// while it must wait. Without a Throttle it throttles nothing, and returns
+// a nil Ticket.
+func (s *Service) begin(ctx context.Context, k throttle.Keys) (*throttle.Ticket, error) {
+	if s.Throttle == nil {
 		return nil, nil
 	}
-	a, wait, err := l.Begin(ctx, key)
+	t, wait, err := s.Throttle.Begin(ctx, k)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("account: %w", err)
 	}
-	if a == nil {
+	if t == nil {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
-	return a, nil
+	return t, nil
 }
 
 // releaseTimeout bounds the time spent giving back an attempt's failure,
@@ -348,10 +354,13 @@ const releaseTimeout = 5 * time.Second
 // without a wrong password, and returns err, joined with any error in doing
 // so. It runs even when ctx is done, since a cancelled request is one reason
 // to abandon an attempt; a failure it cannot give back stays counted.
-func release(ctx context.Context, err error, a *throttle.Attempt) error {
+func release(ctx context.Context, err error, t *throttle.Ticket) error {
+	if t == nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
-	if rerr := a.Release(ctx); rerr != nil {
+	if rerr := t.Release(ctx); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	return err

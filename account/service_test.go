@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +52,9 @@ func newService(t *testing.T) (*account.Service, *sqlitestore.DB) {
 	}
 	t.Cleanup(func() { db.Close() })
 	h := password.NewHasher(testParams, 2, 8)
-	return account.NewService(db, h, throttle.New(db)), db
+	s := account.NewService(db, h, throttle.NewPolicy(db))
+	s.Devices = throttle.NewDevices([]byte(strings.Repeat("k", 32)), db)
+	return s, db
 }
 
 // testParams make hashes cheap, for tests.
@@ -60,17 +63,16 @@ var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 // setClock makes s's limiters read the time from *now, which the test
 // moves.
 func setClock(s *account.Service, now *time.Time) {
-	s.Limiter.Now = func() time.Time { return *now }
-	s.ClientLimiter.Now = s.Limiter.Now
+	s.Throttle.SetNow(func() time.Time { return *now })
+	s.Devices.Now = func() time.Time { return *now }
 }
 
 // failures returns the stored counts of email from client: for the
-// account and client together, and for the client alone. The keys are
-// those Authenticate uses.
+// account, and for the client. The keys are those of [throttle.Policy].
 func failures(t *testing.T, db *sqlitestore.DB, email, client string) (account, clientOnly throttle.State) {
 	t.Helper()
 	ctx := context.Background()
-	account, err := db.Failures(ctx, throttle.Key(email, client))
+	account, err := db.Failures(ctx, "account|"+email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,31 +89,122 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := s.SignUp(ctx, "Ann@example.com", "Ann", "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.Authenticate(ctx, " ANN@example.com", "correct horse battery", "192.0.2.1")
+	u, err := s.Authenticate(ctx, account.Login{Email: " ANN@example.com", Password: "correct horse battery", Client: "192.0.2.1"})
 	if err != nil || u.Name != "Ann" || u.LastLoginAt.IsZero() {
 		t.Fatalf("Authenticate(right password) = %+v, %v; want Ann with LastLoginAt", u, err)
 	}
 	for _, email := range []string{"ann@example.com", "nobody@example.com", "not an email", strings.Repeat("x", 5000)} {
-		if _, err := s.Authenticate(ctx, email, "wrong password", "192.0.2.2"); !errors.Is(err, account.ErrBadCredentials) {
+		if _, err := s.Authenticate(ctx, account.Login{Email: email, Password: "wrong password", Client: "192.0.2.2"}); !errors.Is(err, account.ErrBadCredentials) {
 			t.Errorf("Authenticate(%.20q, wrong) = %v; want ErrBadCredentials", email, err)
 		}
 	}
 }
 
+// TestAuthenticateThrottles fails on one account from one address: the
+// right password is then refused from there and from any other unknown
+// device, since the limit is the account's, but not from the owner's
+// known device.
 func TestAuthenticateThrottles(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
-	for range s.Limiter.Free + 1 {
-		s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.9")
+	now := time.Now()
+	setClock(s, &now)
+	u, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "192.0.2.9")
+	for range s.Throttle.Account.Free + 1 {
+		s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "wrong password", Client: "192.0.2.9"})
+	}
 	var te *account.ThrottledError
-	if !errors.As(err, &te) || te.RetryAfter <= 0 {
-		t.Fatalf("Authenticate while throttled = %v; want *ThrottledError", err)
+	for _, client := range []string{"192.0.2.9", "198.51.100.1"} {
+		_, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: client})
+		if !errors.As(err, &te) || te.RetryAfter <= 0 {
+			t.Errorf("Authenticate from %s while the account is throttled = %v; want *ThrottledError", client, err)
+		}
 	}
-	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "198.51.100.1"); err != nil {
-		t.Errorf("Authenticate from another client = %v; want success", err)
+	device := s.Devices.Issue(strconv.FormatInt(u.ID, 10))
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "198.51.100.1", Device: device}); err != nil {
+		t.Errorf("Authenticate from the owner's device = %v; want success", err)
+	}
+}
+
+// TestAuthenticateDistributedGuessing guesses one account's password from
+// 30 addresses, 4 guesses each: no more are checked than the account's
+// free failures and one, the right password from a new address is then
+// refused, and a device cookie counts only for the account it was issued
+// for, and only until it is revoked.
+func TestAuthenticateDistributedGuessing(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
+	ann, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := s.SignUp(ctx, "bob@example.com", "Bob", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annDevice := s.Devices.Issue(strconv.FormatInt(ann.ID, 10))
+	bobDevice := s.Devices.Issue(strconv.FormatInt(bob.ID, 10))
+	now = now.Add(time.Second)
+	checked := 0
+	for i := range 30 {
+		for range 4 {
+			_, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "Summer2026!", Client: fmt.Sprintf("198.51.100.%d", i)})
+			if errors.Is(err, account.ErrBadCredentials) {
+				checked++
+			}
+		}
+	}
+	if want := s.Throttle.Account.Free + 1; checked != want {
+		t.Errorf("30 addresses x 4 wrong passwords: %d checked; want %d", checked, want)
+	}
+	var te *account.ThrottledError
+	for name, device := range map[string]string{"no": "", "Bob's": bobDevice, "a garbled": annDevice + "x"} {
+		_, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "203.0.113.1", Device: device})
+		if !errors.As(err, &te) {
+			t.Errorf("right password from a new address with %s device cookie = %v; want *ThrottledError", name, err)
+		}
+	}
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "203.0.113.1", Device: annDevice}); err != nil {
+		t.Errorf("right password with Ann's device cookie = %v; want success", err)
+	}
+	if err := s.Devices.Revoke(ctx, strconv.FormatInt(ann.ID, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "203.0.113.1", Device: annDevice}); !errors.As(err, &te) {
+		t.Errorf("right password with a revoked device cookie = %v; want *ThrottledError", err)
+	}
+}
+
+// TestAuthenticateKnownDeviceThrottledAlone checks that wrong passwords
+// from a known device slow that device down, and only it.
+func TestAuthenticateKnownDeviceThrottledAlone(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	now := time.Now()
+	setClock(s, &now)
+	u, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	device := s.Devices.Issue(strconv.FormatInt(u.ID, 10))
+	for range s.Throttle.Device.Free + 1 {
+		s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "wrong password", Client: "192.0.2.1", Device: device})
+	}
+	var te *account.ThrottledError
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "192.0.2.1", Device: device}); !errors.As(err, &te) {
+		t.Errorf("right password from the device after its failures = %v; want *ThrottledError", err)
+	}
+	acct, client := failures(t, db, "ann@example.com", "192.0.2.1")
+	if acct != (throttle.State{}) || client != (throttle.State{}) {
+		t.Errorf("after a known device's failures: counts %+v for the account, %+v for the address; want none", acct, client)
+	}
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "192.0.2.1"}); err != nil {
+		t.Errorf("right password from another device = %v; want success", err)
 	}
 }
 
@@ -141,16 +234,16 @@ func TestAuthenticateThrottlesOneClientAcrossAccounts(t *testing.T) {
 	s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery")
 	// One password tried on many accounts from one address: each account
 	// sees one failure, the address sees them all.
-	for i := range s.ClientLimiter.Free + 1 {
-		if _, err := s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "Summer2026!", "203.0.113.5"); !errors.Is(err, account.ErrBadCredentials) {
+	for i := range s.Throttle.Address.Free + 1 {
+		if _, err := s.Authenticate(ctx, account.Login{Email: fmt.Sprintf("user%d@example.com", i), Password: "Summer2026!", Client: "203.0.113.5"}); !errors.Is(err, account.ErrBadCredentials) {
 			t.Fatalf("attempt %d = %v; want ErrBadCredentials", i, err)
 		}
 	}
 	var te *account.ThrottledError
-	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "203.0.113.5"); !errors.As(err, &te) {
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "203.0.113.5"}); !errors.As(err, &te) {
 		t.Errorf("Authenticate from the stuffing address = %v; want *ThrottledError", err)
 	}
-	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "198.51.100.7"); err != nil {
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "198.51.100.7"}); err != nil {
 		t.Errorf("Authenticate from another address = %v; want success", err)
 	}
 }
@@ -169,7 +262,7 @@ func TestAuthenticateUnreadableHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		_, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "192.0.2.1")
+		_, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "192.0.2.1"})
 		if !errors.Is(err, password.ErrUnknownFormat) {
 			t.Fatalf("attempt %d with an unreadable hash: error %v; want one wrapping ErrUnknownFormat, not throttling or bad credentials", i+1, err)
 		}
@@ -182,17 +275,17 @@ func TestAuthenticateLongEmail(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
 	long := strings.Repeat("a", 60000) + "@example.com"
-	for i := range 3 {
-		if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
+	for i := range s.Throttle.Account.Free {
+		if _, err := s.Authenticate(ctx, account.Login{Email: long, Password: "whatever password", Client: "192.0.2.1"}); !errors.Is(err, account.ErrBadCredentials) {
 			t.Fatalf("attempt %d with a 60 KB email: %v; want ErrBadCredentials", i+1, err)
 		}
 	}
 	var te *account.ThrottledError
-	if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); err != nil && !errors.As(err, &te) && !errors.Is(err, account.ErrBadCredentials) {
-		t.Fatalf("fourth attempt: %v", err)
+	if _, err := s.Authenticate(ctx, account.Login{Email: long, Password: "whatever password", Client: "192.0.2.1"}); err != nil && !errors.As(err, &te) && !errors.Is(err, account.ErrBadCredentials) {
+		t.Fatalf("attempt past the free ones: %v", err)
 	}
-	if _, err := s.Authenticate(ctx, long, "whatever password", "192.0.2.1"); !errors.As(err, &te) {
-		t.Errorf("fifth attempt with the same long email: %v; want throttled", err)
+	if _, err := s.Authenticate(ctx, account.Login{Email: long, Password: "whatever password", Client: "192.0.2.1"}); !errors.As(err, &te) {
+		t.Errorf("second attempt past the free ones with the same long email: %v; want throttled", err)
 	}
 }
 
@@ -213,7 +306,7 @@ func TestAuthenticateParallel(t *testing.T) {
 	}
 	const n = 40
 	errs := atOnce(n, func(int) error {
-		_, err := s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1")
+		_, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "wrong password", Client: "192.0.2.1"})
 		return err
 	})
 	checked := 0
@@ -227,8 +320,8 @@ func TestAuthenticateParallel(t *testing.T) {
 			t.Errorf("attempt %d = %v; want ErrBadCredentials or *ThrottledError", i, err)
 		}
 	}
-	if checked == 0 || checked > s.Limiter.Free+1 {
-		t.Errorf("%d parallel wrong passwords: %d checked; want 1 to %d", n, checked, s.Limiter.Free+1)
+	if checked == 0 || checked > s.Throttle.Account.Free+1 {
+		t.Errorf("%d parallel wrong passwords: %d checked; want 1 to %d", n, checked, s.Throttle.Account.Free+1)
 	}
 	acct, client := failures(t, db, "ann@example.com", "192.0.2.1")
 	if acct.Failures != checked || client.Failures != checked {
@@ -250,7 +343,7 @@ func TestAuthenticateSuccessCounts(t *testing.T) {
 	}
 	for range 2 {
 		now = now.Add(time.Second)
-		if _, err := s.Authenticate(ctx, "ann@example.com", "wrong password", "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
+		if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "wrong password", Client: "192.0.2.1"}); !errors.Is(err, account.ErrBadCredentials) {
 			t.Fatalf("Authenticate(wrong password) = %v; want ErrBadCredentials", err)
 		}
 	}
@@ -259,7 +352,7 @@ func TestAuthenticateSuccessCounts(t *testing.T) {
 		t.Fatalf("after 2 failures: count for the client %d; want 2", before.Failures)
 	}
 	now = now.Add(time.Second)
-	if _, err := s.Authenticate(ctx, "ann@example.com", "correct horse battery", "192.0.2.1"); err != nil {
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "correct horse battery", Client: "192.0.2.1"}); err != nil {
 		t.Fatalf("Authenticate(right password) = %v; want success", err)
 	}
 	acct, client := failures(t, db, "ann@example.com", "192.0.2.1")
@@ -298,7 +391,7 @@ func TestAuthenticateAbandoned(t *testing.T) {
 			}
 			for range 2 {
 				now = now.Add(time.Second)
-				if _, err := s.Authenticate(ctx, email, "wrong password", client); !errors.Is(err, account.ErrBadCredentials) {
+				if _, err := s.Authenticate(ctx, account.Login{Email: email, Password: "wrong password", Client: client}); !errors.Is(err, account.ErrBadCredentials) {
 					t.Fatalf("Authenticate(wrong password) = %v; want ErrBadCredentials", err)
 				}
 			}
@@ -312,7 +405,7 @@ func TestAuthenticateAbandoned(t *testing.T) {
 			})
 			s.Hasher = h
 			now = now.Add(time.Second)
-			if _, err := s.Authenticate(actx, email, "correct horse battery", client); !errors.Is(err, tt.want) {
+			if _, err := s.Authenticate(actx, account.Login{Email: email, Password: "correct horse battery", Client: client}); !errors.Is(err, tt.want) {
 				t.Fatalf("Authenticate = %v; want %v", err, tt.want)
 			}
 			gotAcct, gotCl := failures(t, db, email, client)
@@ -327,16 +420,19 @@ var errBroken = errors.New("hashing service unreachable")
 
 // TestAuthenticateSharedAddress logs many people in at once from one
 // address, more than the address's free failures: behind a shared address
-// they must all get in, since none of them fails.
+// all who logged in there before, holding a device cookie, must get in.
 func TestAuthenticateSharedAddress(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
 	s.Hasher = password.NewHasher(testParams, 2, 64)
-	n := s.ClientLimiter.Free + 10
+	n := s.Throttle.Address.Free + 10
+	devices := make([]string, n)
 	for i := range n {
-		if _, err := s.SignUp(ctx, fmt.Sprintf("user%d@example.com", i), "User", "correct horse battery"); err != nil {
+		u, err := s.SignUp(ctx, fmt.Sprintf("user%d@example.com", i), "User", "correct horse battery")
+		if err != nil {
 			t.Fatal(err)
 		}
+		devices[i] = s.Devices.Issue(strconv.FormatInt(u.ID, 10))
 	}
 	// Slow hashing keeps every login in flight at once.
 	s.Hasher.UseArgon2(func(_ context.Context, pw, salt []byte, time_, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
@@ -344,7 +440,7 @@ func TestAuthenticateSharedAddress(t *testing.T) {
 		return argon2.IDKey(pw, salt, time_, memory, threads, keyLen), nil
 	})
 	errs := atOnce(n, func(i int) error {
-		_, err := s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "correct horse battery", "198.51.100.7")
+		_, err := s.Authenticate(ctx, account.Login{Email: fmt.Sprintf("user%d@example.com", i), Password: "correct horse battery", Client: "198.51.100.7", Device: devices[i]})
 		return err
 	})
 	for i, err := range errs {
@@ -361,12 +457,12 @@ func TestAuthenticateClientRefusedKeepsAccountCount(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	setClock(s, &now)
-	s.ClientLimiter.Free = 1
+	s.Throttle.Address.Free = 1
 	for i := range 2 {
-		s.Authenticate(ctx, fmt.Sprintf("user%d@example.com", i), "Summer2026!", "203.0.113.5")
+		s.Authenticate(ctx, account.Login{Email: fmt.Sprintf("user%d@example.com", i), Password: "Summer2026!", Client: "203.0.113.5"})
 	}
 	var te *account.ThrottledError
-	if _, err := s.Authenticate(ctx, "ann@example.com", "Summer2026!", "203.0.113.5"); !errors.As(err, &te) {
+	if _, err := s.Authenticate(ctx, account.Login{Email: "ann@example.com", Password: "Summer2026!", Client: "203.0.113.5"}); !errors.As(err, &te) {
 		t.Fatalf("Authenticate from the refused address = %v; want *ThrottledError", err)
 	}
 	acct, client := failures(t, db, "ann@example.com", "203.0.113.5")

@@ -33,7 +33,7 @@ func newSite(t *testing.T) *site {
 			t.Logf("app log:\n%s", logs.String())
 		}
 	})
-	return &site{url: srv.URL, store: store, accounts: account.NewService(store, hasher, throttle.New(store))}
+	return &site{url: srv.URL, store: store, accounts: account.NewService(store, hasher, throttle.NewPolicy(store))}
 }
 
 // addUser creates an account without the sign-up form, for tests about

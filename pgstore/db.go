@@ -3,9 +3,9 @@
 //
 // A [DB] implements [latch.SessionStore], [latch.SessionPruner],
 // [account.Store], [account.TokenStore], [account.TokenPruner],
-// [throttle.Store] and [mailer.QueueStore] (table latch_mail_queue). It
-// uses github.com/jackc/pgx/v5 and
-// its connection pool; any number of processes may share one database.
+// [throttle.Store], [throttle.DeviceStore] and [mailer.QueueStore] (table
+// latch_mail_queue). It uses github.com/jackc/pgx/v5 and its connection
+// pool; any number of processes may share one database.
 //
 // # Connecting
 //
@@ -109,10 +109,11 @@ import (
 )
 
 var (
-	_ latch.SessionStore  = (*DB)(nil)
-	_ latch.SessionPruner = (*DB)(nil)
-	_ account.Store       = (*DB)(nil)
-	_ throttle.Store      = (*DB)(nil)
+	_ latch.SessionStore   = (*DB)(nil)
+	_ latch.SessionPruner  = (*DB)(nil)
+	_ account.Store        = (*DB)(nil)
+	_ throttle.Store       = (*DB)(nil)
+	_ throttle.DeviceStore = (*DB)(nil)
 )
 
 //go:embed migrations/*.sql

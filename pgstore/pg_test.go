@@ -71,6 +71,10 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newTestDB(t))
 }
 
+func TestDevices(t *testing.T) {
+	storetest.Devices(t, newTestDB(t))
+}
+
 // TestShared runs every suite twice on one database, as a shared database
 // would see them.
 func TestShared(t *testing.T) {
@@ -80,6 +84,7 @@ func TestShared(t *testing.T) {
 		storetest.Users(t, db)
 		storetest.Throttle(t, db)
 		storetest.MailQueue(t, db)
+		storetest.Devices(t, db)
 	}
 }
 
@@ -87,7 +92,7 @@ func TestShared(t *testing.T) {
 // included, are in schema, and that each migration was applied once.
 func wantSchema(t *testing.T, conn *pgx.Conn, schema string) {
 	t.Helper()
-	for _, table := range []string{"users", "sessions", "login_failures", "latch_goose_db_version"} {
+	for _, table := range []string{"users", "sessions", "login_failures", "latch_device_revocations", "latch_goose_db_version"} {
 		var n int
 		err := conn.QueryRow(t.Context(),
 			`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,

@@ -136,6 +136,7 @@ func TestQueryPlans(t *testing.T) {
 		`SELECT ` + userColumns + ` FROM users WHERE email = ?`,
 		`SELECT failures, last_failure FROM login_failures WHERE key = ?`,
 		`DELETE FROM login_failures WHERE key = ?`,
+		`SELECT revoked_at FROM latch_device_revocations WHERE user_id = ?`,
 		`UPDATE sessions SET last_seen_at = ? WHERE id = ?`,
 	} {
 		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, []byte("x"), "y")

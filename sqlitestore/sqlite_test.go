@@ -68,6 +68,10 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newDB(t))
 }
 
+func TestDevices(t *testing.T) {
+	storetest.Devices(t, newDB(t))
+}
+
 // TestShared runs every suite twice on one database, as a shared database
 // would see them.
 func TestShared(t *testing.T) {
@@ -77,6 +81,7 @@ func TestShared(t *testing.T) {
 		storetest.Users(t, db)
 		storetest.Throttle(t, db)
 		storetest.MailQueue(t, db)
+		storetest.Devices(t, db)
 	}
 }
 

@@ -34,3 +34,7 @@ func TestReuse(t *testing.T) {
 func TestMemstoreMailQueue(t *testing.T) {
 	storetest.MailQueue(t, new(memstore.MailQueue))
 }
+
+func TestMemoryDevices(t *testing.T) {
+	storetest.Devices(t, new(throttle.MemoryStore))
+}

@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// MemoryStore is a [Store] in process memory, for a single instance and for
-// tests. Its zero value is ready to use.
+// MemoryStore is a [Store] and a [DeviceStore] in process memory, for tests
+// and for a single instance whose revocations may be lost with it. Its zero
+// value is ready to use.
 type MemoryStore struct {
 	mu      sync.Mutex
 	m       map[string]State
 	sweepAt int // the size at which old records are next dropped
+	revoked map[string]time.Time
 }
 
 // Failures implements [Store].
@@ -81,5 +83,25 @@ func (s *MemoryStore) ResetFailures(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, key)
+	return nil
+}
+
+// DevicesRevokedAt implements [DeviceStore].
+func (s *MemoryStore) DevicesRevokedAt(_ context.Context, user string) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revoked[user], nil
+}
+
+// RevokeDevices implements [DeviceStore].
+func (s *MemoryStore) RevokeDevices(_ context.Context, user string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.revoked == nil {
+		s.revoked = make(map[string]time.Time)
+	}
+	if at.After(s.revoked[user]) {
+		s.revoked[user] = at
+	}
 	return nil
 }

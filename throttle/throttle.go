@@ -1,18 +1,57 @@
-// Package throttle slows down and then refuses repeated failed logins.
+// Package throttle slows down repeated failed logins, without letting
+// anyone lock a user out.
 //
-// A [Limiter] counts consecutive failures per key. The key chosen by latch's
-// login is the account and the client address together, so an attacker
-// guessing one account's password is stopped, while the real owner, coming
-// from another address, can still log in: nobody can lock a user out from
-// everywhere by failing on purpose.
-//
-// The first [Limiter.Free] failures cost nothing. After them every attempt must
-// wait [Limiter.Delay], doubling with each further failure; after
-// [Limiter.Max] failures the key is refused for [Limiter.Lockout]. While a
-// key must wait, even the right password is refused: answering differently
+// A [Limiter] counts consecutive failures per key. The first [Limiter.Free]
+// failures cost nothing; after them every attempt must wait [Limiter.Delay],
+// doubling with each further failure up to [Limiter.MaxDelay]. While a key
+// must wait, even the right password is refused: answering differently
 // would tell the attacker that the guess was right. The limiter never sleeps
 // in the request: it answers at once with how long to wait (for HTTP 429 and
 // Retry-After), so a flood of attempts ties up no goroutines.
+//
+// # The login policy: per device, per account, per address
+//
+// A [Policy] decides which keys a login attempt counts on. Its model is
+// OWASP's "Slow Down Online Guessing Attacks with Device Cookies":
+//
+//   - A browser that logged in to an account gets a signed device cookie
+//     for it ([Devices]). Its later attempts on that account count on its
+//     device alone ([Policy.Device]: 5 free failures, then 1 s doubling up
+//     to 15 minutes). Guessing from elsewhere never slows it down, so the
+//     owner keeps logging in during an attack.
+//   - Every other attempt on an account counts on the account, across all
+//     addresses ([Policy.Account]: 10 free failures, then 1 s doubling up
+//     to 15 minutes). Guessing spread over many addresses is slowed down as
+//     one: the 100 consecutive failures NIST SP 800-63B allows take about
+//     20 hours.
+//   - It also counts on its client address, across accounts
+//     ([Policy.Address]: 20 free failures, then 1 s doubling up to 1
+//     minute), against one password tried on many accounts. Many people may
+//     share an address; those with a device cookie skip this limit.
+//   - Sign-ups count per address ([Policy.SignUp]: 20 free, then 1 s
+//     doubling up to 1 minute), since each answers whether an email has an
+//     account.
+//
+// Every limit is a delay, never a lockout: whoever fails on purpose can
+// make others wait at most the cap, and a known device not at all. A key
+// starts afresh 24 hours after its last failure. To change a number, set
+// the field of the limiter in the Policy that [NewPolicy] returns (for
+// example p.Account.Free = 20), or set a limiter to nil to turn its limit
+// off.
+//
+// # Device cookies
+//
+// [Devices] is the device cookie's whole life: [Devices.Issue] after a
+// login with the right password returns the cookie's value;
+// [Devices.Verify] on a login attempt returns the device ID to put in
+// [Keys.Device] if the cookie is valid for the account; [Devices.Revoke]
+// makes every cookie of a user issued so far invalid. A password reset or
+// change, and "log out everywhere", must call Revoke: whoever held the
+// account may have collected cookies that would otherwise let them guess
+// at the device's pace for a year. Revocations are kept by a
+// [DeviceStore] (the SQL stores of latch implement it) and must survive a
+// crash, unlike failure counts. The cookie itself is the app's: set it
+// HttpOnly, SameSite=Lax, and Secure with the "__Host-" prefix over HTTPS.
 //
 // # Attempts count before they are checked
 //
@@ -86,14 +125,22 @@ type Limiter struct {
 	// Delay is the wait after the first failure beyond Free; it doubles with
 	// each further failure. Default 1 second.
 	Delay time.Duration
-	// Max is the number of failures after which the key is locked out.
-	// Default 10.
+	// MaxDelay caps the doubling wait: however many failures a key has,
+	// its next attempt waits at most this long after the last one, so a
+	// key is slowed down, never shut out. Zero means no cap beyond
+	// Forget. Default 15 minutes.
+	MaxDelay time.Duration
+	// Max, when above zero, is the number of failures after which the key
+	// is refused for Lockout. A lockout lets anyone who can fail on
+	// purpose shut the owner of a key out, so the default is zero: none.
 	Max int
 	// Lockout is how long a key stays refused after Max failures, counted
-	// from the last failure. Default 15 minutes.
+	// from the last failure. Default zero.
 	Lockout time.Duration
 	// Forget is how long after its last failure a key starts afresh. It is
-	// never shorter than Lockout. Default 1 hour.
+	// never shorter than MaxDelay or Lockout. Limiters sharing a store
+	// should agree on it, since SQL stores drop records older than the
+	// Forget of whichever limiter writes. Default 24 hours.
 	Forget time.Duration
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
@@ -102,13 +149,12 @@ type Limiter struct {
 // New returns a Limiter with the default settings on store.
 func New(store Store) *Limiter {
 	return &Limiter{
-		Store:   store,
-		Free:    3,
-		Delay:   time.Second,
-		Max:     10,
-		Lockout: 15 * time.Minute,
-		Forget:  time.Hour,
-		Now:     time.Now,
+		Store:    store,
+		Free:     3,
+		Delay:    time.Second,
+		MaxDelay: 15 * time.Minute,
+		Forget:   24 * time.Hour,
+		Now:      time.Now,
 	}
 }
 
@@ -274,20 +320,19 @@ func (l *Limiter) wait(st State, now time.Time) time.Duration {
 		return 0
 	}
 	since := now.Sub(st.LastFailure)
-	var need time.Duration
-	if st.Failures >= l.Max {
-		need = l.Lockout
-	} else {
-		// Doubling by multiplication, not a shift, so that a large
-		// Delay reaches Lockout instead of overflowing.
-		need = l.Delay
-		for range st.Failures - l.Free - 1 {
-			if need >= l.Lockout {
-				break
-			}
-			need *= 2
+	// Doubling by multiplication, not a shift, so that a large Delay
+	// reaches the cap instead of overflowing.
+	limit := l.maxDelay()
+	need := l.Delay
+	for range st.Failures - l.Free - 1 {
+		if need >= limit {
+			break
 		}
-		need = min(need, l.Lockout)
+		need *= 2
+	}
+	need = min(need, limit)
+	if l.Max > 0 && st.Failures >= l.Max {
+		need = max(need, l.Lockout)
 	}
 	if since >= need {
 		return 0
@@ -318,7 +363,16 @@ func (l *Limiter) Succeed(ctx context.Context, key string) error {
 }
 
 func (l *Limiter) forget() time.Duration {
-	return max(l.Forget, l.Lockout)
+	return max(l.Forget, l.MaxDelay, l.Lockout)
+}
+
+// maxDelay is the cap of the doubling wait: MaxDelay, or without one the
+// forget window, past which a key starts afresh anyway.
+func (l *Limiter) maxDelay() time.Duration {
+	if l.MaxDelay > 0 {
+		return l.MaxDelay
+	}
+	return max(l.forget(), l.Delay)
 }
 
 // now returns the current time as stores keep it: in UTC, to the

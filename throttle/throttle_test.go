@@ -9,16 +9,18 @@ import (
 	"github.com/latchauth/latch/throttle"
 )
 
-func TestLimiterSlowsThenLocks(t *testing.T) {
+func TestLimiterSlowsDown(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := throttle.New(&throttle.MemoryStore{})
 	l.Now = func() time.Time { return now }
 	ctx := context.Background()
 	key := throttle.Key("Ann@Example.com", "192.0.2.1:5555")
 
-	// Free failures cost nothing; then waits of 1s, 2s, 4s ...; at Max, the lockout.
+	// Free failures cost nothing; then waits of 1s, 2s, 4s ..., capped at
+	// MaxDelay however many failures follow: no lockout.
 	want := []time.Duration{0, 0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second,
-		16 * time.Second, 32 * time.Second, 15 * time.Minute}
+		16 * time.Second, 32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second,
+		512 * time.Second, 15 * time.Minute, 15 * time.Minute}
 	for i, w := range want {
 		got, err := l.Fail(ctx, key)
 		if err != nil {
@@ -33,11 +35,11 @@ func TestLimiterSlowsThenLocks(t *testing.T) {
 	}
 	now = now.Add(15*time.Minute - time.Second)
 	if wait, _ := l.Wait(ctx, key); wait != time.Second {
-		t.Errorf("1s before the lockout ends: Wait = %v; want 1s", wait)
+		t.Errorf("1s before the delay ends: Wait = %v; want 1s", wait)
 	}
 	now = now.Add(time.Second)
 	if wait, _ := l.Wait(ctx, key); wait != 0 {
-		t.Errorf("when the lockout ends: Wait = %v; want 0", wait)
+		t.Errorf("when the delay ends: Wait = %v; want 0", wait)
 	}
 	// Another client for the same account is not affected.
 	if wait, _ := l.Wait(ctx, throttle.Key("ann@example.com", "198.51.100.9")); wait != 0 {
@@ -52,28 +54,51 @@ func TestLimiterSlowsThenLocks(t *testing.T) {
 	}
 }
 
-// TestLimiterLongDelayNeverWraps sets a delay whose doubling would overflow
-// a time.Duration long before Max: the wait must grow to the lockout and
-// stay there, never fall back to nothing.
-func TestLimiterLongDelayNeverWraps(t *testing.T) {
+// TestLimiterLockoutIsOptional checks that a Limiter given Max and Lockout
+// still refuses for Lockout after Max failures.
+func TestLimiterLockoutIsOptional(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := throttle.New(&throttle.MemoryStore{})
 	l.Now = func() time.Time { return now }
-	l.Delay, l.Max = 10*time.Second, 100
+	l.Max, l.Lockout = 5, time.Hour
 	ctx := context.Background()
-	prev := time.Duration(0)
-	for i := range l.Max + 5 {
-		got, err := l.Fail(ctx, "k")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got < prev || got > l.Lockout {
-			t.Fatalf("after failure %d: wait = %v, after %v; want growing up to %v", i+1, got, prev, l.Lockout)
-		}
-		prev = got
+	var got time.Duration
+	for range l.Max {
+		got, _ = l.Fail(ctx, "k")
 	}
-	if prev != l.Lockout {
-		t.Errorf("after %d failures: wait = %v; want the lockout, %v", l.Max+5, prev, l.Lockout)
+	if got != time.Hour {
+		t.Errorf("after Max failures: wait = %v; want the lockout, 1h", got)
+	}
+}
+
+// TestLimiterLongDelayNeverWraps sets a delay whose doubling would overflow
+// a time.Duration long before 100 failures: the wait must grow to MaxDelay
+// and stay there, never fall back to nothing.
+func TestLimiterLongDelayNeverWraps(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, maxDelay := range []time.Duration{15 * time.Minute, 0} {
+		l := throttle.New(&throttle.MemoryStore{})
+		l.Now = func() time.Time { return now }
+		l.Delay, l.MaxDelay = 10*time.Second, maxDelay
+		limit := maxDelay
+		if limit == 0 {
+			limit = l.Forget
+		}
+		ctx := context.Background()
+		prev := time.Duration(0)
+		for i := range 105 {
+			got, err := l.Fail(ctx, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got < prev || got > limit {
+				t.Fatalf("MaxDelay %v: after failure %d: wait = %v, after %v; want growing up to %v", maxDelay, i+1, got, prev, limit)
+			}
+			prev = got
+		}
+		if prev != limit {
+			t.Errorf("MaxDelay %v: after 105 failures: wait = %v; want %v", maxDelay, prev, limit)
+		}
 	}
 }
 

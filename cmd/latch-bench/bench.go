@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -49,11 +50,23 @@ type bench struct {
 
 	mu   sync.Mutex
 	live map[*proc]bool // children running, killed if latch-bench is
+
+	clients atomic.Uint32 // client addresses handed out by newClient
+}
+
+// newClient returns an address no simulated client has had yet, in
+// 10.0.0.0/8. Every user and every sign-up comes from its own, as on a real
+// site, so that latch's throttling per client address, which allows a
+// few dozen attempts before it slows one address down, never steps in.
+func (b *bench) newClient() string {
+	n := b.clients.Add(1)
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
 }
 
 // benchUser is a user latch-bench created, logged in once.
 type benchUser struct {
 	email, name, password string
+	client                string // the address it comes from
 	cookies               string // "latch_session=..." from the login
 }
 
@@ -239,7 +252,9 @@ func (b *bench) startLatch(name string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := []string{b.latchBin, "-addr", addr, "-data-dir", b.dataDir, "-log-level", b.cfg.logLevel}
+	// Loopback is a trusted proxy: each simulated client names its own
+	// address in X-Forwarded-For (see newClient).
+	argv := []string{b.latchBin, "-addr", addr, "-data-dir", b.dataDir, "-log-level", b.cfg.logLevel, "-trusted-proxies", "127.0.0.1/32"}
 	if b.dbURL != "" {
 		argv = append(argv, "-database-url", b.dbURL)
 	}
@@ -328,8 +343,9 @@ func (b *bench) createUser(c *client, host, prefix string, i int) (benchUser, er
 		email:    fmt.Sprintf("%s-%s-%d@example.com", prefix, b.runID, i),
 		name:     fmt.Sprintf("Bench User %d", i),
 		password: randomString(12),
+		client:   b.newClient(),
 	}
-	r, err := c.do(postRequest(host, "/signup", url.Values{"email": {u.email}, "name": {u.name}, "password": {u.password}}), false)
+	r, err := c.do(postRequest(host, "/signup", u.client, url.Values{"email": {u.email}, "name": {u.name}, "password": {u.password}}), false)
 	if err != nil {
 		return u, fmt.Errorf("sign up %s: %w", u.email, err)
 	}
@@ -358,7 +374,7 @@ func (b *bench) createUser(c *client, host, prefix string, i int) (benchUser, er
 }
 
 func loginRequest(host string, u benchUser) []byte {
-	return postRequest(host, "/login", url.Values{"email": {u.email}, "password": {u.password}})
+	return postRequest(host, "/login", u.client, url.Values{"email": {u.email}, "password": {u.password}})
 }
 
 // randomString returns 2n random characters, never a common password.
@@ -588,8 +604,9 @@ func (b *bench) profile() ([]result, error) {
 
 // loginStep logs users in, user i%len(users) on connection i, with the right
 // password. A refusal, 503 (hashing queue full) or 429 (throttled: more
-// than four logins of one user in flight at once count as failures until
-// they succeed), waits for Retry-After when retryAfter is set.
+// than eleven logins of one user in flight at once, its account's free
+// failures and one, count as failures until they succeed), waits for
+// Retry-After when retryAfter is set.
 func loginStep(host string, users []benchUser, retryAfter bool) step {
 	reqs := make([][]byte, len(users))
 	for i, u := range users {
@@ -635,7 +652,7 @@ func (b *bench) signup() ([]result, error) {
 			"name":     {fmt.Sprintf("Signup %d %d", i, n)},
 			"password": {randomString(12)},
 		}
-		r, err := c.do(postRequest(p.addr, "/signup", form), false)
+		r, err := c.do(postRequest(p.addr, "/signup", b.newClient(), form), false)
 		if err != nil {
 			return outcome{err: err}
 		}

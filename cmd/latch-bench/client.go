@@ -209,11 +209,13 @@ func getRequest(host, path, cookies string) []byte {
 }
 
 // postRequest returns a raw form POST for path on host, with the Origin
-// header a browser sends from a page of the same site.
-func postRequest(host, path string, form url.Values) []byte {
+// header a browser sends from a page of the same site, sent as if from
+// client through a proxy latch trusts (see startLatch).
+func postRequest(host, path, client string, form url.Values) []byte {
 	body := form.Encode()
 	var b strings.Builder
 	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\n%sOrigin: http://%s\r\n", path, host, requestHeader, host)
+	fmt.Fprintf(&b, "X-Forwarded-For: %s\r\n", client)
 	fmt.Fprintf(&b, "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	return []byte(b.String())
 }

@@ -45,9 +45,10 @@
 // machine's speed can swing by half within seconds, which one round alone
 // cannot tell from a difference between servers.
 //
-// Logins use the right passwords of distinct users, so latch's login
-// throttling, which counts failures per account and client address, never
-// steps in. They are other users than those whose profile pages load,
+// Logins use the right passwords of distinct users, and every user and
+// every sign-up comes from an address of its own (X-Forwarded-For from
+// loopback, which latch is told to trust), so latch's throttling, per
+// account, device and client address, never steps in. They are other users than those whose profile pages load,
 // since every login adds a session to the list that page shows.
 package main
 

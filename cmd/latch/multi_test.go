@@ -75,18 +75,19 @@ func TestSeveralInstances(t *testing.T) {
 		}
 	}
 
-	// Failures count across instances: after 3 free failures spread over
-	// A, B and C, a fourth failure makes the next attempt wait.
+	// Failures count across instances: after the account's 10 free
+	// failures spread over A, B and C, an eleventh makes the next attempt
+	// wait.
 	attacker := newClient(t)
-	bases := []string{a, b, c, a}
-	for i, base := range bases {
+	for i := range 11 {
+		base := procs[i%3].base
 		st, _ := attacker.post(base, "/login", url.Values{"email": {email}, "password": {fmt.Sprintf("wrong guess %d", i)}})
 		if st != 303 {
 			t.Fatalf("failure %d on %s = %d; want 303", i+1, base, st)
 		}
 	}
 	if st, _ := attacker.post(b, "/login", url.Values{"email": {email}, "password": {form.Get("password")}}); st != http.StatusTooManyRequests {
-		t.Errorf("attempt after 4 failures on other instances = %d; want 429", st)
+		t.Errorf("attempt after 11 failures on other instances = %d; want 429", st)
 	}
 
 	// 20 concurrent sign-ups of one email spread over the instances: one

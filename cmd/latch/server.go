@@ -105,12 +105,14 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 			s = nil
 		}
 	}()
-	var limiter *throttle.Limiter
+	// Throttling counts go to Redis when it is configured; device-cookie
+	// revocations stay in the database, which keeps them across crashes.
+	var policy *throttle.Policy
 	if cfg.RedisURL != "" {
 		if s.redis, err = redisstore.Open(ctx, cfg.RedisURL); err != nil {
 			return nil, fmt.Errorf("open redis: %w", err)
 		}
-		limiter = throttle.New(s.redis)
+		policy = throttle.NewPolicy(s.redis)
 	}
 	hasher := password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue)
 	if !cfg.HashInProcess {
@@ -128,7 +130,7 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? set -addr or LATCH_ADDR)", cfg.Addr, err)
 	}
 	s.app, err = app.New(s.store, app.Config{
-		Limiter:              limiter,
+		Throttle:             policy,
 		SecretKey:            key,
 		SecureCookies:        cfg.SecureCookies,
 		MinPasswordLength:    cfg.MinPasswordLength,

@@ -24,13 +24,14 @@ import (
 // maxBodyBytes bounds request bodies; the largest form is a few kilobytes.
 const maxBodyBytes = 64 << 10
 
-// Store is everything the app keeps: sessions, accounts and login
-// throttling state, in one database.
+// Store is everything the app keeps: sessions, accounts, login
+// throttling state and device-cookie revocations, in one database.
 type Store interface {
 	latch.SessionStore
 	account.Store
 	account.TokenStore
 	throttle.Store
+	throttle.DeviceStore
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
 }
@@ -38,7 +39,8 @@ type Store interface {
 // Config holds the app's settings. The zero value of each field is a safe
 // default except SecretKey, which is required.
 type Config struct {
-	// SecretKey signs the flash cookie. At least 32 bytes. Required.
+	// SecretKey signs the flash and device cookies. At least 32 bytes.
+	// Required.
 	SecretKey []byte
 	// SecureCookies marks cookies Secure and sends HSTS: set it when the
 	// app is served over HTTPS.
@@ -50,9 +52,9 @@ type Config struct {
 	// Hasher hashes passwords; nil means argon2id at the default parameters
 	// with a pool sized to the CPUs.
 	Hasher *password.Hasher
-	// Limiter throttles failed logins; nil means the defaults of
-	// [throttle.New] on the Store.
-	Limiter *throttle.Limiter
+	// Throttle slows down failed logins and sign-ups; nil means
+	// [throttle.NewPolicy] on the Store.
+	Throttle *throttle.Policy
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
 	// Mail sends the mails of the account lifecycle (verification,
@@ -113,8 +115,8 @@ func New(store Store, cfg Config) (*App, error) {
 	if cfg.Hasher == nil {
 		cfg.Hasher = password.NewHasher(password.DefaultParams, 0, 64)
 	}
-	if cfg.Limiter == nil {
-		cfg.Limiter = throttle.New(store)
+	if cfg.Throttle == nil {
+		cfg.Throttle = throttle.NewPolicy(store)
 	}
 	base, err := parseBaseURL(cfg.BaseURL, cfg.ListenAddr)
 	if err != nil {
@@ -133,11 +135,12 @@ func New(store Store, cfg Config) (*App, error) {
 		mails:      mails,
 		baseURL:    base,
 		checkHost:  cfg.BaseURL != "",
-		mailClient: mailLimiter(cfg.Limiter, 10, 20),
-		mailTo:     mailLimiter(cfg.Limiter, 3, 5),
+		mailClient: mailLimiter(cfg.Throttle, 10, 20),
+		mailTo:     mailLimiter(cfg.Throttle, 3, 5),
 		jobs:       make(chan struct{}, backgroundLimit),
 	}
-	a.accounts = account.NewService(store, cfg.Hasher, cfg.Limiter)
+	a.accounts = account.NewService(store, cfg.Hasher, cfg.Throttle)
+	a.accounts.Devices = throttle.NewDevices(cfg.SecretKey, store)
 	if cfg.MinPasswordLength > 0 {
 		a.accounts.MinPasswordLength = cfg.MinPasswordLength
 	}

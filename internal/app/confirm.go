@@ -33,7 +33,9 @@ func (a *App) confirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur := a.auth.Current(r)
 	next, hasNext := latch.SafeNext(r.PostForm.Get("next"))
-	u, err := a.accounts.Authenticate(r.Context(), cur.User.Email, r.PostForm.Get("password"), a.clientIP(r))
+	u, err := a.accounts.Authenticate(r.Context(), account.Login{
+		Email: cur.User.Email, Password: r.PostForm.Get("password"), Client: a.clientIP(r), Device: a.deviceCookie(r),
+	})
 	if err == nil && u.ID != cur.User.ID {
 		// The address passed to another account meanwhile (deleted
 		// and signed up again): not this user's password.

@@ -4,24 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/password"
 )
 
 // Messages the tutorial shows, word for word.
 const (
-	msgEmailExists  = "Email address already exists"
-	msgBadLogin     = "Please check your login details and try again."
-	msgSignedUp     = "Your account has been created. Please log in."
-	msgLoggedOut    = "You have been logged out."
-	msgTooManyTries = "Too many failed login attempts. Please try again in %s."
+	msgEmailExists    = "Email address already exists"
+	msgBadLogin       = "Please check your login details and try again."
+	msgSignedUp       = "Your account has been created. Please log in."
+	msgLoggedOut      = "You have been logged out."
+	msgTooManyTries   = "Too many failed login attempts. Please try again in %s."
+	msgTooManySignUps = "Too many sign-up attempts from your network. Please try again in %s."
 )
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {
@@ -66,6 +72,19 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 	}
 	email, name, pw := r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("password")
 	form := formValues{Email: bounded(email, account.MaxEmailLength*2), Name: bounded(name, account.MaxNameLength*8)}
+	masked := slog.String("email", maskEmail(email))
+	// Every sign-up counts, before any work: each tells whether an email
+	// has an account, so one address must not ask thousands of times.
+	if p := a.accounts.Throttle; p != nil {
+		wait, err := p.BeginSignUp(r.Context(), a.clientIP(r))
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeThrottled, masked, retryAfterAttr(wait))
+			return a.render(w, r, http.StatusTooManyRequests, "signup", page{Title: "Sign Up", Form: form, Flashes: tooMany(w, msgTooManySignUps, wait)})
+		}
+	}
 	if a.cfg.RequireVerifiedEmail {
 		// Sign-up mails the address in every case: asked too often, it is
 		// refused before anything is created, alike for every address.
@@ -75,6 +94,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			if wait > 0 {
+				a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeThrottled, masked, retryAfterAttr(wait))
 				return a.render(w, r, http.StatusTooManyRequests, "signup", page{Title: "Sign Up", Form: form, Flashes: tooMany(w, msgTooManyMails, wait)})
 			}
 		}
@@ -83,8 +103,10 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
+		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "invalid "+strings.Join(slices.Sorted(maps.Keys(fe)), ",")))
 		return a.render(w, r, http.StatusUnprocessableEntity, "signup", page{Title: "Sign Up", Form: form, Errors: fe, Flashes: []flash{}})
 	case errors.Is(err, account.ErrEmailTaken) && a.cfg.RequireVerifiedEmail:
+		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "email taken"))
 		// The same answer as for a new account, after the same work (a
 		// hash); the owner of the address is told instead.
 		if err := a.burnHash(r.Context(), pw); err != nil {
@@ -94,15 +116,21 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 		a.later(r.Context(), func(ctx context.Context) { a.mailReset(ctx, e, "signup-exists") })
 		return a.signedUpInbox(w, r, e)
 	case errors.Is(err, account.ErrEmailTaken):
+		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "email taken"))
 		a.flashes.set(w, flashCookie{
 			Flashes: []flash{{Text: msgEmailExists, Kind: "danger", LinkText: "login page", LinkURL: "/login"}},
 			Form:    form,
 		})
 		http.Redirect(w, r, "/signup", http.StatusSeeOther)
 		return nil
+	case errors.Is(err, password.ErrBusy):
+		a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeBusy, masked)
+		return err
 	case err != nil:
+		a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeError, masked)
 		return err
 	}
+	a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeSuccess, masked, slog.Int64("user_id", u.ID))
 	a.later(r.Context(), func(ctx context.Context) { a.mailVerification(ctx, u) })
 	if a.cfg.RequireVerifiedEmail {
 		return a.signedUpInbox(w, r, u.Email)
@@ -116,6 +144,12 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 // verified, whether the address was new or had an account.
 func (a *App) signedUpInbox(w http.ResponseWriter, r *http.Request, email string) error {
 	return a.render(w, r, http.StatusOK, "sent", page{Title: "Check your inbox", Message: fmt.Sprintf(msgSignUpInbox, email), Flashes: []flash{}})
+}
+
+// setRetryAfter tells the client how long to wait, in whole seconds rounded
+// up.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 }
 
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -133,18 +167,22 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	next, hasNext := latch.SafeNext(r.PostForm.Get("next"))
 	form := formValues{Email: bounded(email, account.MaxEmailLength*2)}
 
-	u, err := a.accounts.Authenticate(r.Context(), email, pw, a.clientIP(r))
+	device := a.deviceCookie(r)
+	masked := slog.String("email", maskEmail(email))
+	hasDevice := slog.Bool("device_cookie", device != "")
+	u, err := a.accounts.Authenticate(r.Context(), account.Login{Email: email, Password: pw, Client: a.clientIP(r), Device: device})
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		secs := int(math.Ceil(te.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeThrottled, masked, hasDevice, retryAfterAttr(te.RetryAfter))
+		setRetryAfter(w, te.RetryAfter)
 		msg := fmt.Sprintf(msgTooManyTries, humanDuration(te.RetryAfter))
 		return a.render(w, r, http.StatusTooManyRequests, "login", page{
 			Title: "Login", Form: form, Next: next,
 			Flashes: []flash{{Text: msg, Kind: "danger"}},
 		})
 	case errors.Is(err, account.ErrBadCredentials):
+		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgBadLogin, Kind: "danger"}}, Form: form})
 		to := "/login"
 		if hasNext {
@@ -152,12 +190,19 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return nil
+	case errors.Is(err, password.ErrBusy):
+		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeBusy, masked, hasDevice)
+		return err
 	case err != nil:
+		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeError, masked, hasDevice)
 		return err
 	}
-	if err := a.auth.LogIn(w, r, strconv.FormatInt(u.ID, 10), remember); err != nil {
+	id := strconv.FormatInt(u.ID, 10)
+	if err := a.auth.LogIn(w, r, id, remember); err != nil {
 		return err
 	}
+	a.setDeviceCookie(w, id)
+	a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSuccess, masked, hasDevice, slog.Int64("user_id", u.ID), slog.Bool("remember", remember))
 	to := "/profile"
 	if hasNext {
 		to = next
@@ -178,11 +223,15 @@ func (a *App) logoutForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
-	wasIn := a.auth.Current(r).Authenticated
+	cur := a.auth.Current(r)
+	wasIn := cur.Authenticated
 	if err := a.auth.LogOut(w, r); err != nil {
 		return err
 	}
 	if wasIn {
+		// The device cookie stays: logging out does not make the browser
+		// a stranger.
+		a.authEvent(r, slog.LevelInfo, eventLogout, outcomeSuccess, slog.Int64("user_id", cur.User.ID))
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgLoggedOut, Kind: "info"}}})
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

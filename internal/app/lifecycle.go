@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -143,11 +142,13 @@ func (a *App) hostCheck(next http.Handler) http.Handler {
 	})
 }
 
-// mailLimiter returns a limiter of mails on the store of l: free mails, then
-// a wait of a minute, doubling, and an hour's lockout after max.
-func mailLimiter(l *throttle.Limiter, free, max int) *throttle.Limiter {
-	m := throttle.New(l.Store)
-	m.Free, m.Max, m.Delay, m.Lockout, m.Forget, m.Now = free, max, time.Minute, time.Hour, time.Hour, l.Now
+// mailLimiter returns a limiter of mails on the store of the login
+// policy's limiters: free mails, then a wait of a minute, doubling, and an
+// hour's lockout after max. It keeps the default Forget, which every
+// limiter sharing a store must agree on.
+func mailLimiter(p *throttle.Policy, free, max int) *throttle.Limiter {
+	m := throttle.New(p.Account.Store)
+	m.Free, m.Max, m.Delay, m.Lockout, m.Now = free, max, time.Minute, time.Hour, p.Account.Now
 	return m
 }
 
@@ -179,7 +180,7 @@ func (a *App) mailWait(ctx context.Context, r *http.Request, to string) (time.Du
 
 // tooMany sets Retry-After for wait and returns the flash that says it.
 func tooMany(w http.ResponseWriter, msg string, wait time.Duration) []flash {
-	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	setRetryAfter(w, wait)
 	return []flash{{Text: fmt.Sprintf(msg, humanDuration(wait)), Kind: "danger"}}
 }
 
@@ -491,6 +492,9 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur := a.auth.Current(r)
 	if _, err := a.auth.RevokeAll(r.Context(), cur.UserID, cur.SessionID); err != nil {
+		return err
+	}
+	if err := a.renewDevices(w, r, cur.UserID); err != nil {
 		return err
 	}
 	d := userMail(u)

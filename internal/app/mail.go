@@ -104,13 +104,13 @@ func (a *App) send(ctx context.Context, kind, to string, d mailData) {
 		return
 	}
 	if a.cfg.Mail == nil {
-		// Only the recipient and the subject: bodies hold single-use
-		// links, which logs never contain.
-		a.log.Warn("no mailer configured; mail dropped", "kind", kind, "to", to, "subject", m.Subject)
+		// Only the recipient, masked as in every log, and the subject:
+		// bodies hold single-use links, which logs never contain.
+		a.log.Warn("no mailer configured; mail dropped", "kind", kind, "to", maskEmail(to), "subject", m.Subject)
 		return
 	}
 	if err := a.cfg.Mail.Enqueue(ctx, m); err != nil {
-		a.log.Error("enqueue mail", "kind", kind, "error", err)
+		a.log.Error("enqueue mail", "kind", kind, "to", maskEmail(to), "error", err)
 	}
 }
 

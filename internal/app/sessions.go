@@ -110,6 +110,9 @@ func (a *App) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := a.renewDevices(w, r, cur.UserID); err != nil {
+		return err
+	}
 	a.logRevocation(r, "revoke_other_sessions", n)
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: "You have been logged out everywhere else.", Kind: "success"}}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
