@@ -536,6 +536,9 @@ func TestOutbox(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, path) {
 		t.Errorf("log = %q; want an info line with %s", l, path)
 	}
+	if l := logs.String(); strings.Contains(l, "ada@example.org") {
+		t.Errorf("log = %q; want no recipient address at info level", l)
+	}
 }
 
 // TestEnqueueInvalid checks that messages that cannot be sent are refused

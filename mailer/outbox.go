@@ -78,11 +78,9 @@ func (o *Outbox) Send(ctx context.Context, msg *gomail.Msg) error {
 		d.Sync()
 		d.Close()
 	}
-	to := ""
-	if rcpts, err := msg.GetRecipients(); err == nil && len(rcpts) > 0 {
-		to = rcpts[0]
-	}
-	o.log.Info("mail written to outbox", "path", path, "to", to)
+	// The path alone: the recipient's address is personal data, which logs
+	// at info level never hold, and the file says it to whoever opens it.
+	o.log.Info("mail written to outbox", "path", path)
 	return nil
 }
 
