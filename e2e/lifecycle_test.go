@@ -375,6 +375,7 @@ func TestAccountPage(t *testing.T) {
 	account.Path, account.Alerts = "/account/password", nil
 	tb.expect(account)
 	tb.wantText("#current-error", msgWrongPassword)
+	tb.wantFocus("current")
 	tb.typeInto("#current", goodPassword)
 	tb.typeInto("#password", newPassword)
 	tb.typeInto("#confirm", "another passphrase")
@@ -382,6 +383,7 @@ func TestAccountPage(t *testing.T) {
 	tb.expectFaults("a refused change", httpErrorLogged(s.url+"/account/password", http.StatusUnprocessableEntity))
 	tb.expect(account)
 	tb.wantText("#confirm-error", msgNotMatching)
+	tb.wantFocus("confirm")
 
 	tb.typeInto("#current", goodPassword)
 	tb.typeInto("#password", newPassword)
@@ -446,6 +448,7 @@ func TestAccountPage(t *testing.T) {
 	account.Path, account.Alerts = "/account/delete", nil
 	tb.expect(account)
 	tb.wantText("#delete-error", msgWrongPassword)
+	tb.wantFocus("delete-password")
 	tb.typeInto("#delete-password", newPassword)
 	wantStatus(t, "delete", tb.click(`form[action="/account/delete"] button`), http.StatusOK)
 	tb.expect(view{Path: "/", Title: titleHome, Heading: "Latch Login Example", Alerts: []string{msgDeleted}, Nav: navOut})
@@ -454,4 +457,73 @@ func TestAccountPage(t *testing.T) {
 	wantStatus(t, "log in to the deleted account", logIn(tb, "ann@example.com", newPassword, false), http.StatusOK)
 	tb.expect(view{Path: "/login", Title: titleLogin, Heading: "Login", Alerts: []string{msgBadLogin}, Nav: navOut})
 	in.none("after deleting")
+}
+
+// TestLifecyclePagesAtDesktopAndPhoneSize goes through the pages of the
+// account lifecycle in a desktop window and on a phone, following the links
+// of the mails, checks the layout of each and takes its screenshot (see
+// LATCH_SCREENSHOTS_DIR).
+func TestLifecyclePagesAtDesktopAndPhoneSize(t *testing.T) {
+	b := newBrowser(t)
+	s, in := newMailSite(t, app.Config{RequireVerifiedEmail: true})
+	sizes := []struct {
+		name          string
+		width, height int64
+		opts          []chromedp.EmulateViewportOption
+	}{
+		{"desktop", 1280, 800, nil},
+		{"mobile", 375, 740, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch}},
+	}
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			tb := b.newTab(t, s.url)
+			tb.do("set the window size", chromedp.EmulateViewport(sz.width, sz.height, sz.opts...))
+			email, newAddr := sz.name+"@example.com", sz.name+"@example.org"
+			page := func(name string, want view) {
+				t.Helper()
+				tb.expect(want)
+				tb.checkLayout(sz.width)
+				tb.screenshot(sz.name + "-" + name)
+			}
+
+			wantStatus(t, "sign up", signUp(tb, email, "Ann", goodPassword), http.StatusOK)
+			page("signup-sent", view{Path: "/signup", Title: titleInbox, Heading: "Check your inbox", Nav: navOut})
+			wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
+			wantStatus(t, "log in", logIn(tb, email, goodPassword, false), http.StatusOK)
+			page("verify", view{Path: "/verify", Title: titleVerify, Heading: "Confirm your email", Nav: navIn})
+			link := in.await(email, subjVerify).link(t, s.url, "/verify?token=")
+			wantStatus(t, "open the verification link", tb.open(link), http.StatusOK)
+			tb.expect(view{Path: "/profile", Title: titleProfile, Heading: "Welcome, Ann!", Alerts: []string{msgVerified}, Nav: navIn})
+
+			wantStatus(t, "click Account", tb.click(`nav a[href="/account"]`), http.StatusOK)
+			page("account", view{Path: "/account", Title: titleAccount, Heading: "Your account", Nav: navIn})
+			tb.typeInto("#delete-password", "not my password")
+			wantStatus(t, "delete with a wrong password", tb.click(`form[action="/account/delete"] button`), http.StatusUnprocessableEntity)
+			tb.expectFaults("a refused deletion", httpErrorLogged(s.url+"/account/delete", http.StatusUnprocessableEntity))
+			page("account-delete-error", view{Path: "/account/delete", Title: titleAccount, Heading: "Your account", Nav: navIn})
+
+			wantStatus(t, "open account", tb.open("/account"), http.StatusOK)
+			tb.typeInto("#email", newAddr)
+			wantStatus(t, "change email", tb.click(`form[action="/account/email"] button`), http.StatusOK)
+			link = in.await(newAddr, subjChangeEmail).link(t, s.url, "/email/confirm?token=")
+			wantStatus(t, "open the confirmation link", tb.open(link), http.StatusOK)
+			tb.expect(view{Path: "/account", Title: titleAccount, Heading: "Your account", Alerts: []string{fmt.Sprintf(msgEmailChanged, newAddr)}, Nav: navIn})
+			undo := in.await(email, subjEmailChanged).link(t, s.url, "/email/undo?token=")
+			wantStatus(t, "open the undo link", tb.open(undo), http.StatusOK)
+			page("email-undo", view{Path: strings.TrimPrefix(undo, s.url), Title: titleUndo, Heading: "Undo the email change", Nav: navIn})
+
+			wantStatus(t, "click Logout", tb.click(`nav button[type="submit"]`), http.StatusOK)
+			wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
+			wantStatus(t, "click Forgot your password?", tb.click(`main a[href="/forgot"]`), http.StatusOK)
+			page("forgot", view{Path: "/forgot", Title: titleForgot, Heading: "Forgot password", Nav: navOut})
+			tb.typeInto("#email", newAddr)
+			wantStatus(t, "ask for a link", tb.click(`main button[type="submit"]`), http.StatusOK)
+			page("forgot-sent", view{Path: "/forgot", Title: titleInbox, Heading: "Check your inbox", Nav: navOut})
+			wantStatus(t, "click I have a code", tb.click(`main a[href="/reset"]`), http.StatusOK)
+			page("reset-code", view{Path: "/reset", Title: titleReset, Heading: "Choose a new password", Nav: navOut})
+			link = in.await(newAddr, subjReset).link(t, s.url, "/reset?token=")
+			wantStatus(t, "open the reset link", tb.open(link), http.StatusOK)
+			page("reset", view{Path: "/reset", Title: titleReset, Heading: "Choose a new password", Nav: navOut})
+		})
+	}
 }
