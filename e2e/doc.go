@@ -15,7 +15,16 @@
 // /usr/bin/chromium, then "chromium" on PATH. Without one the tests skip,
 // unless LATCH_TEST_REQUIRE_SERVICES=1 (as in CI), which makes them fail.
 // When LATCH_SCREENSHOTS_DIR is set, the tests write full-page PNG
-// screenshots of each page, at desktop and at phone size, into that folder.
+// screenshots of each page, at desktop and at phone size, into that folder
+// (a relative path is taken from the repository's root, as in
+// LATCH_SCREENSHOTS_DIR=docs/screenshots go test ./e2e/).
+//
+// The tests of the account lifecycle (password reset, email verification
+// and change, the account page) run the app as the latch command runs
+// without an SMTP server: mail goes through the queue in the app's store to
+// an outbox folder, with links built on the test server's address. The
+// tests read the .eml files back as a mail client would, and open their
+// links, or type their codes, in the browser.
 //
 // The package has no code outside its tests.
 package e2e

@@ -404,12 +404,18 @@ func (tb *tab) restart() *tab {
 }
 
 // screenshot saves a full-page PNG of the page as NAME.png in the folder
-// named by LATCH_SCREENSHOTS_DIR; without it, it does nothing.
+// named by LATCH_SCREENSHOTS_DIR (a relative one from the repository's
+// root); without it, it does nothing.
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
 	dir := os.Getenv("LATCH_SCREENSHOTS_DIR")
 	if dir == "" {
 		return
+	}
+	// go test runs the tests in e2e/; a relative folder is meant from the
+	// repository's root, where the command is typed.
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir)
 	}
 	png := run(tb, "screenshot "+name, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 		m, err := cdp.Call(ctx, t, page.GetLayoutMetrics, cdp.Empty{})

@@ -1,9 +1,14 @@
 // Faults in the layout of the page in a window the given number of CSS
 // pixels wide: a page laid out for another width, anything wider than the
 // window, a navbar link or button that is hidden, off screen or covered, a
-// burger menu, styles that did not load. tab.checkLayout calls it.
+// burger menu, styles that did not load, a link in the page that looks
+// like the text around it. tab.checkLayout calls it.
 (width) => {
   const faults = [];
+  // The navbar is checked as the top of the page shows it, also on a page
+  // that scrolled down to a field with an error.
+  const [sx, sy] = [window.scrollX, window.scrollY];
+  window.scrollTo(0, 0);
   if (window.innerWidth !== width) {
     faults.push(`page is laid out ${window.innerWidth}px wide; want ${width}px (is the viewport meta tag missing?)`);
   }
@@ -50,5 +55,13 @@
     const c = getComputedStyle(a).color;
     if (c !== "rgb(255, 255, 255)") faults.push(`navbar link ${a.textContent.trim()} is ${c}; want white`);
   }
+  // A link must look like one: another colour than its text, or underlined.
+  for (const a of document.querySelectorAll("main a:not(.button)")) {
+    const s = getComputedStyle(a);
+    if (s.color === getComputedStyle(a.parentElement).color && !s.textDecorationLine.includes("underline")) {
+      faults.push(`link "${a.textContent.trim()}" looks like the text around it`);
+    }
+  }
+  window.scrollTo(sx, sy);
   return faults;
 }

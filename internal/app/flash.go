@@ -20,6 +20,11 @@ type flash struct {
 	LinkURL  string `json:"lu,omitempty"`
 }
 
+// Lead returns Text without its closing full stop, for the sentence that
+// a link adds after it: a message written as a whole sentence must not
+// read "one.. Go to".
+func (f flash) Lead() string { return strings.TrimSuffix(f.Text, ".") }
+
 // flashCookie carries flashes and the form values of a redirected
 // submission across one redirect, signed with the app's secret key so that
 // nobody can make the site show a message of theirs.

@@ -293,6 +293,20 @@ func TestPasswordResetCodeOnAnotherDevice(t *testing.T) {
 	}
 }
 
+// TestFlashLinkAfterSentence checks that a message written as a sentence,
+// followed by a link, reads as two sentences, not "one.. Go to".
+func TestFlashLinkAfterSentence(t *testing.T) {
+	s := newMailSite(t, nil)
+	form := newPassword("a new long passphrase")
+	form.Set("email", "ann@example.com")
+	form.Set("code", "AAAAAAAA")
+	r := s.browser().post("/reset", form)
+	mustContain(t, "reset with a wrong code", r.body, `Please ask for a new one. Go to <a href="/forgot">forgot password</a>.`)
+	if strings.Contains(r.body, "..") {
+		t.Errorf("reset with a wrong code: page holds \"..\":\n%s", r.body)
+	}
+}
+
 func TestForgotSameAnswerForUnknownAddress(t *testing.T) {
 	s := newMailSite(t, nil)
 	s.loggedIn("ann@example.com", false)
