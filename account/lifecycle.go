@@ -128,6 +128,24 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) (Maile
 	return m, nil
 }
 
+// CheckResetToken reports whether the secret of a reset link can still be
+// used, without using it up, so that a page opened from a spent or expired
+// link says so before the user types a new password: it returns
+// [ErrTokenInvalid] then. When the store cannot look tokens up (it is no
+// [TokenLooker]) it returns nil, and [Service.ResetPassword] decides.
+func (s *Service) CheckResetToken(ctx context.Context, secret string) error {
+	ts, err := s.tokens()
+	if err != nil {
+		return err
+	}
+	l, ok := ts.(TokenLooker)
+	if !ok {
+		return nil
+	}
+	_, err = l.LookupToken(ctx, PurposeReset, HashSecret(secret), s.Now())
+	return err
+}
+
 // ResetPassword sets a new password with the secret of a reset link. The
 // password is checked first, so a password the rules refuse ([FieldErrors])
 // leaves the link usable. A link that cannot be used returns

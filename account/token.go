@@ -64,6 +64,16 @@ type TokenStore interface {
 	DeleteUserTokens(ctx context.Context, userID int64, purposes ...string) (int, error)
 }
 
+// TokenLooker is a [TokenStore] that can find a token without using it up,
+// so that a page opened from a mailed link can say at once that the link
+// is spent or expired, before the user types anything. Opening a link must
+// never use it: mail scanners open links.
+type TokenLooker interface {
+	// LookupToken returns the token with the purpose and hash, unchanged,
+	// or ErrTokenInvalid when ConsumeToken would refuse it at now.
+	LookupToken(ctx context.Context, purpose string, hash []byte, now time.Time) (Token, error)
+}
+
 // TokenPruner is a [TokenStore] that deletes expired tokens in bulk. Without
 // it, an expired token stays until its user asks for another of its purpose
 // or it is presented.

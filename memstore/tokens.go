@@ -13,6 +13,7 @@ import (
 var (
 	_ account.TokenStore  = (*Tokens)(nil)
 	_ account.TokenPruner = (*Tokens)(nil)
+	_ account.TokenLooker = (*Tokens)(nil)
 )
 
 // Tokens is an [account.TokenStore] in memory. Its zero value is an empty
@@ -51,6 +52,18 @@ func (st *Tokens) ConsumeToken(_ context.Context, purpose string, hash []byte, n
 	}
 	delete(st.byHash, string(hash))
 	if !t.ExpiresAt.After(now) {
+		return account.Token{}, account.ErrTokenInvalid
+	}
+	t.Hash = bytes.Clone(t.Hash)
+	return t, nil
+}
+
+// LookupToken implements [account.TokenLooker].
+func (st *Tokens) LookupToken(_ context.Context, purpose string, hash []byte, now time.Time) (account.Token, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t, ok := st.byHash[string(hash)]
+	if !ok || t.Purpose != purpose || !t.ExpiresAt.After(now) {
 		return account.Token{}, account.ErrTokenInvalid
 	}
 	t.Hash = bytes.Clone(t.Hash)

@@ -12,6 +12,7 @@ import (
 var (
 	_ account.TokenStore  = (*DB)(nil)
 	_ account.TokenPruner = (*DB)(nil)
+	_ account.TokenLooker = (*DB)(nil)
 )
 
 // CreateToken implements [account.TokenStore]. The commit does not wait for
@@ -44,6 +45,25 @@ func (db *DB) ConsumeToken(ctx context.Context, purpose string, hash []byte, now
 		return account.Token{}, account.ErrTokenInvalid
 	} else if err != nil {
 		return account.Token{}, db.fail("consume token", err)
+	}
+	t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
+	if !t.ExpiresAt.After(now) {
+		return account.Token{}, account.ErrTokenInvalid
+	}
+	return t, nil
+}
+
+// LookupToken implements [account.TokenLooker].
+func (db *DB) LookupToken(ctx context.Context, purpose string, hash []byte, now time.Time) (account.Token, error) {
+	var t account.Token
+	err := db.pool.QueryRow(ctx, `
+		SELECT hash, purpose, user_id, email, created_at, expires_at
+		FROM latch_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose,
+	).Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.CreatedAt, &t.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return account.Token{}, account.ErrTokenInvalid
+	} else if err != nil {
+		return account.Token{}, db.fail("look up token", err)
 	}
 	t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
 	if !t.ExpiresAt.After(now) {

@@ -14,6 +14,7 @@ import (
 var (
 	_ account.TokenStore  = (*DB)(nil)
 	_ account.TokenPruner = (*DB)(nil)
+	_ account.TokenLooker = (*DB)(nil)
 )
 
 // CreateToken implements [account.TokenStore]. The write does not wait for
@@ -50,6 +51,28 @@ func (db *DB) ConsumeToken(ctx context.Context, purpose string, hash []byte, now
 		return account.Token{}, account.ErrTokenInvalid
 	} else if err != nil {
 		return account.Token{}, fmt.Errorf("sqlitestore: consume token: %w", err)
+	}
+	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
+	if !t.ExpiresAt.After(now) {
+		return account.Token{}, account.ErrTokenInvalid
+	}
+	return t, nil
+}
+
+// LookupToken implements [account.TokenLooker].
+func (db *DB) LookupToken(ctx context.Context, purpose string, hash []byte, now time.Time) (account.Token, error) {
+	var (
+		t                account.Token
+		created, expires int64
+	)
+	err := db.read.QueryRowContext(ctx, `
+		SELECT hash, purpose, user_id, email, created_at, expires_at
+		FROM latch_tokens WHERE hash = ? AND purpose = ?`, hash, purpose,
+	).Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return account.Token{}, account.ErrTokenInvalid
+	} else if err != nil {
+		return account.Token{}, fmt.Errorf("sqlitestore: look up token: %w", err)
 	}
 	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
 	if !t.ExpiresAt.After(now) {

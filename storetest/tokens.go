@@ -25,6 +25,44 @@ func Tokens(t *testing.T, s account.TokenStore) {
 	if p, ok := s.(account.TokenPruner); ok {
 		t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpiredTokens(t, s, p) })
 	}
+	if l, ok := s.(account.TokenLooker); ok {
+		t.Run("Lookup", func(t *testing.T) { testLookupToken(t, s, l) })
+	}
+}
+
+// testLookupToken checks that a lookup finds a live token without using it
+// up, and refuses what ConsumeToken would refuse.
+func testLookupToken(t *testing.T, s account.TokenStore, l account.TokenLooker) {
+	ctx := t.Context()
+	now := baseTime()
+	tok := newToken(newTokenUserID(), account.PurposeReset)
+	createToken(t, s, tok)
+	for range 2 {
+		got, err := l.LookupToken(ctx, tok.Purpose, tok.Hash, now)
+		if err != nil || !equalToken(got, tok) {
+			t.Fatalf("LookupToken(%s) = %s, %v; want the token, nil", formatToken(tok), formatToken(got), err)
+		}
+	}
+	for _, c := range []struct {
+		what    string
+		purpose string
+		hash    []byte
+		at      time.Time
+	}{
+		{"another purpose", account.PurposeVerify, tok.Hash, now},
+		{"a forged hash", tok.Purpose, randomHash(), now},
+		{"at its expiry", tok.Purpose, tok.Hash, tok.ExpiresAt},
+	} {
+		if got, err := l.LookupToken(ctx, c.purpose, c.hash, c.at); !errors.Is(err, account.ErrTokenInvalid) {
+			t.Errorf("LookupToken with %s = %s, %v; want %v", c.what, formatToken(got), err, account.ErrTokenInvalid)
+		}
+	}
+	if _, err := s.ConsumeToken(ctx, tok.Purpose, tok.Hash, now); err != nil {
+		t.Fatalf("ConsumeToken after LookupToken = %v; want nil: a lookup must not use the token up", err)
+	}
+	if got, err := l.LookupToken(ctx, tok.Purpose, tok.Hash, now); !errors.Is(err, account.ErrTokenInvalid) {
+		t.Errorf("LookupToken of a used token = %s, %v; want %v", formatToken(got), err, account.ErrTokenInvalid)
+	}
 }
 
 // newTokenUserID returns a user ID no other test uses.

@@ -253,7 +253,22 @@ func (a *App) resetForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	fc := a.flashes.takeAll(w, r)
-	return a.render(w, r, http.StatusOK, "reset", page{Title: "Choose a new password", Flashes: nonNil(fc.Flashes), Form: fc.Form, Life: lifeView{HasToken: a.resetToken(r) != ""}})
+	p := page{Title: "Choose a new password", Flashes: nonNil(fc.Flashes), Form: fc.Form}
+	if token := a.resetToken(r); token != "" {
+		// A spent or expired link is refused now, not after the user
+		// has typed a new password twice.
+		err := a.accounts.CheckResetToken(r.Context(), token)
+		switch {
+		case errors.Is(err, account.ErrTokenInvalid):
+			a.clearResetCookie(w)
+			p.Flashes = append(p.Flashes, flash{Text: msgTokenInvalid, Kind: "danger", LinkText: "forgot password", LinkURL: "/forgot"})
+			return a.render(w, r, http.StatusBadRequest, "reset", p)
+		case err != nil:
+			return err
+		}
+		p.Life.HasToken = true
+	}
+	return a.render(w, r, http.StatusOK, "reset", p)
 }
 
 // plausibleSecret reports whether s could be a secret of ours: URL-safe

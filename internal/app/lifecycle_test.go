@@ -199,7 +199,15 @@ func TestPasswordResetByLink(t *testing.T) {
 			t.Errorf("%s: /profile after reset = %d; want 303 to login", name, r.status)
 		}
 	}
-	// The link is used: opening and posting it again fails.
+	// The link is used: the page it opens says so at once, before a new
+	// password is typed, and posting to it fails.
+	opened := s.browser()
+	opened.get(link)
+	if r := opened.get("/reset"); r.status != http.StatusBadRequest || strings.Contains(r.body, `name="confirm"`) && !strings.Contains(r.body, `name="code"`) {
+		t.Errorf("GET /reset from a used link = %d; want 400 and no form for the link", r.status)
+	} else {
+		mustContain(t, "page of a used link", r.body, "invalid or has expired")
+	}
 	again := s.browser()
 	again.get(link)
 	if r := again.post("/reset", newPassword("yet another passphrase")); r.status != http.StatusBadRequest {
