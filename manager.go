@@ -1,13 +1,11 @@
 package latch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -270,68 +268,6 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 	return m.restore(w, r, hashToken(rc.Value), now, true)
 }
 
-// restore restores a remembered login from the hash of a remember-me token.
-// again allows one more attempt after losing a race to rotate it.
-func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented []byte, now time.Time, again bool) (*state[U], error) {
-	ctx := r.Context()
-	s, err := m.store.SessionByRemember(ctx, presented)
-	if errors.Is(err, ErrSessionNotFound) {
-		m.clearCookie(w, m.rememberCookieName())
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latch: look up remembered session: %w", err)
-	}
-	if !now.Before(s.ExpiresAt) {
-		return m.end(w, r, s)
-	}
-	if !bytes.Equal(presented, s.RememberHash) {
-		// The token before the last rotation.
-		if now.Sub(s.RotatedAt) < m.RememberGrace {
-			// A parallel request of the browser that was just
-			// restored; the rotating request gives it the new
-			// cookies, so leave them alone.
-			return m.loaded(w, r, s)
-		}
-		// Used again long after: one of two parties holding the
-		// same token is not the user. End the login for both.
-		return m.end(w, r, s)
-	}
-	// Restoring a login rotates both tokens, so a stolen remember-me
-	// cookie works at most once, and marks the session not fresh.
-	token, hash := newToken()
-	rtoken, rhash := newToken()
-	s.PrevRememberHash, s.RotatedAt = s.RememberHash, now
-	s.TokenHash, s.RememberHash = hash, rhash
-	s.Fresh = false
-	s.LastSeenAt = now
-	s.IP, s.UserAgent = m.ClientIP(r), userAgent(r)
-	// The rotation is a compare-and-swap on the token presented: of
-	// parallel requests with it, one rotates and the others find the
-	// token rotated, so they are served in its grace, as the rotated
-	// session, with their cookies left alone. Were each to rotate, only
-	// the last pair of tokens would work: tabs restored at once would be
-	// logged out, and a thief racing the user could keep the live pair
-	// while the user's pair was merely unknown, which ends nothing.
-	switch err := m.store.RotateSession(ctx, s, presented); {
-	case errors.Is(err, ErrSessionRotated) && again:
-		// Read the winner's record, which accepts the token in its
-		// grace.
-		return m.restore(w, r, presented, now, false)
-	case errors.Is(err, ErrSessionRotated):
-		// Lost a second race on a token that was current both
-		// times, which no browser's requests cause: anonymous, and
-		// no cookie touched, rather than a guess.
-		return nil, nil
-	case errors.Is(err, ErrSessionNotFound):
-		return m.end(w, r, s)
-	case err != nil:
-		return nil, fmt.Errorf("latch: restore remembered session: %w", err)
-	}
-	m.setCookies(w, token, rtoken, s.ExpiresAt)
-	return m.loaded(w, r, s)
-}
-
 // loaded loads the user of a live session.
 func (m *Manager[U]) loaded(w http.ResponseWriter, r *http.Request, s Session) (*state[U], error) {
 	u, err := m.load(r.Context(), s.UserID)
@@ -466,72 +402,6 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// RequireLogin lets only logged-in requests through to next. A browser is
-// redirected to LoginURL with the page it asked for as "next" (GET and
-// HEAD only) and LoginMessage flashed; a request that accepts JSON but not
-// HTML gets 401 with a JSON error instead.
-func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !m.Current(r).Authenticated {
-			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// RequireFresh lets through only requests whose user logged in with a
-// password in this session: use it for sensitive pages such as changing the
-// password. Anonymous requests are handled as by [Manager.RequireLogin];
-// remembered, not fresh ones are sent to RefreshURL with RefreshMessage
-// flashed (or get 401 JSON).
-func (m *Manager[U]) RequireFresh(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := m.Current(r)
-		switch {
-		case !cur.Authenticated:
-			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
-		case !cur.Fresh:
-			to := m.RefreshURL
-			if to == "" {
-				to = m.LoginURL
-			}
-			m.deny(w, r, to, m.RefreshMessage, "fresh login required")
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
-}
-
-func (m *Manager[U]) deny(w http.ResponseWriter, r *http.Request, to, message, code string) {
-	w.Header().Set("Cache-Control", "no-store")
-	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintf(w, "{\"error\":%q}\n", code)
-		return
-	}
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		if next, ok := SafeNext(r.URL.RequestURI()); ok {
-			sep := "?"
-			if strings.Contains(to, "?") {
-				sep = "&"
-			}
-			to += sep + "next=" + url.QueryEscape(next)
-		}
-	}
-	if message != "" && m.Flash != nil {
-		m.Flash(w, r, message)
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// wantsJSON reports whether the client asked for JSON rather than a page.
-func wantsJSON(r *http.Request) bool {
-	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
-}
-
 // Sessions returns the user's sessions that have not expired, newest first.
 // It reads every session of the user, as many as MaxSessions allows: a page
 // should use [Manager.RecentSessions], whose cost does not grow with them.
@@ -600,47 +470,6 @@ func (m *Manager[U]) Prune(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("latch: prune sessions: %w", err)
 	}
 	return n, nil
-}
-
-func (m *Manager[U]) cookieName() string         { return m.prefixed(m.CookieName) }
-func (m *Manager[U]) rememberCookieName() string { return m.prefixed(m.RememberCookieName) }
-
-func (m *Manager[U]) prefixed(name string) string {
-	if m.Secure && m.CookieDomain == "" && m.CookiePath == "/" {
-		return "__Host-" + name
-	}
-	return name
-}
-
-// setCookies sets the session cookie, which has no expiry and so ends with
-// the browser, and, when rtoken is set, the remember-me cookie, which lasts
-// until the session's absolute expiry.
-func (m *Manager[U]) setCookies(w http.ResponseWriter, token, rtoken string, expires time.Time) {
-	http.SetCookie(w, m.cookie(m.cookieName(), token))
-	if rtoken != "" {
-		c := m.cookie(m.rememberCookieName(), rtoken)
-		c.Expires = expires
-		c.MaxAge = max(int(expires.Sub(m.Now())/time.Second), 1)
-		http.SetCookie(w, c)
-	}
-}
-
-func (m *Manager[U]) clearCookie(w http.ResponseWriter, name string) {
-	c := m.cookie(name, "")
-	c.MaxAge = -1
-	http.SetCookie(w, c)
-}
-
-func (m *Manager[U]) cookie(name, value string) *http.Cookie {
-	return &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     m.CookiePath,
-		Domain:   m.CookieDomain,
-		Secure:   m.Secure,
-		HttpOnly: true,
-		SameSite: m.SameSite,
-	}
 }
 
 // remoteHost is the default ClientIP.
