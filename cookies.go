@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// CookieNames returns the names the session and remember-me cookies
+// actually have: CookieName and RememberCookieName, with the "__Host-"
+// prefix when Secure, CookieDomain and CookiePath call for it.
+func (m *Manager[U]) CookieNames() (session, remember string) {
+	return m.cookieName(), m.rememberCookieName()
+}
+
 func (m *Manager[U]) cookieName() string         { return m.prefixed(m.CookieName) }
 func (m *Manager[U]) rememberCookieName() string { return m.prefixed(m.RememberCookieName) }
 

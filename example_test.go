@@ -28,7 +28,7 @@ func Example() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		// Check the password here, then:
-		if err := m.LogIn(w, r, "42", r.FormValue("remember") == "on"); err != nil {
+		if err := m.LogIn(w, r, "42", latch.LoginOptions{Remember: r.FormValue("remember") == "on"}); err != nil {
 			http.Error(w, "could not log in", http.StatusServiceUnavailable)
 			return
 		}

@@ -23,13 +23,18 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented [
 	if !now.Before(s.ExpiresAt) {
 		return m.end(w, r, s)
 	}
+	if m.Protection == ProtectionStrong && !sameBrowser(s.UserAgent, r.UserAgent()) {
+		// A remember-me cookie carried to another kind of browser
+		// restores nothing there, and ends the login everywhere.
+		return m.end(w, r, s)
+	}
 	if !bytes.Equal(presented, s.RememberHash) {
 		// The token before the last rotation.
 		if now.Sub(s.RotatedAt) < m.RememberGrace {
 			// A parallel request of the browser that was just
 			// restored; the rotating request gives it the new
 			// cookies, so leave them alone.
-			return m.loaded(w, r, s)
+			return m.live(w, r, s, SourceRemember)
 		}
 		// Used again long after: one of two parties holding the
 		// same token is not the user. End the login for both.
@@ -67,5 +72,6 @@ func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented [
 		return nil, fmt.Errorf("latch: restore remembered session: %w", err)
 	}
 	m.setCookies(w, token, rtoken, s.ExpiresAt)
-	return m.loaded(w, r, s)
+	m.event(r, Event{Kind: EventRemembered, UserID: s.UserID, SessionID: s.ID})
+	return m.live(w, r, s, SourceRemember)
 }
