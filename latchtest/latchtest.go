@@ -3,7 +3,7 @@
 // a guarded page starts where it means to, and gives password hashing
 // parameters cheap enough for tests.
 //
-// A typical test starts the application on an [net/http/httptest.Server]
+// A typical test starts the application on a [net/http/httptest.Server]
 // with a Manager on a memstore, then:
 //
 //	c := latchtest.LoginAs(t, m, srv.URL, "42", latch.LoginOptions{})
@@ -31,17 +31,23 @@ import (
 // tests.
 var PasswordParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// goClient is the User-Agent that Go's HTTP client sends by default, so
+// that [latch.Manager.Protection] sees the client of LoginAs as the browser
+// that logged in.
+const goClient = "Go-http-client/1.1"
+
 // Cookies logs userID in with m, as [latch.Manager.LogIn] does with opts,
 // and returns the cookies it set: the session cookie and, with
 // opts.Remember, the remember-me cookie. Add them to a request to act as
 // the user; a request carrying only the remember-me cookie is a login
-// restored by it, which is not fresh. It fails the test if the login
-// fails.
+// restored by it, which is not fresh. The session records the User-Agent of
+// Go's HTTP client, which matters only with [latch.Manager.Protection]. It
+// fails the test if the login fails.
 func Cookies[U any](t testing.TB, m *latch.Manager[U], userID string, opts latch.LoginOptions) []*http.Cookie {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/", nil)
-	r.Header.Set("User-Agent", "latchtest")
+	r.Header.Set("User-Agent", goClient)
 	if err := m.LogIn(rec, r, userID, opts); err != nil {
 		t.Fatalf("latchtest: log in %q: %v", userID, err)
 	}
@@ -56,12 +62,10 @@ func Cookies[U any](t testing.TB, m *latch.Manager[U], userID string, opts latch
 
 // LoginAs logs userID in with m and returns a client whose cookie jar
 // holds the login's cookies for serverURL, the address of a server running
-// m's middleware (such as an [net/http/httptest.Server]'s URL). The client
-// does not follow redirects, so that a test sees each answer. The session
-// is fresh unless opts.NotFresh. User-Agent "latchtest" is what the session
-// records; with [latch.Manager.Protection] set, send the same header. With
-// [latch.Manager.Secure], serverURL must be https, since the cookies are
-// Secure. It fails the test if the login fails or serverURL is not a URL.
+// m's middleware (such as the URL of a [net/http/httptest.Server]). The
+// client does not follow redirects, so that a test sees each answer. The
+// session is fresh unless opts.NotFresh. With [latch.Manager.Secure],
+// serverURL must be https, since the cookies are Secure. It fails the test if the login fails or serverURL is not a URL.
 func LoginAs[U any](t testing.TB, m *latch.Manager[U], serverURL, userID string, opts latch.LoginOptions) *http.Client {
 	t.Helper()
 	u, err := url.Parse(serverURL)

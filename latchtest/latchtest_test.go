@@ -105,3 +105,12 @@ func TestPasswordParamsHash(t *testing.T) {
 		t.Errorf("Verify(Hash(pw), pw) = %v, %v; want true", ok, err)
 	}
 }
+
+func TestLoginAsStaysFreshUnderProtection(t *testing.T) {
+	m, srv := newServer(t, false)
+	m.Protection = latch.ProtectionBasic
+	c := latchtest.LoginAs(t, m, srv.URL, "ada", latch.LoginOptions{})
+	if status, body := get(t, c, srv.URL+"/fresh"); status != 200 || body != "Ada fresh=true" {
+		t.Errorf("GET /fresh under ProtectionBasic = %d %q; want 200 Ada fresh=true", status, body)
+	}
+}
