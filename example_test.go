@@ -299,9 +299,11 @@ func ExampleManager_Unauthorized() {
 		fmt.Println(path, rec.Code, rec.Header().Get("Location")+rec.Header().Get("WWW-Authenticate"))
 	}
 	// Unauthorized changes the answer of every guard without its own.
-	m.Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	members := newManager()
+	members.Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "members only", http.StatusForbidden)
 	})
+	h = members.Middleware(members.RequireLogin(ok))
 	rec := send(h, "GET", "/profile", nil)
 	fmt.Println("/profile", rec.Code, strings.TrimSpace(rec.Body.String()))
 	// Output:

@@ -336,3 +336,25 @@ func TestCookieNames(t *testing.T) {
 		t.Errorf("CookieNames() with Secure = %q, %q; want __Host- prefixed", s, r)
 	}
 }
+
+func TestOnEventMayAskCurrent(t *testing.T) {
+	h := newHarness(t)
+	h.m.RequestLoader = bearer
+	var mu sync.Mutex
+	var names []string
+	h.m.OnEvent = func(r *http.Request, e latch.Event) {
+		name := h.m.Current(r).User
+		mu.Lock()
+		names = append(names, e.Kind.String()+" "+name)
+		mu.Unlock()
+	}
+	if _, body := h.do(h.browser(), "GET", "/private", nil, "Authorization", "Bearer key-1"); body != "Anthony fresh=false" {
+		t.Errorf("GET /private with a key = %q; want Anthony", body)
+	}
+	h.do(h.browser(), "POST", "/login-and-show", url.Values{"user": {"2"}})
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"loaded from request Anthony", "logged in Bea"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("Current inside OnEvent = %q; want %q", names, want)
+	}
+}

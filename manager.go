@@ -186,7 +186,8 @@ type Manager[U any] struct {
 	// [Manager.Current] that needs it, so a route that never asks who is
 	// there never runs it. The user so loaded passes the guards like a
 	// session's user, but is not fresh and has no session: its
-	// [Current.Source] is [SourceRequest]. Default nil.
+	// [Current.Source] is [SourceRequest]. It must not call Current
+	// itself. Default nil.
 	RequestLoader func(r *http.Request) (userID string, err error)
 	// Protection makes a session presented by another kind of browser
 	// than the one it was created in (another browser or operating
@@ -328,12 +329,18 @@ func (m *Manager[U]) Lookup(r *http.Request) (Current[U], error) {
 		return Current[U]{}, nil
 	}
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.done {
+	first := !st.done
+	if first {
 		st.cur, st.err = m.loadUser(r, st)
 		st.done = true
 	}
-	return st.cur, st.err
+	cur, err := st.cur, st.err
+	st.mu.Unlock()
+	// Told after the lock is released, so that OnEvent may ask Current.
+	if first && err == nil && cur.Source == SourceRequest {
+		m.event(r, Event{Kind: EventLoadedFromRequest, UserID: cur.UserID})
+	}
+	return cur, err
 }
 
 // loadUser loads the user of st, with st.mu held.
@@ -376,7 +383,6 @@ func (m *Manager[U]) loadUser(r *http.Request, st *state[U]) (Current[U], error)
 	if err != nil {
 		return Current[U]{}, fmt.Errorf("latch: load user %q: %w", id, err)
 	}
-	m.event(r, Event{Kind: EventLoadedFromRequest, UserID: id})
 	return Current[U]{User: u, UserID: id, Source: SourceRequest, Authenticated: true}, nil
 }
 
