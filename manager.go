@@ -630,7 +630,12 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("latch: confirm login: %w", err)
 	}
 	m.setCookies(w, token, "", s.ExpiresAt)
-	st.session, st.fresh, st.cur.Fresh = &s, true, st.done && st.cur.Authenticated
+	st.session, st.fresh = &s, true
+	if st.done {
+		// The user is loaded already: the rest of the request sees the
+		// login fresh.
+		st.cur.Fresh = st.cur.Authenticated
+	}
 	return nil
 }
 
