@@ -39,7 +39,7 @@ func newBenchManager(b *testing.B) (*latch.Manager[benchUser], *http.Cookie) {
 	})
 	rec := httptest.NewRecorder()
 	login := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := m.LogIn(w, r, "42", false); err != nil {
+		if err := m.LogIn(w, r, "42", latch.LoginOptions{}); err != nil {
 			b.Fatalf("LogIn: %v", err)
 		}
 	}))

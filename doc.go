@@ -9,19 +9,35 @@
 // in [Manager.Middleware], and then:
 //
 //   - [Manager.Current] tells a handler who is asking; an anonymous request
-//     gets the zero [Current], never a nil;
+//     gets the zero [Current], never a nil. The user is loaded at the first
+//     call, so a page that never asks never runs the loader;
+//     [Manager.Lookup] also returns the error of a loader that failed;
+//   - [Manager.RequestLoader] finds the user of a request without session,
+//     such as an API client sending a key, who then passes the guards but
+//     is never fresh;
 //   - [Manager.LogIn] starts a session once the application has checked a
-//     password, with or without "remember me"; [Manager.LogOut] ends it;
+//     password, with the choices of [LoginOptions] ("remember me", a
+//     duration, freshness); [Manager.LogOut] ends it. The rest of the
+//     request sees either;
 //   - [Manager.RequireLogin] guards pages for logged-in users, sending
-//     browsers to the login page with a safe "next" and a flashed message,
-//     and answering 401 to JSON clients;
+//     browsers to the login page with a safe "next" and a flashed message;
+//     [Manager.Unauthorized] and [Manager.NeedsRefresh] replace that answer,
+//     and [Manager.RequireLoginWith] gives a route its own, such as
+//     [DenyJSON] for an API;
 //   - [Manager.RequireFresh] guards sensitive pages: a login restored from
 //     the remember-me cookie is not fresh, and [Manager.ConfirmLogin] makes
 //     it fresh again after the user re-enters the password;
 //   - [SafeNext] checks a redirect target taken from a request;
 //   - [Manager.RecentSessions], [Manager.Revoke] and [Manager.RevokeAll]
 //     list and end a user's sessions on every device; a user has at most
-//     [Manager.MaxSessions] at once.
+//     [Manager.MaxSessions] at once. Listings are [SessionInfo], without
+//     token hashes;
+//   - [Manager.OnEvent] is told of logins, logouts, restores and denials,
+//     and [Manager.Protection] watches for a session carried to another
+//     kind of browser.
+//
+// Package [github.com/latchauth/latch/latchtest] logs users in for tests of
+// an application.
 //
 // latch renders no HTML: sign-up pages, flash messages and templates belong to
 // the application. Password hashing is in the password package, login

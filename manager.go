@@ -1,21 +1,21 @@
 package latch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
 
 // ErrUnknownUser is what a [LoaderFunc] returns (possibly wrapped) when the
 // user of a session no longer exists. The session is then ended and the
-// request goes on as anonymous.
+// request goes on as anonymous; a user ID from [Manager.RequestLoader] that
+// names nobody leaves the request anonymous too.
 var ErrUnknownUser = errors.New("latch: unknown user")
 
 // ErrNotLoggedIn is returned by methods that need a logged-in request, such
@@ -24,27 +24,68 @@ var ErrNotLoggedIn = errors.New("latch: not logged in")
 
 // LoaderFunc loads the application's user for a user ID stored in a session:
 // Flask-Login's user_loader. It returns an error wrapping [ErrUnknownUser] if
-// the user is gone; any other error is reported through
-// [Manager.ErrorHandler].
+// the user is gone; any other error reaches [Manager.ErrorHandler] through
+// the guards, and [Manager.Lookup] returns it.
 type LoaderFunc[U any] func(ctx context.Context, userID string) (U, error)
 
-// Current is who is making a request, as [Manager.Middleware] found out. An
-// anonymous request has the zero Current: Authenticated is false and User is
-// U's zero value, never something to dereference blindly.
+// Current is who is making a request, as [Manager.Middleware] and the
+// loaders found out. An anonymous request has the zero Current:
+// Authenticated is false and User is U's zero value, never something to
+// dereference blindly.
 type Current[U any] struct {
 	// User is the loaded user, or U's zero value when anonymous.
 	User U
-	// UserID is the ID the session was created with.
+	// UserID is the ID the session was created with, or the one
+	// [Manager.RequestLoader] returned.
 	UserID string
-	// SessionID identifies the session among the user's sessions.
+	// SessionID identifies the session among the user's sessions; empty
+	// for a user loaded by [Manager.RequestLoader], who has no session.
 	SessionID string
+	// Source says how the user was loaded: from the session cookie, from
+	// the remember-me cookie in this request, or by
+	// [Manager.RequestLoader]. Zero when anonymous.
+	Source Source
 	// Authenticated reports whether a user is logged in.
 	Authenticated bool
 	// Fresh reports whether the user typed a password in this session, as
-	// opposed to being logged in again by the remember-me cookie.
+	// opposed to being logged in again by the remember-me cookie or loaded
+	// by [Manager.RequestLoader], which is never fresh.
 	Fresh bool
 	// Remember reports whether the user asked to be remembered.
 	Remember bool
+}
+
+// Source says how the user of a request was loaded.
+type Source int
+
+const (
+	// SourceNone is the Source of an anonymous request.
+	SourceNone Source = iota
+	// SourceSession is a user loaded from the session cookie, by a login
+	// made earlier or in this request.
+	SourceSession
+	// SourceRemember is a user whose login the remember-me cookie
+	// restored in this request; it is not fresh.
+	SourceRemember
+	// SourceRequest is a user that [Manager.RequestLoader] found, from
+	// something the request carries rather than a cookie; it is not
+	// fresh and has no session.
+	SourceRequest
+)
+
+// String returns the Source's name in lower case, such as "session".
+func (s Source) String() string {
+	switch s {
+	case SourceNone:
+		return "none"
+	case SourceSession:
+		return "session"
+	case SourceRemember:
+		return "remember"
+	case SourceRequest:
+		return "request"
+	}
+	return fmt.Sprintf("Source(%d)", int(s))
 }
 
 // Manager loads users from sessions and logs them in and out. Its exported
@@ -124,9 +165,45 @@ type Manager[U any] struct {
 	// the host part of r.RemoteAddr. Behind a proxy, supply one that trusts
 	// X-Forwarded-For only from the proxy.
 	ClientIP func(r *http.Request) string
+	// Unauthorized answers a request that [Manager.RequireLogin] or
+	// [Manager.RequireFresh] turns away because nobody is logged in, unless
+	// the route has its own (see [Manager.RequireLoginWith]). Default nil:
+	// a browser is redirected to LoginURL (see [Manager.RequireLogin] for
+	// how a browser is told from an API client). [DenyJSON] answers 401
+	// for APIs.
+	Unauthorized http.Handler
+	// NeedsRefresh answers a request that [Manager.RequireFresh] turns
+	// away because the login is not fresh, unless the route has its own.
+	// Default nil: as Unauthorized's default, towards RefreshURL.
+	NeedsRefresh http.Handler
+
+	// RequestLoader, when set, finds the user of a request that has no
+	// session, from something the request carries, such as an API key in
+	// an Authorization header: Flask-Login's request_loader. It returns the
+	// user's ID, which the [LoaderFunc] then loads, or "" for none (an
+	// absent or unknown key: the request is anonymous). An error reaches
+	// ErrorHandler. It runs at most once per request, at the first
+	// [Manager.Current] that needs it, so a route that never asks who is
+	// there never runs it. The user so loaded passes the guards like a
+	// session's user, but is not fresh and has no session: its
+	// [Current.Source] is [SourceRequest]. It must not call Current
+	// itself. Default nil.
+	RequestLoader func(r *http.Request) (userID string, err error)
+	// Protection makes a session presented by another kind of browser
+	// than the one it was created in (another browser or operating
+	// system, not merely another version) lose its freshness for the
+	// request, or end. Default [ProtectionOff].
+	Protection Protection
+	// OnEvent, when set, is told of logins, logouts, logins restored from
+	// the remember-me cookie or loaded by RequestLoader, and denials, for
+	// audit logs and metrics. It runs in the request's goroutine and must
+	// be quick. Default nil.
+	OnEvent func(r *http.Request, e Event)
+
 	// ErrorHandler answers a request whose session could not be checked
-	// because the store failed. Default: 503 Service Unavailable with a
-	// short plain-text message and Retry-After.
+	// because the store failed, or whose user could not be loaded. Default:
+	// 503 Service Unavailable with a short plain-text message and
+	// Retry-After.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
@@ -157,11 +234,31 @@ func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
 	}
 }
 
-// state is what the middleware leaves in the request context of a
-// logged-in request.
+// state is what the middleware leaves in the request context of a request
+// with a session, or of any request when a RequestLoader is set. The user is
+// loaded at the first Current that asks, so that a route that never asks
+// never pays for the loader nor fails on it. LogIn, LogOut and ConfirmLogin
+// change it, so that the rest of the request sees what they did.
 type state[U any] struct {
-	cur     Current[U]
+	// w clears the cookies of a session whose user is gone, found only
+	// when the user is loaded.
+	w http.ResponseWriter
+
+	mu sync.Mutex
+	// session is the live session, or nil.
 	session *Session
+	// source is how the session was found.
+	source Source
+	// fresh is the session's freshness for this request, which
+	// Protection may lower.
+	fresh bool
+	// ask is set while RequestLoader is to be asked, for a request
+	// without session.
+	ask bool
+	// done is set once cur and err hold the answer.
+	done bool
+	cur  Current[U]
+	err  error
 }
 
 // ctxKey is the context key of a Manager's state. Holding just a pointer, it
@@ -174,11 +271,12 @@ type ctxKey[U any] struct{ m *Manager[U] }
 // which copies it.
 var varyCookie = []string{"Cookie"}
 
-// Middleware finds the session of each request, loads its user and makes
-// both available to [Manager.Current]. Every handler that uses the Manager
-// must run behind it. It restores remembered logins, drops unknown or
-// malformed cookies quietly, and ends sessions past their idle or absolute
-// timeouts on the server, whatever the browser still holds.
+// Middleware finds the session of each request and makes it available to
+// [Manager.Current], which loads its user when first asked. Every handler
+// that uses the Manager must run behind it. It restores remembered logins,
+// drops unknown or malformed cookies quietly, and ends sessions past their
+// idle or absolute timeouts on the server, whatever the browser still
+// holds. A store failure is answered by ErrorHandler.
 func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, err := m.resolve(w, r)
@@ -192,6 +290,9 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 		} else {
 			h["Vary"] = varyCookie
 		}
+		if st == nil && m.RequestLoader != nil {
+			st = &state[U]{ask: true}
+		}
 		if st == nil {
 			// Anonymous: the zero Current that Current returns for a
 			// request without state is the right answer, so the
@@ -199,29 +300,100 @@ func (m *Manager[U]) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		st.w = w
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey[U]{m}, st)))
 	})
 }
 
 // Current returns who is making the request: the logged-in user, or the zero
 // Current for an anonymous request (and for a request that did not pass
-// through [Manager.Middleware]).
+// through [Manager.Middleware]). The first call in a request loads the user;
+// when loading fails, Current answers as for an anonymous request, and
+// [Manager.Lookup] returns the error. A user whose loader reports
+// [ErrUnknownUser] is anonymous, and the session is ended.
 func (m *Manager[U]) Current(r *http.Request) Current[U] {
-	if st := m.stateOf(r); st != nil {
-		return st.cur
+	cur, err := m.Lookup(r)
+	if err != nil {
+		return Current[U]{}
 	}
-	return Current[U]{}
+	return cur
 }
 
-// stateOf returns what the middleware found for a logged-in request, or
-// nil.
+// Lookup is [Manager.Current] with the error that kept the user from
+// loading: the store or the [LoaderFunc] failed, or RequestLoader did. The
+// guards hand that error to ErrorHandler; a handler that must not take a
+// failure for an anonymous visit uses Lookup too.
+func (m *Manager[U]) Lookup(r *http.Request) (Current[U], error) {
+	st := m.stateOf(r)
+	if st == nil {
+		return Current[U]{}, nil
+	}
+	st.mu.Lock()
+	first := !st.done
+	if first {
+		st.cur, st.err = m.loadUser(r, st)
+		st.done = true
+	}
+	cur, err := st.cur, st.err
+	st.mu.Unlock()
+	// Told after the lock is released, so that OnEvent may ask Current.
+	if first && err == nil && cur.Source == SourceRequest {
+		m.event(r, Event{Kind: EventLoadedFromRequest, UserID: cur.UserID})
+	}
+	return cur, err
+}
+
+// loadUser loads the user of st, with st.mu held.
+func (m *Manager[U]) loadUser(r *http.Request, st *state[U]) (Current[U], error) {
+	ctx := r.Context()
+	if s := st.session; s != nil {
+		u, err := m.load(ctx, s.UserID)
+		if errors.Is(err, ErrUnknownUser) {
+			st.session = nil
+			_, err := m.end(st.w, r, *s)
+			return Current[U]{}, err
+		}
+		if err != nil {
+			return Current[U]{}, fmt.Errorf("latch: load user %q: %w", s.UserID, err)
+		}
+		return Current[U]{
+			User:          u,
+			UserID:        s.UserID,
+			SessionID:     s.ID,
+			Source:        st.source,
+			Authenticated: true,
+			Fresh:         st.fresh,
+			Remember:      s.Remember,
+		}, nil
+	}
+	if !st.ask || m.RequestLoader == nil {
+		return Current[U]{}, nil
+	}
+	id, err := m.RequestLoader(r)
+	if err != nil {
+		return Current[U]{}, fmt.Errorf("latch: find the user of the request: %w", err)
+	}
+	if id == "" {
+		return Current[U]{}, nil
+	}
+	u, err := m.load(ctx, id)
+	if errors.Is(err, ErrUnknownUser) {
+		return Current[U]{}, nil
+	}
+	if err != nil {
+		return Current[U]{}, fmt.Errorf("latch: load user %q: %w", id, err)
+	}
+	return Current[U]{User: u, UserID: id, Source: SourceRequest, Authenticated: true}, nil
+}
+
+// stateOf returns what the middleware found for a request, or nil.
 func (m *Manager[U]) stateOf(r *http.Request) *state[U] {
 	st, _ := r.Context().Value(ctxKey[U]{m}).(*state[U])
 	return st
 }
 
-// resolve finds the session of a request and returns the state of its
-// logged-in user, or nil for an anonymous request.
+// resolve finds the session of a request and returns its state, or nil for
+// a request without a live session. It loads no user.
 func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U], error) {
 	if len(r.Header["Cookie"]) == 0 {
 		return nil, nil // most anonymous visits: nothing to look up
@@ -249,7 +421,7 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 						return nil, fmt.Errorf("latch: touch session: %w", err)
 					}
 				}
-				return m.loaded(w, r, s)
+				return m.live(w, r, s, SourceSession)
 			case !s.Remember:
 				return m.end(w, r, s)
 			default:
@@ -270,88 +442,17 @@ func (m *Manager[U]) resolve(w http.ResponseWriter, r *http.Request) (*state[U],
 	return m.restore(w, r, hashToken(rc.Value), now, true)
 }
 
-// restore restores a remembered login from the hash of a remember-me token.
-// again allows one more attempt after losing a race to rotate it.
-func (m *Manager[U]) restore(w http.ResponseWriter, r *http.Request, presented []byte, now time.Time, again bool) (*state[U], error) {
-	ctx := r.Context()
-	s, err := m.store.SessionByRemember(ctx, presented)
-	if errors.Is(err, ErrSessionNotFound) {
-		m.clearCookie(w, m.rememberCookieName())
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latch: look up remembered session: %w", err)
-	}
-	if !now.Before(s.ExpiresAt) {
-		return m.end(w, r, s)
-	}
-	if !bytes.Equal(presented, s.RememberHash) {
-		// The token before the last rotation.
-		if now.Sub(s.RotatedAt) < m.RememberGrace {
-			// A parallel request of the browser that was just
-			// restored; the rotating request gives it the new
-			// cookies, so leave them alone.
-			return m.loaded(w, r, s)
+// live returns the state of a live session, whose user is loaded later,
+// after Protection has judged the browser presenting it.
+func (m *Manager[U]) live(w http.ResponseWriter, r *http.Request, s Session, source Source) (*state[U], error) {
+	fresh := s.Fresh
+	if m.Protection != ProtectionOff && !sameBrowser(s.UserAgent, r.UserAgent()) {
+		if m.Protection == ProtectionStrong {
+			return m.end(w, r, s)
 		}
-		// Used again long after: one of two parties holding the
-		// same token is not the user. End the login for both.
-		return m.end(w, r, s)
+		fresh = false
 	}
-	// Restoring a login rotates both tokens, so a stolen remember-me
-	// cookie works at most once, and marks the session not fresh.
-	token, hash := newToken()
-	rtoken, rhash := newToken()
-	s.PrevRememberHash, s.RotatedAt = s.RememberHash, now
-	s.TokenHash, s.RememberHash = hash, rhash
-	s.Fresh = false
-	s.LastSeenAt = now
-	s.IP, s.UserAgent = m.ClientIP(r), userAgent(r)
-	// The rotation is a compare-and-swap on the token presented: of
-	// parallel requests with it, one rotates and the others find the
-	// token rotated, so they are served in its grace, as the rotated
-	// session, with their cookies left alone. Were each to rotate, only
-	// the last pair of tokens would work: tabs restored at once would be
-	// logged out, and a thief racing the user could keep the live pair
-	// while the user's pair was merely unknown, which ends nothing.
-	switch err := m.store.RotateSession(ctx, s, presented); {
-	case errors.Is(err, ErrSessionRotated) && again:
-		// Read the winner's record, which accepts the token in its
-		// grace.
-		return m.restore(w, r, presented, now, false)
-	case errors.Is(err, ErrSessionRotated):
-		// Lost a second race on a token that was current both
-		// times, which no browser's requests cause: anonymous, and
-		// no cookie touched, rather than a guess.
-		return nil, nil
-	case errors.Is(err, ErrSessionNotFound):
-		return m.end(w, r, s)
-	case err != nil:
-		return nil, fmt.Errorf("latch: restore remembered session: %w", err)
-	}
-	m.setCookies(w, token, rtoken, s.ExpiresAt)
-	return m.loaded(w, r, s)
-}
-
-// loaded loads the user of a live session.
-func (m *Manager[U]) loaded(w http.ResponseWriter, r *http.Request, s Session) (*state[U], error) {
-	u, err := m.load(r.Context(), s.UserID)
-	if errors.Is(err, ErrUnknownUser) {
-		return m.end(w, r, s)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latch: load user %q: %w", s.UserID, err)
-	}
-	return &state[U]{
-		cur: Current[U]{
-			User:          u,
-			UserID:        s.UserID,
-			SessionID:     s.ID,
-			Authenticated: true,
-			Fresh:         s.Fresh,
-			Remember:      s.Remember,
-		},
-		session: &s,
-	}, nil
+	return &state[U]{session: &s, source: source, fresh: fresh}, nil
 }
 
 // end deletes a session that may no longer be used and clears its cookies.
@@ -364,27 +465,44 @@ func (m *Manager[U]) end(w http.ResponseWriter, r *http.Request, s Session) (*st
 	return nil, nil
 }
 
+// LoginOptions are the choices of a login. The zero value is a fresh login
+// that is not remembered and lasts Lifetime.
+type LoginOptions struct {
+	// Remember sets a remember-me cookie that keeps the user logged in
+	// across browser restarts, for RememberFor.
+	Remember bool
+	// Duration, when positive, is the absolute length of this login in
+	// place of Lifetime, or of RememberFor when remembered.
+	Duration time.Duration
+	// NotFresh starts the session as not fresh, for a login made without
+	// typing a password (a mailed link, another site's sign-in), so that
+	// [Manager.RequireFresh] still asks for it.
+	NotFresh bool
+}
+
 // LogIn starts a new session for userID and sets its cookies; call it after
 // checking the user's password. Any session the request already had is
 // ended first and a new token is issued, never reused: an attacker who
 // planted a session cookie in the victim's browser before login (session
-// fixation) is left holding a dead token. With remember set, a remember-me
-// cookie keeps the user logged in across browser restarts for RememberFor;
-// without it, the session cookie has no expiry and ends with the browser.
-// The new session is fresh. When the user then has more than MaxSessions
-// sessions, the least recently used others are ended.
-func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string, remember bool) error {
-	if err := m.endCurrent(r); err != nil {
+// fixation) is left holding a dead token. With opts.Remember, a remember-me
+// cookie keeps the user logged in across browser restarts; without it, the
+// session cookie has no expiry and ends with the browser. The new session
+// is fresh unless opts.NotFresh. When the user then has more than
+// MaxSessions sessions, the least recently used others are ended.
+// [Manager.Current] sees the new login for the rest of the request.
+func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string, opts LoginOptions) error {
+	if _, err := m.endCurrent(r); err != nil {
 		return err
 	}
 	now := m.Now()
 	token, hash := newToken()
+	remember := opts.Remember
 	s := Session{
 		ID:         newID(),
 		UserID:     userID,
 		TokenHash:  hash,
 		Remember:   remember,
-		Fresh:      true,
+		Fresh:      !opts.NotFresh,
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(m.Lifetime),
@@ -395,6 +513,9 @@ func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string
 	if remember {
 		rtoken, s.RememberHash = newToken()
 		s.ExpiresAt = now.Add(m.RememberFor)
+	}
+	if opts.Duration > 0 {
+		s.ExpiresAt = now.Add(opts.Duration)
 	}
 	if err := m.store.CreateSession(r.Context(), s); err != nil {
 		return fmt.Errorf("latch: create session: %w", err)
@@ -408,50 +529,96 @@ func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string
 	if !remember {
 		m.clearCookie(w, m.rememberCookieName())
 	}
+	m.setState(w, r, &s)
+	m.event(r, Event{Kind: EventLoggedIn, UserID: userID, SessionID: s.ID})
 	return nil
+}
+
+// setState makes the rest of the request see session s, or nobody when s is
+// nil. A request the middleware found anonymous, without a RequestLoader,
+// carries no state, since most never log in; LogIn gives it one in place,
+// the only way the handler that called it can see it through the same
+// *http.Request.
+func (m *Manager[U]) setState(w http.ResponseWriter, r *http.Request, s *Session) {
+	st := m.stateOf(r)
+	if st == nil {
+		if s == nil {
+			return
+		}
+		st = &state[U]{w: w}
+		*r = *r.WithContext(context.WithValue(r.Context(), ctxKey[U]{m}, st))
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.session, st.source, st.ask, st.done, st.cur, st.err = s, SourceSession, false, false, Current[U]{}, nil
+	if s != nil {
+		st.fresh = s.Fresh
+	}
 }
 
 // LogOut ends the request's session on the server and clears its cookies,
 // so that a copy of the old cookies logs nobody in. It is not an error to log
 // out an anonymous request.
+// [Manager.Current] sees an anonymous request for the rest of it, even one
+// whose RequestLoader would find a user.
 func (m *Manager[U]) LogOut(w http.ResponseWriter, r *http.Request) error {
-	if err := m.endCurrent(r); err != nil {
+	s, err := m.endCurrent(r)
+	if err != nil {
 		return err
 	}
 	m.clearCookie(w, m.cookieName())
 	m.clearCookie(w, m.rememberCookieName())
+	m.setState(w, r, nil)
+	if s.ID != "" {
+		m.event(r, Event{Kind: EventLoggedOut, UserID: s.UserID, SessionID: s.ID})
+	}
 	return nil
 }
 
-// endCurrent deletes the request's session, if any. It also honours a session
-// cookie the middleware did not resolve, so LogIn rotates even then.
-func (m *Manager[U]) endCurrent(r *http.Request) error {
-	var id string
-	if st := m.stateOf(r); st != nil {
-		id = st.session.ID
-	} else if c, err := r.Cookie(m.cookieName()); err == nil && validToken(c.Value) {
-		s, err := m.store.SessionByToken(r.Context(), hashToken(c.Value))
-		if err != nil && !errors.Is(err, ErrSessionNotFound) {
-			return fmt.Errorf("latch: look up session: %w", err)
+// endCurrent deletes the request's session, if any, and returns it. It also
+// honours a session cookie the middleware did not resolve, so LogIn rotates
+// even then.
+func (m *Manager[U]) endCurrent(r *http.Request) (Session, error) {
+	var s Session
+	st := m.stateOf(r)
+	if st != nil {
+		st.mu.Lock()
+		if st.session != nil {
+			s = *st.session
 		}
-		id = s.ID
+		st.mu.Unlock()
 	}
-	if id == "" {
-		return nil
+	if st == nil || s.ID == "" {
+		if c, err := r.Cookie(m.cookieName()); err == nil && validToken(c.Value) {
+			found, err := m.store.SessionByToken(r.Context(), hashToken(c.Value))
+			if err != nil && !errors.Is(err, ErrSessionNotFound) {
+				return Session{}, fmt.Errorf("latch: look up session: %w", err)
+			}
+			s = found
+		}
 	}
-	if err := m.store.DeleteSession(r.Context(), id); err != nil {
-		return fmt.Errorf("latch: end session: %w", err)
+	if s.ID == "" {
+		return Session{}, nil
 	}
-	return nil
+	if err := m.store.DeleteSession(r.Context(), s.ID); err != nil {
+		return Session{}, fmt.Errorf("latch: end session: %w", err)
+	}
+	return s, nil
 }
 
 // ConfirmLogin marks the request's session fresh again after the user has
 // re-entered the password, as Flask-Login's confirm_login. The session token
 // is rotated, because the session gains privileges. It returns
-// [ErrNotLoggedIn] for an anonymous request.
+// [ErrNotLoggedIn] for a request without a session: an anonymous one, or
+// one whose user [Manager.RequestLoader] found.
 func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error {
 	st := m.stateOf(r)
 	if st == nil {
+		return ErrNotLoggedIn
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.session == nil {
 		return ErrNotLoggedIn
 	}
 	s := *st.session
@@ -463,88 +630,28 @@ func (m *Manager[U]) ConfirmLogin(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("latch: confirm login: %w", err)
 	}
 	m.setCookies(w, token, "", s.ExpiresAt)
+	st.session, st.fresh = &s, true
+	if st.done {
+		// The user is loaded already: the rest of the request sees the
+		// login fresh.
+		st.cur.Fresh = st.cur.Authenticated
+	}
 	return nil
-}
-
-// RequireLogin lets only logged-in requests through to next. A browser is
-// redirected to LoginURL with the page it asked for as "next" (GET and
-// HEAD only) and LoginMessage flashed; a request that accepts JSON but not
-// HTML gets 401 with a JSON error instead.
-func (m *Manager[U]) RequireLogin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !m.Current(r).Authenticated {
-			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// RequireFresh lets through only requests whose user logged in with a
-// password in this session: use it for sensitive pages such as changing the
-// password. Anonymous requests are handled as by [Manager.RequireLogin];
-// remembered, not fresh ones are sent to RefreshURL with RefreshMessage
-// flashed (or get 401 JSON).
-func (m *Manager[U]) RequireFresh(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := m.Current(r)
-		switch {
-		case !cur.Authenticated:
-			m.deny(w, r, m.LoginURL, m.LoginMessage, "login required")
-		case !cur.Fresh:
-			to := m.RefreshURL
-			if to == "" {
-				to = m.LoginURL
-			}
-			m.deny(w, r, to, m.RefreshMessage, "fresh login required")
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
-}
-
-func (m *Manager[U]) deny(w http.ResponseWriter, r *http.Request, to, message, code string) {
-	w.Header().Set("Cache-Control", "no-store")
-	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintf(w, "{\"error\":%q}\n", code)
-		return
-	}
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		if next, ok := SafeNext(r.URL.RequestURI()); ok {
-			sep := "?"
-			if strings.Contains(to, "?") {
-				sep = "&"
-			}
-			to += sep + "next=" + url.QueryEscape(next)
-		}
-	}
-	if message != "" && m.Flash != nil {
-		m.Flash(w, r, message)
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// wantsJSON reports whether the client asked for JSON rather than a page.
-func wantsJSON(r *http.Request) bool {
-	accept := r.Header.Get("Accept")
-	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
 // Sessions returns the user's sessions that have not expired, newest first.
 // It reads every session of the user, as many as MaxSessions allows: a page
 // should use [Manager.RecentSessions], whose cost does not grow with them.
-func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, error) {
+func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	all, err := m.store.UserSessions(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("latch: list sessions: %w", err)
 	}
 	now := m.Now()
-	live := all[:0]
+	live := make([]SessionInfo, 0, len(all))
 	for _, s := range all {
 		if now.Before(s.ExpiresAt) && (s.Remember || now.Sub(s.LastSeenAt) < m.IdleTimeout) {
-			live = append(live, s)
+			live = append(live, s.Info())
 		}
 	}
 	return live, nil
@@ -554,13 +661,17 @@ func (m *Manager[U]) Sessions(ctx context.Context, userID string) ([]Session, er
 // expired, most recently used first, and how many others there are, for a
 // "where you're logged in" page that stays the same size however many
 // sessions the user has.
-func (m *Manager[U]) RecentSessions(ctx context.Context, userID string, limit int) ([]Session, int, error) {
+func (m *Manager[U]) RecentSessions(ctx context.Context, userID string, limit int) ([]SessionInfo, int, error) {
 	now := m.Now()
 	list, more, err := m.store.RecentUserSessions(ctx, userID, now, now.Add(-m.IdleTimeout), max(limit, 0))
 	if err != nil {
 		return nil, 0, fmt.Errorf("latch: list recent sessions: %w", err)
 	}
-	return list, more, nil
+	infos := make([]SessionInfo, len(list))
+	for i, s := range list {
+		infos[i] = s.Info()
+	}
+	return infos, more, nil
 }
 
 // Revoke ends one of the user's sessions, on every device and instance at
@@ -600,47 +711,6 @@ func (m *Manager[U]) Prune(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("latch: prune sessions: %w", err)
 	}
 	return n, nil
-}
-
-func (m *Manager[U]) cookieName() string         { return m.prefixed(m.CookieName) }
-func (m *Manager[U]) rememberCookieName() string { return m.prefixed(m.RememberCookieName) }
-
-func (m *Manager[U]) prefixed(name string) string {
-	if m.Secure && m.CookieDomain == "" && m.CookiePath == "/" {
-		return "__Host-" + name
-	}
-	return name
-}
-
-// setCookies sets the session cookie, which has no expiry and so ends with
-// the browser, and, when rtoken is set, the remember-me cookie, which lasts
-// until the session's absolute expiry.
-func (m *Manager[U]) setCookies(w http.ResponseWriter, token, rtoken string, expires time.Time) {
-	http.SetCookie(w, m.cookie(m.cookieName(), token))
-	if rtoken != "" {
-		c := m.cookie(m.rememberCookieName(), rtoken)
-		c.Expires = expires
-		c.MaxAge = max(int(expires.Sub(m.Now())/time.Second), 1)
-		http.SetCookie(w, c)
-	}
-}
-
-func (m *Manager[U]) clearCookie(w http.ResponseWriter, name string) {
-	c := m.cookie(name, "")
-	c.MaxAge = -1
-	http.SetCookie(w, c)
-}
-
-func (m *Manager[U]) cookie(name, value string) *http.Cookie {
-	return &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     m.CookiePath,
-		Domain:   m.CookieDomain,
-		Secure:   m.Secure,
-		HttpOnly: true,
-		SameSite: m.SameSite,
-	}
 }
 
 // remoteHost is the default ClientIP.

@@ -64,6 +64,8 @@ type harness struct {
 	flashes []string
 	mu      sync.Mutex
 	users   map[string]string // id -> name
+	loads   int               // calls of the loader
+	loadErr error             // what the loader fails with, if set
 }
 
 func newHarness(t *testing.T) *harness {
@@ -74,6 +76,10 @@ func newHarness(t *testing.T) *harness {
 	h.m = latch.New(h.store, func(ctx context.Context, id string) (string, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		h.loads++
+		if h.loadErr != nil {
+			return "", h.loadErr
+		}
 		name, ok := h.users[id]
 		if !ok {
 			return "", latch.ErrUnknownUser
@@ -88,7 +94,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		if err := h.m.LogIn(w, r, r.FormValue("user"), r.FormValue("remember") != ""); err != nil {
+		if err := h.m.LogIn(w, r, r.FormValue("user"), latch.LoginOptions{Remember: r.FormValue("remember") != ""}); err != nil {
 			http.Error(w, err.Error(), 500)
 		}
 	})
@@ -105,6 +111,26 @@ func newHarness(t *testing.T) *harness {
 	mux.Handle("GET /private", h.m.RequireLogin(http.HandlerFunc(h.whoami)))
 	mux.Handle("GET /fresh", h.m.RequireFresh(http.HandlerFunc(h.whoami)))
 	mux.HandleFunc("GET /whoami", h.whoami)
+	mux.HandleFunc("GET /source", h.source)
+	mux.Handle("GET /api/me", h.m.RequireLoginWith(http.HandlerFunc(h.source), latch.DenyJSON(`Bearer realm="test"`)))
+	mux.Handle("GET /api/fresh", h.m.RequireFreshWith(http.HandlerFunc(h.source), latch.DenyJSON(`Bearer realm="test"`)))
+	mux.HandleFunc("GET /public", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "public") })
+	mux.HandleFunc("POST /login-and-show", func(w http.ResponseWriter, r *http.Request) {
+		if err := h.m.LogIn(w, r, r.FormValue("user"), latch.LoginOptions{}); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		h.source(w, r)
+	})
+	mux.HandleFunc("POST /logout-and-show", func(w http.ResponseWriter, r *http.Request) {
+		before := h.m.Current(r).UserID
+		if err := h.m.LogOut(w, r); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s then ", before)
+		h.source(w, r)
+	})
 	h.srv = httptest.NewServer(h.m.Middleware(mux))
 	t.Cleanup(h.srv.Close)
 	return h
@@ -117,6 +143,20 @@ func (h *harness) whoami(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "%s fresh=%v", cur.User, cur.Fresh)
+}
+
+// source writes who is asking and how the user was loaded.
+func (h *harness) source(w http.ResponseWriter, r *http.Request) {
+	cur, err := h.m.Lookup(r)
+	if err != nil {
+		fmt.Fprintf(w, "error: %v", err)
+		return
+	}
+	if !cur.Authenticated {
+		fmt.Fprint(w, "anonymous")
+		return
+	}
+	fmt.Fprintf(w, "%s fresh=%v source=%s", cur.User, cur.Fresh, cur.Source)
 }
 
 // browser is a client with a cookie jar that does not follow redirects.
@@ -447,7 +487,7 @@ func TestSecureCookiesUseHostPrefix(t *testing.T) {
 	h.m.Secure = true
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/login", nil)
-	if err := h.m.LogIn(rec, req, "1", true); err != nil {
+	if err := h.m.LogIn(rec, req, "1", latch.LoginOptions{Remember: true}); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -700,7 +740,7 @@ func TestParallelRestoresRotateOnce(t *testing.T) {
 	store := &gatedStore{SessionStore: &memstore.Store{}, open: make(chan struct{})}
 	m := latch.New(store, func(ctx context.Context, id string) (string, error) { return id, nil })
 	rec := httptest.NewRecorder()
-	if err := m.LogIn(rec, httptest.NewRequest("POST", "/login", nil), "ann", true); err != nil {
+	if err := m.LogIn(rec, httptest.NewRequest("POST", "/login", nil), "ann", latch.LoginOptions{Remember: true}); err != nil {
 		t.Fatal(err)
 	}
 	var remember *http.Cookie

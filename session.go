@@ -126,3 +126,42 @@ type SessionPruner interface {
 	// and those not seen since idleBefore that are not remembered.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
 }
+
+// SessionInfo is what an application may show of a [Session]: everything
+// but the token hashes, which are keys, not data.
+type SessionInfo struct {
+	// ID identifies the session for [Manager.Revoke].
+	ID string
+	// UserID is the identifier the application passed to [Manager.LogIn].
+	UserID string
+	// Remember reports whether the user asked to be remembered.
+	Remember bool
+	// Fresh reports whether the user typed a password in this session.
+	Fresh bool
+	// CreatedAt is when the user logged in.
+	CreatedAt time.Time
+	// LastSeenAt is when the session was last used, updated at most once a
+	// [Manager.TouchInterval].
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute end of the session.
+	ExpiresAt time.Time
+	// IP is the client address seen at login or at the last restore.
+	IP string
+	// UserAgent is the client's User-Agent header, truncated to 512 bytes.
+	UserAgent string
+}
+
+// Info returns the session without its token hashes.
+func (s Session) Info() SessionInfo {
+	return SessionInfo{
+		ID:         s.ID,
+		UserID:     s.UserID,
+		Remember:   s.Remember,
+		Fresh:      s.Fresh,
+		CreatedAt:  s.CreatedAt,
+		LastSeenAt: s.LastSeenAt,
+		ExpiresAt:  s.ExpiresAt,
+		IP:         s.IP,
+		UserAgent:  s.UserAgent,
+	}
+}

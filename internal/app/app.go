@@ -184,7 +184,19 @@ func (a *App) Handler() http.Handler {
 		a.serveError(w, r, errCrossOrigin)
 	}))
 	// Pages go behind cross-origin protection and the session middleware.
-	page := func(h http.Handler) http.Handler { return csrf.Handler(a.auth.Middleware(h)) }
+	// Every page shows who is logged in, so the user is loaded before the
+	// page's handler runs, and a user who cannot be loaded gets the error
+	// page rather than a page rendered as anonymous.
+	loaded := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := a.auth.Lookup(r); err != nil {
+				a.serveError(w, r, err)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	page := func(h http.Handler) http.Handler { return csrf.Handler(a.auth.Middleware(loaded(h))) }
 	login := a.auth.RequireLogin
 	fresh := a.auth.RequireFresh
 

@@ -198,7 +198,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strconv.FormatInt(u.ID, 10)
-	if err := a.auth.LogIn(w, r, id, remember); err != nil {
+	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}
 	a.setDeviceCookie(w, id)
