@@ -303,7 +303,7 @@ func (s *Service) checkCurrent(ctx context.Context, id int64, pw, client string)
 	// The user is logged in: the session stands for a known device, so
 	// the check counts on a key of its own and never spends, nor is
 	// slowed by, the account-wide budget that guessing elsewhere uses.
-	ticket, err := s.begin(ctx, throttle.Keys{Account: u.Email, Client: client, Device: "confirm|" + strconv.FormatInt(id, 10)})
+	ticket, err := begin(ctx, s.Throttle, throttle.Keys{Account: u.Email, Client: client, Device: "confirm|" + strconv.FormatInt(id, 10)})
 	if err != nil {
 		return User{}, err
 	}

@@ -228,7 +228,8 @@ func isCommon(pw string) bool {
 
 // Login is an attempt to log in, as given to [Service.Authenticate].
 type Login struct {
-	// Email and Password are as the user typed them.
+	// Email and Password are as the user typed them. For an
+	// [Authenticator], Email is the login it looks up, whatever kind.
 	Email, Password string
 	// Client is the client's IP address.
 	Client string
@@ -253,97 +254,36 @@ type Login struct {
 // counted. The count is given back when the attempt does not fail after
 // all.
 func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
-	// Under a login storm, refuse before any database work: a login that
-	// would find the hashing queue full should cost nothing.
-	if s.Hasher.Busy() {
-		return User{}, password.ErrBusy
-	}
-	email := canonicalEmail(in.Email)
-	// No account has an email longer than MaxEmailLength: a longer one is
-	// an unknown user, cut for its throttle key, which stays apart from
-	// every real account's.
-	tooLong := len(email) > MaxEmailLength
-	if tooLong {
-		email = email[:MaxEmailLength+1]
-	}
-	// The user is looked up before the throttle, which needs to know
-	// whether the device cookie is this user's.
+	// One sequence of checks for every kind of user store: the
+	// Authenticator's, over this Service's users.
 	var u User
-	if !tooLong {
-		var err error
-		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
-			return User{}, fmt.Errorf("account: look up email: %w", err)
-		}
+	a := Authenticator{
+		Hasher:   s.Hasher,
+		Throttle: s.Throttle,
+		Devices:  s.Devices,
+		Lookup: func(ctx context.Context, email string) (string, string, error) {
+			var err error
+			if u, err = s.Store.UserByEmail(ctx, email); err != nil {
+				return "", "", err
+			}
+			return strconv.FormatInt(u.ID, 10), u.PasswordHash, nil
+		},
+		record: func(ctx context.Context, _, newHash string) error {
+			now := s.Now()
+			if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+				return fmt.Errorf("account: record login: %w", err)
+			}
+			u.LastLoginAt = now
+			if newHash != "" {
+				u.PasswordHash = newHash
+			}
+			return nil
+		},
 	}
-	keys := throttle.Keys{Account: email, Client: in.Client}
-	// An unknown email's user is "0", which no cookie names: the cookie
-	// is checked the same way, so that its check does not tell either.
-	if in.Device != "" && s.Devices != nil {
-		dev, err := s.Devices.Verify(ctx, in.Device, strconv.FormatInt(u.ID, 10))
-		if err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-		keys.Device = dev
-	}
-	ticket, err := s.begin(ctx, keys)
-	if err != nil {
+	if _, err := a.Authenticate(ctx, in); err != nil {
 		return User{}, err
 	}
-	// An unknown email is verified against nothing: the Hasher then does
-	// the same work as for a real hash, so timing does not tell.
-	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, in.Password)
-	switch {
-	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		// Abandoned unchecked: no failure.
-		return User{}, release(ctx, err, ticket)
-	case errors.Is(err, password.ErrTooLong):
-		ok = false // no password that long was ever accepted
-	case err != nil:
-		// An unreadable stored hash is no wrong password: it must reach
-		// the logs, not lock the user out as failures would.
-		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), ticket)
-	}
-	if !ok || u.ID == 0 {
-		// The failures counted in advance stand.
-		return User{}, ErrBadCredentials
-	}
-	var newHash string
-	if rehash {
-		if newHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
-			newHash = "" // keep the old hash; rehash on a later login
-		}
-	}
-	now := s.Now()
-	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
-		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), ticket)
-	}
-	u.LastLoginAt = now
-	if newHash != "" {
-		u.PasswordHash = newHash
-	}
-	if ticket != nil {
-		if err := ticket.Succeed(ctx); err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-	}
 	return u, nil
-}
-
-// begin counts an attempt with s.Throttle, or returns a [*ThrottledError]
-// while it must wait. Without a Throttle it throttles nothing, and returns
-// a nil Ticket.
-func (s *Service) begin(ctx context.Context, k throttle.Keys) (*throttle.Ticket, error) {
-	if s.Throttle == nil {
-		return nil, nil
-	}
-	t, wait, err := s.Throttle.Begin(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("account: %w", err)
-	}
-	if t == nil {
-		return nil, &ThrottledError{RetryAfter: wait}
-	}
-	return t, nil
 }
 
 // releaseTimeout bounds the time spent giving back an attempt's failure,
