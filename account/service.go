@@ -33,22 +33,6 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("account: too many failed login attempts; try again in %s", e.RetryAfter.Round(time.Second))
 }
 
-// FieldErrors maps form fields ("email", "name", "password") to a message a
-// person can act on. It is returned by [Service.SignUp] when input is invalid.
-type FieldErrors map[string]string
-
-// Error lists the fields and their messages.
-func (e FieldErrors) Error() string {
-	var b strings.Builder
-	b.WriteString("account: invalid input:")
-	for _, f := range []string{"email", "name", "password"} {
-		if msg, ok := e[f]; ok {
-			fmt.Fprintf(&b, " %s: %s", f, msg)
-		}
-	}
-	return b.String()
-}
-
 // Limits on input, in bytes or characters as stated.
 const (
 	// MaxEmailLength is the longest email accepted, in bytes (RFC 5321).
@@ -110,31 +94,33 @@ func canonicalEmail(s string) string {
 }
 
 // NormalizeEmail trims and lower-cases an email address and checks that it is
-// a plain address (no display name, no comments), returning a message a
-// person can act on when it is not.
+// a plain address (no display name, no comments). Its error is a
+// [*ValidationError]: [ErrEmailMissing], [ErrEmailTooLong] or
+// [ErrEmailInvalid].
 func NormalizeEmail(s string) (string, error) {
 	s = canonicalEmail(s)
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your email address.")
+		return "", ErrEmailMissing
 	case len(s) > MaxEmailLength:
-		return "", fmt.Errorf("Email addresses are at most %d characters long.", MaxEmailLength)
+		return "", limited(ErrEmailTooLong, MaxEmailLength)
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("Please enter a valid email address, like name@example.com.")
+		return "", ErrEmailInvalid
 	}
 	return s, nil
 }
 
 // SignUp validates the input, hashes the password and creates the account.
-// It returns [FieldErrors] for invalid input, [ErrEmailTaken] when the email
+// It returns [FieldErrors] for invalid input, one [*ValidationError] per
+// field at fault, [ErrEmailTaken] when the email
 // has an account (also under concurrent sign-ups), and [password.ErrBusy]
 // when the server is too busy hashing.
 func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, error) {
-	u, errs := s.validate(email, name, pw)
-	if len(errs) > 0 {
-		return User{}, errs
+	u, err := s.validate(email, name, pw)
+	if err != nil {
+		return User{}, err
 	}
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
@@ -158,52 +144,47 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	return u, nil
 }
 
-func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
-	errs := FieldErrors{}
-	e, err := NormalizeEmail(email)
-	if err != nil {
-		errs["email"] = err.Error()
-	}
-	n, err := NormalizeName(name)
-	if err != nil {
-		errs["name"] = err.Error()
-	}
-	if err := s.CheckPassword(pw); err != nil {
-		errs["password"] = err.Error()
-	}
-	return User{Email: e, Name: n}, errs
+// validate returns the user of a sign-up, or [FieldErrors].
+func (s *Service) validate(email, name, pw string) (User, error) {
+	e, eerr := NormalizeEmail(email)
+	n, nerr := NormalizeName(name)
+	return User{Email: e, Name: n}, fieldErrors(eerr, nerr, s.CheckPassword(pw))
 }
 
 // NormalizeName trims a display name and checks it is present, at most
-// [MaxNameLength] characters and free of control characters.
+// [MaxNameLength] characters and free of control characters. Its error is
+// a [*ValidationError]: [ErrNameMissing], [ErrNameNotText],
+// [ErrNameTooLong] or [ErrNameControl].
 func NormalizeName(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your name.")
+		return "", ErrNameMissing
 	case !utf8.ValidString(s):
-		return "", errors.New("Your name contains characters that are not valid text.")
+		return "", ErrNameNotText
 	case utf8.RuneCountInString(s) > MaxNameLength:
-		return "", fmt.Errorf("Names are at most %d characters long.", MaxNameLength)
+		return "", limited(ErrNameTooLong, MaxNameLength)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", errors.New("Your name contains control characters; please use letters, spaces and punctuation.")
+		return "", ErrNameControl
 	}
 	return s, nil
 }
 
 // CheckPassword applies the password rules to a new password: valid text, at
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
-// and not a commonly used password.
+// and not a commonly used password. Its error is a [*ValidationError]:
+// [ErrPasswordNotText], [ErrPasswordTooShort], [ErrPasswordTooLong] or
+// [ErrPasswordCommon].
 func (s *Service) CheckPassword(pw string) error {
 	switch {
 	case !utf8.ValidString(pw):
-		return errors.New("Your password contains bytes that are not valid text.")
+		return ErrPasswordNotText
 	case utf8.RuneCountInString(pw) < s.MinPasswordLength:
-		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
+		return limited(ErrPasswordTooShort, s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
-		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+		return limited(ErrPasswordTooLong, password.MaxLength)
 	case isCommon(pw):
-		return errors.New("This password is too common and easy to guess; please choose another.")
+		return ErrPasswordCommon
 	}
 	return nil
 }

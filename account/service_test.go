@@ -213,8 +213,13 @@ func TestSignUpRules(t *testing.T) {
 	ctx := context.Background()
 	_, err := s.SignUp(ctx, "bad", "", "123")
 	var fe account.FieldErrors
-	if !errors.As(err, &fe) || fe["email"] == "" || fe["name"] == "" || fe["password"] == "" {
+	if !errors.As(err, &fe) || len(fe) != 3 {
 		t.Fatalf("SignUp(all bad) = %v; want FieldErrors for email, name and password", err)
+	}
+	for _, rule := range []error{account.ErrEmailInvalid, account.ErrNameMissing, account.ErrPasswordTooShort} {
+		if !errors.Is(err, rule) {
+			t.Errorf("SignUp(all bad) = %v; want it to hold %v", err, rule)
+		}
 	}
 	if _, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -223,8 +228,53 @@ func TestSignUpRules(t *testing.T) {
 		t.Errorf("SignUp(same email, other case) = %v; want ErrEmailTaken", err)
 	}
 	s.MinPasswordLength = 12
-	if err := s.CheckPassword("elevenchars"); err == nil || !strings.Contains(err.Error(), "12") {
-		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want an error naming 12", err)
+	var ve *account.ValidationError
+	if err := s.CheckPassword("elevenchars"); !errors.Is(err, account.ErrPasswordTooShort) || !errors.As(err, &ve) || ve.Limit != 12 {
+		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want ErrPasswordTooShort with Limit 12", err)
+	}
+}
+
+// TestValidationErrors checks that each rule is told by its own value,
+// with its limit where it has one, and by no other.
+func TestValidationErrors(t *testing.T) {
+	s, _ := newService(t)
+	rules := []*account.ValidationError{
+		account.ErrEmailMissing, account.ErrEmailTooLong, account.ErrEmailInvalid,
+		account.ErrNameMissing, account.ErrNameNotText, account.ErrNameTooLong, account.ErrNameControl,
+		account.ErrPasswordNotText, account.ErrPasswordTooShort, account.ErrPasswordTooLong, account.ErrPasswordCommon,
+	}
+	tests := []struct {
+		check func() error
+		want  *account.ValidationError
+		limit int
+	}{
+		{func() error { _, err := account.NormalizeEmail("  "); return err }, account.ErrEmailMissing, 0},
+		{func() error { _, err := account.NormalizeEmail(strings.Repeat("a", 250) + "@example.com"); return err }, account.ErrEmailTooLong, account.MaxEmailLength},
+		{func() error { _, err := account.NormalizeEmail("Ann <ann@example.com>"); return err }, account.ErrEmailInvalid, 0},
+		{func() error { _, err := account.NormalizeName(" "); return err }, account.ErrNameMissing, 0},
+		{func() error { _, err := account.NormalizeName("Ann\xff"); return err }, account.ErrNameNotText, 0},
+		{func() error { _, err := account.NormalizeName(strings.Repeat("é", 101)); return err }, account.ErrNameTooLong, account.MaxNameLength},
+		{func() error { _, err := account.NormalizeName("Ann\x1b[2J"); return err }, account.ErrNameControl, 0},
+		{func() error { return s.CheckPassword("long enough\xff") }, account.ErrPasswordNotText, 0},
+		{func() error { return s.CheckPassword("seven77") }, account.ErrPasswordTooShort, 8},
+		{func() error { return s.CheckPassword(strings.Repeat("p", password.MaxLength+1)) }, account.ErrPasswordTooLong, password.MaxLength},
+		{func() error { return s.CheckPassword("PASSWORD1") }, account.ErrPasswordCommon, 0},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		var ve *account.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.want.Field || ve.Code != tt.want.Code || ve.Limit != tt.limit {
+			t.Errorf("got %#v; want %s %s with Limit %d", err, tt.want.Field, tt.want.Code, tt.limit)
+			continue
+		}
+		for _, r := range rules {
+			if got := errors.Is(err, r); got != (r == tt.want) {
+				t.Errorf("errors.Is(%v, %v) = %v; want %v", err, r, got, !got)
+			}
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "account: "+tt.want.Field+" ") {
+			t.Errorf("%v: message %q; want it to start with the package and field", tt.want, msg)
+		}
 	}
 }
 

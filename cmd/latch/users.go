@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/userimport"
 	"github.com/latchauth/latch/password"
 	"golang.org/x/term"
@@ -321,7 +322,7 @@ func emailFlag(email string) (string, error) {
 	}
 	e, err := account.NormalizeEmail(email)
 	if err != nil {
-		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(err.Error(), "."))
+		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(app.ValidationMessage(err), "."))
 	}
 	return e, nil
 }
@@ -342,7 +343,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 		return f.fail(usageErr("-name is required"))
 	}
 	if _, err := account.NormalizeName(*name); err != nil {
-		return f.fail(usageErr("-name: %s", strings.TrimSuffix(err.Error(), ".")))
+		return f.fail(usageErr("-name: %s", strings.TrimSuffix(app.ValidationMessage(err), ".")))
 	}
 	store, err := openUsersStore(ctx, cfg, true)
 	if err != nil {
@@ -366,10 +367,8 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		for _, field := range []string{"email", "name", "password"} {
-			if msg, ok := fe[field]; ok {
-				fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", field, msg)
-			}
+		for _, e := range fe {
+			fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", e.Field, app.ValidationMessage(e))
 		}
 		return 1
 	case errors.Is(err, account.ErrEmailTaken):
@@ -474,7 +473,7 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	svc := account.NewService(store, hasher, nil)
 	svc.MinPasswordLength = cfg.MinPasswordLength
 	if err := svc.CheckPassword(pw); err != nil {
-		return f.fail(fmt.Errorf("password: %v", err))
+		return f.fail(fmt.Errorf("password: %s", app.ValidationMessage(err)))
 	}
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
