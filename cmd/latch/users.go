@@ -527,7 +527,7 @@ func readNewPassword(uio usersIO) (string, error) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}
 	if line == "" {
-		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line, as in printf '%s\n' "$PASSWORD" | latch users ...`)
+		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line (printf '%s\n' "$PASSWORD" | latch users COMMAND)`)
 	}
 	line = strings.TrimSuffix(line, "\n")
 	line = strings.TrimSuffix(line, "\r")
