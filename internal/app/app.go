@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -67,6 +68,9 @@ type App struct {
 	// anonHome is the home page as every anonymous visitor without a
 	// flash sees it, rendered in New.
 	anonHome fixedPage
+	// forwardedWarned is set once a request carried X-Forwarded-For
+	// while no proxy is trusted, and the warning about it was logged.
+	forwardedWarned atomic.Bool
 }
 
 // New returns the app on store with cfg.
