@@ -68,7 +68,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return 1
 	}
 	defer srv.Close()
-	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, cfg.logValues()...)...)
+	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, srv.cfg.logValues()...)...)
 	logw.Flush() // whoever watches the start sees it at once
 	if err := srv.Serve(ctx); err != nil {
 		log.Error("server stopped", "error", err)
