@@ -559,6 +559,13 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 	if err != nil {
 		return f.fail(err)
 	}
+	// The source first: a wrong path must not leave a new, empty database
+	// behind.
+	src, err := userimport.Open(ctx, source, fmtName)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer src.Close()
 
 	var store userimport.Store
 	exists, err := storeExists(cfg)
@@ -577,7 +584,7 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 		store = s
 	}
 
-	res, err := userimport.Import(ctx, store, source, userimport.Options{Format: fmtName, DryRun: *dryRun})
+	res, err := src.Import(ctx, store, *dryRun)
 	if res == nil {
 		return f.fail(err)
 	}

@@ -236,6 +236,19 @@ func TestUsersImport(t *testing.T) {
 	if code, _, errs := latchRun(t, getenv, "users", "import", filepath.Join(t.TempDir(), "missing.db")); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("users import of a missing file = %d, stderr %q; want 1", code, errs)
 	}
+	// A source that cannot be imported is refused before the data folder
+	// and the database are created.
+	fresh := filepath.Join(t.TempDir(), "data")
+	noHeader := filepath.Join(t.TempDir(), "users.csv")
+	os.WriteFile(noHeader, []byte("ann@example.com,Ann,x\n"), 0o600)
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.csv"), noHeader} {
+		if code, _, errs := latchRun(t, usersEnv(fresh), "users", "import", bad); code != 1 {
+			t.Errorf("users import %s = %d, stderr %q; want 1", bad, code, errs)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Errorf("users import %s created the data folder (stat: %v)", filepath.Base(bad), err)
+		}
+	}
 	notes := filepath.Join(t.TempDir(), "notes.txt")
 	os.WriteFile(notes, []byte("hello\n"), 0o600)
 	if code, _, errs := latchRun(t, getenv, "users", "import", notes); code != 1 || !strings.Contains(errs, "cannot tell the format") {

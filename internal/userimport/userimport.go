@@ -319,19 +319,54 @@ func (r *Result) Reasons() []Reason {
 // returned even then, and tells what was done before it stopped; running the
 // import again carries on from there.
 func Import(ctx context.Context, store Store, path string, opts Options) (*Result, error) {
-	src, err := open(ctx, path, opts.Format)
+	src, err := Open(ctx, path, opts.Format)
 	if err != nil {
 		return nil, err
 	}
-	defer src.close()
+	defer src.Close()
+	return src.Import(ctx, store, opts.DryRun)
+}
+
+// Source is a source of users, open and checked, ready to import.
+type Source struct {
+	src *source
+}
+
+// Open opens the file at path and finds its format, or checks that it has
+// format when that is not empty. It checks what can be checked before
+// reading records: that the file exists and is readable, its format, a
+// database's table and columns, a CSV file's header row. Call it before
+// creating anything for the import, so that a wrong path leaves nothing
+// behind.
+func Open(ctx context.Context, path string, format Format) (*Source, error) {
+	src, err := open(ctx, path, format)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{src: src}, nil
+}
+
+// Format returns the source's format.
+func (s *Source) Format() Format {
+	return s.src.format
+}
+
+// Close closes the source.
+func (s *Source) Close() error {
+	return s.src.close()
+}
+
+// Import imports the source's users into store, as the function [Import]
+// does, writing nothing when dryRun is set. A Source is read once.
+func (s *Source) Import(ctx context.Context, store Store, dryRun bool) (*Result, error) {
 	im := &importer{
 		store: store,
-		res:   &Result{Format: src.format, DryRun: opts.DryRun},
+		res:   &Result{Format: s.src.format, DryRun: dryRun},
 		seen:  make(map[string]string),
 	}
-	for rec, err := range src.records(ctx) {
+	for rec, err := range s.src.records(ctx) {
 		if err != nil {
-			return im.res, fmt.Errorf("read %s: %w", path, err)
+			return im.res, fmt.Errorf("read %s: %w", s.src.path, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return im.res, err

@@ -539,6 +539,15 @@ func TestSourceErrors(t *testing.T) {
 		{"flask format on a csv", func(t *testing.T) string { return writeFile(t, "u.csv", "email,name,password_hash\n") }, userimport.Flask, "not a SQLite database"},
 		{"django format on a flask database", func(t *testing.T) string { return sqliteFile(t, "f.db", flaskSchema) }, userimport.Django, "no Django auth_user table"},
 		{"unknown format", func(t *testing.T) string { return writeFile(t, "u.csv", "") }, "xml", "unknown format"},
+		{"csv record too long", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash\na@example.com,A,x\nb@example.com,"+strings.Repeat("B", 2<<20)+",x\n")
+		}, "", "the record after line 2 is longer than 1048576 bytes"},
+		{"csv quote never closed", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash\nb@example.com,\""+strings.Repeat("B\n", 1<<20)+",x\n")
+		}, "", "the record after line 1 is longer than"},
+		{"csv header too long", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash"+strings.Repeat(",x", 1<<20)+"\n")
+		}, "", "header row is longer than"},
 	}
 	for _, tt := range tests {
 		store := newStore(t)
