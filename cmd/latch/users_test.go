@@ -329,3 +329,46 @@ func TestReadNewPassword(t *testing.T) {
 		t.Errorf("readNewPassword(empty input) succeeded; want an error")
 	}
 }
+
+// TestUsersOutputEscaped checks that values from a source file, the
+// database or the command line reach the terminal escaped: no escape
+// sequence, C1 control or bidi override from them is printed as it is.
+func TestUsersOutputEscaped(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	b, err := os.ReadFile(csvSource(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcrypt := strings.Split(strings.Split(string(b), "\n")[1], ",")[2]
+	src := filepath.Join(t.TempDir(), "users.csv")
+	content := "email,name,password_hash\n" +
+		"\"\u202egnp.exe\"@example.com,Rev," + bcrypt + "\n" +
+		"\u009b31m@example.com,Csi," + bcrypt + "\n" +
+		"\"\x1b[2J\"@example.com,Esc," + bcrypt + "\n" +
+		"ok@example.com,\"Name\x1b[31m\"," + bcrypt + "\n"
+	if err := os.WriteFile(src, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what, out string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\u009b", "\u202e"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s printed %q as it is: %q", what, bad, out)
+			}
+		}
+	}
+	code, out, errs := latchRun(t, getenv, "users", "import", "-v", src)
+	if code != 0 {
+		t.Fatalf("users import -v = %d, stderr %q", code, errs)
+	}
+	check("users import -v", out+errs)
+	_, out, errs = latchRun(t, getenv, "users", "list")
+	check("users list", out+errs)
+	missing := filepath.Join(t.TempDir(), "x\x1b[31m\u202e.csv")
+	code, out, errs = latchRun(t, getenv, "users", "import", missing)
+	if code != 1 || !strings.Contains(errs, `\x1b[31m\u202e.csv`) {
+		t.Errorf("users import of a missing file = %d, stderr %q; want 1 and the name escaped", code, errs)
+	}
+	check("users import of a missing file", out+errs)
+}

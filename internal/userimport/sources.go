@@ -362,7 +362,7 @@ func (s *source) djangoRecords(ctx context.Context) iter.Seq2[record, error] {
 			rec.Name = username.String
 		}
 		if !truthy(active) {
-			rec.Reason, rec.Detail = Inactive, fmt.Sprintf("is_active is %v", active)
+			rec.Reason, rec.Detail = Inactive, "is_active is "+printable(fmt.Sprint(active))
 		}
 		return rec, nil
 	})

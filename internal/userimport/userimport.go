@@ -437,7 +437,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 		skip(AlreadyPresent, "")
 		return nil
 	} else if !errors.Is(err, account.ErrUserNotFound) {
-		return fmt.Errorf("look up %s: %w", email, err)
+		return fmt.Errorf("look up %s: %w", printable(email), err)
 	}
 	var id int64
 	if !im.res.DryRun {
@@ -447,7 +447,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 			skip(AlreadyPresent, "")
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("create user %s from %s: %w", email, rec.Ref, err)
+			return fmt.Errorf("create user %s from %s: %w", printable(email), rec.Ref, err)
 		}
 		id = u.ID
 	}
