@@ -78,9 +78,15 @@ type Service struct {
 	Now func() time.Time
 }
 
-// NewService returns a Service with the default settings.
+// NewService returns a Service with the default settings. When store is a
+// [HashSampler], hasher's failed verifications take as long as the slowest
+// stored hash format would, so that timing does not tell which users were
+// imported with a cheaper one (see [password.Hasher.WatchStoredHashes]).
 func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter) *Service {
 	s := &Service{Store: store, Hasher: hasher, Limiter: limiter, MinPasswordLength: 8, Now: time.Now}
+	if hs, ok := store.(HashSampler); ok && hasher != nil {
+		hasher.WatchStoredHashes(hs.LegacyHashSamples)
+	}
 	if limiter != nil {
 		c := throttle.New(limiter.Store)
 		c.Free, c.Max, c.Now = 20, 100, limiter.Now

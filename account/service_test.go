@@ -2,6 +2,9 @@ package account_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/latchauth/latch/sqlitestore"
 	"github.com/latchauth/latch/throttle"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -392,4 +396,43 @@ func atOnce(n int, f func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// TestAuthenticateFloor checks that a wrong password for a user imported
+// with a fast werkzeug hash, and an unknown email, are answered no sooner
+// than a wrong password for a user with a bcrypt hash of cost 10 would be:
+// timing tells neither which users exist nor how their hashes were made.
+func TestAuthenticateFloor(t *testing.T) {
+	ctx := context.Background()
+	s, db := newService(t)
+	mac := hmac.New(sha256.New, []byte("salt"))
+	mac.Write([]byte("fast password"))
+	fast := "sha256$salt$" + hex.EncodeToString(mac.Sum(nil))
+	slow, err := bcrypt.GenerateFromPassword([]byte("slow password"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, hash := range map[string]string{"fast@example.com": fast, "slow@example.com": string(slow)} {
+		if _, err := db.CreateUser(ctx, account.User{Email: email, Name: "N", PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bcryptCost, err := s.Hasher.Cost(ctx, string(slow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"fast@example.com", "nobody@example.com", "fast@example.com"} {
+		start := time.Now()
+		_, err := s.Authenticate(ctx, email, "wrong password", fmt.Sprintf("192.0.2.%d", i+1))
+		took := time.Since(start)
+		if !errors.Is(err, account.ErrBadCredentials) {
+			t.Fatalf("Authenticate(%s, wrong password) = %v; want ErrBadCredentials", email, err)
+		}
+		if took < bcryptCost {
+			t.Errorf("Authenticate(%s, wrong password) answered after %s; want no sooner than a bcrypt-10 verification, %s", email, took, bcryptCost)
+		}
+	}
+	if _, err := s.Authenticate(ctx, "fast@example.com", "fast password", "192.0.2.9"); err != nil {
+		t.Errorf("Authenticate(fast@example.com, right password) = %v; want nil", err)
+	}
 }

@@ -85,4 +85,12 @@
 // Verify when there is no such user: Verify then does a full argon2id
 // verification at the Hasher's parameters, the same work as for a real user,
 // and reports no match.
+//
+// Imported hashes cost what their format costs: a werkzeug sha256$ hash is
+// checked in microseconds, a bcrypt of cost 12 in a quarter of a second. So
+// that a failed login does not tell which users were imported, nor with what,
+// [Hasher.WatchStoredHashes] gives a Hasher a floor: every failed
+// verification, a wrong password or an unknown user, is answered no sooner
+// than a verification of the slowest format and parameters stored would be.
+// The floor is a wait after the work, in no hashing slot.
 package password

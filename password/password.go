@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // MaxLength is the longest password accepted, in bytes. Longer input is
@@ -73,6 +74,7 @@ type Hasher struct {
 	queue   int64
 	waiting atomic.Int64
 	dummy   *argon2Hash // verified against when there is no stored hash
+	floor   *floor      // nil unless WatchStoredHashes was called
 
 	// argon2 computes argon2id keys; nil means argon2.IDKey, here.
 	argon2 Argon2Func
@@ -170,7 +172,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // a full argon2id verification at h's parameters and reports ok == false with
 // a nil error, so that the caller's "bad credentials" answer takes as long
 // for an unknown user as for a wrong password and does not reveal which
-// accounts exist.
+// accounts exist. When h watches the stored hashes
+// ([Hasher.WatchStoredHashes]), every ok == false answer, for an unknown user
+// or a wrong password, comes no sooner than [Hasher.Floor] after the call.
 //
 // A malformed, unknown or out-of-bounds encoded returns an error wrapping
 // [ErrUnknownFormat]. Verify also returns [ErrTooLong], [ErrBusy], or the
@@ -181,9 +185,13 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 	if len(password) > MaxLength {
 		return false, false, ErrTooLong
 	}
+	start := time.Now()
 	if encoded == "" {
 		if rerr := h.run(ctx, func() { _, err = h.verify(ctx, h.dummy, password) }); rerr != nil {
 			return false, false, rerr
+		}
+		if err == nil {
+			h.waitFloor(ctx, start)
 		}
 		return false, false, err
 	}
@@ -198,6 +206,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 		return false, false, err
 	}
 	if !ok {
+		h.waitFloor(ctx, start)
 		return false, false, nil
 	}
 	a, isArgon2id := s.(*argon2Hash)
