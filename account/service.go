@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadCredentials is the one answer to a failed login, whether the email
@@ -95,28 +98,106 @@ func NewService(store Store, hasher *password.Hasher, limiter *throttle.Limiter)
 	return s
 }
 
-// canonicalEmail is the form emails are stored and compared in: trimmed
-// and in lower case.
+// canonicalEmail is the form emails are stored and compared in: trimmed,
+// in Unicode normalisation form NFKC and case-folded, so that addresses
+// that look the same (a full-width "Ａ", "ß" and "ss", composed and
+// decomposed accents) are one address to the unique index. ASCII, the
+// usual case, is lower-cased, which is the same thing.
 func canonicalEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Folding can undo NFKC ("ǅ" folds to "ǆ", whose NFKC is
+			// "dž"); normalising again makes the result stable.
+			return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+		}
+	}
+	return strings.ToLower(s)
 }
 
-// NormalizeEmail trims and lower-cases an email address and checks that it is
-// a plain address (no display name, no comments), returning a message a
-// person can act on when it is not.
+// EmailError is the error [NormalizeEmail] returns. Its message speaks to the
+// person typing the address; Problem, when set, says what is wrong with it in
+// words for anyone, such as an operator reading an import report.
+type EmailError struct {
+	// Problem is what is wrong, such as "contains an invisible character
+	// (U+200B)"; empty for the plain "not an address" cases.
+	Problem string
+	msg     string
+}
+
+// Error returns the message for the person typing the address.
+func (e *EmailError) Error() string { return e.msg }
+
+// emailRuneProblem describes the first character of s that no address
+// should hold: one that cannot be seen, or that changes how the text
+// around it is shown, and so can make one address pass for another.
+func emailRuneProblem(s string) string {
+	for _, r := range s {
+		code := fmt.Sprintf("(U+%04X)", r)
+		switch {
+		case unicode.IsControl(r):
+			return "contains a control character " + code
+		case unicode.Is(unicode.Bidi_Control, r):
+			return "contains a character that changes the direction of text " + code
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Co, r):
+			return "contains an invisible character " + code
+		case r != ' ' && unicode.Is(unicode.Z, r):
+			return "contains a special space character " + code
+		}
+	}
+	return ""
+}
+
+// NormalizeEmail returns an email address in the form it is stored and
+// compared in (trimmed, NFKC, case-folded), after checking that it is a
+// plain address (no display name, no comments) at a domain name, made of
+// valid text without control, invisible or direction-changing characters.
+// Its error is an [*EmailError] with a message a person can act on.
 func NormalizeEmail(s string) (string, error) {
-	s = canonicalEmail(s)
+	s = strings.TrimSpace(s)
+	invalid := &EmailError{msg: "Please enter a valid email address, like name@example.com."}
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your email address.")
-	case len(s) > MaxEmailLength:
-		return "", fmt.Errorf("Email addresses are at most %d characters long.", MaxEmailLength)
+		return "", &EmailError{msg: "Please enter your email address."}
+	case !utf8.ValidString(s):
+		return "", &EmailError{Problem: "is not valid UTF-8 text", msg: "Your email address contains bytes that are not valid text; please type it again."}
+	}
+	if p := emailRuneProblem(s); p != "" {
+		return "", &EmailError{Problem: p, msg: "Your email address " + p + ", often pasted by accident and never part of an address; please type it again."}
+	}
+	s = canonicalEmail(s)
+	if len(s) > MaxEmailLength {
+		return "", &EmailError{msg: fmt.Sprintf("Email addresses are at most %d characters long.", MaxEmailLength)}
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 {
+		domain := s[at+1:]
+		if _, err := netip.ParseAddr(strings.Trim(domain, "[]")); err == nil || strings.HasPrefix(domain, "[") {
+			return "", &EmailError{
+				Problem: "is at an IP address rather than a domain name",
+				msg:     "Please use an address at a domain name, like name@example.com, not at an IP address.",
+			}
+		}
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("Please enter a valid email address, like name@example.com.")
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[at+1:], ".") {
+		return "", invalid
 	}
 	return s, nil
+}
+
+// userByEmail finds the user with the email raw, as typed. An account stored
+// before emails were kept in NFKC and case-folded form was stored trimmed
+// and lower-cased, which differs for a few addresses outside ASCII: it is
+// found by that form when the canonical one finds nobody.
+func (s *Service) userByEmail(ctx context.Context, raw string) (User, error) {
+	email := canonicalEmail(raw)
+	u, err := s.Store.UserByEmail(ctx, email)
+	if old := strings.ToLower(strings.TrimSpace(raw)); errors.Is(err, ErrUserNotFound) && old != email && len(old) <= MaxEmailLength {
+		return s.Store.UserByEmail(ctx, old)
+	}
+	return u, err
 }
 
 // SignUp validates the input, hashes the password and creates the account.
@@ -133,7 +214,7 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	}
 	// Checking first saves an expensive hash; the unique index still
 	// decides under concurrency.
-	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
+	if _, err := s.userByEmail(ctx, email); err == nil {
 		return User{}, ErrEmailTaken
 	} else if !errors.Is(err, ErrUserNotFound) {
 		return User{}, fmt.Errorf("account: look up email: %w", err)
@@ -241,6 +322,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
 	}
+	raw := email
 	email = canonicalEmail(email)
 	// No account has an email longer than MaxEmailLength: a longer one is
 	// an unknown user, cut for its throttle key, which stays apart from
@@ -267,7 +349,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, client string) (U
 	}
 	var u User
 	if !tooLong {
-		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
+		if u, err = s.userByEmail(ctx, raw); err != nil && !errors.Is(err, ErrUserNotFound) {
 			return User{}, release(ctx, fmt.Errorf("account: look up email: %w", err), attempt)
 		}
 	}

@@ -30,7 +30,9 @@
 //     is active ([Inactive]): latch has no disabled accounts, and importing
 //     one would let someone log in whom the old site refused.
 //  2. Its email is an address [account.NormalizeEmail] accepts
-//     ([InvalidEmail]); it is stored normalised (trimmed, lower case).
+//     ([InvalidEmail]): no control, invisible or direction-changing
+//     characters, valid UTF-8, at a domain name rather than an IP address.
+//     It is stored normalised: trimmed, NFKC, case-folded.
 //  3. No earlier record had the same normalised email
 //     ([DuplicateInSource]). The first record with an address is the one
 //     considered, even when it is then skipped for another reason, so the
@@ -165,9 +167,9 @@ func (r Reason) Hint() string {
 	case Inactive:
 		return "the account is disabled in Django (is_active false) and latch has no disabled accounts; activate it in Django first if it should be imported"
 	case InvalidEmail:
-		return "latch needs a plain address like name@example.com: fix it in the source and run the import again"
+		return "latch needs a plain address at a domain name, like name@example.com, of visible characters: fix it in the source and run the import again"
 	case DuplicateInSource:
-		return "only the first record with an address is considered (emails are compared in lower case): merge the accounts in the source if another one should win"
+		return "only the first record with an address is considered (emails are compared after NFKC normalisation and case folding, so ANN@example.com and ann@example.com are one address): merge the accounts in the source if another one should win"
 	case UnusablePassword:
 		return "Django marks accounts that cannot log in with a password with \"!\"; give them one with latch users create"
 	case UnknownHash:
@@ -397,7 +399,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 	}
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
-		skip(InvalidEmail, emailProblem(email))
+		skip(InvalidEmail, emailProblem(email, err))
 		return nil
 	}
 	email = norm
@@ -458,12 +460,15 @@ func (im *importer) add(ctx context.Context, rec record) error {
 	return nil
 }
 
-// emailProblem says what is wrong with an email NormalizeEmail refused, in
-// words for an operator rather than for a sign-up form.
-func emailProblem(email string) string {
+// emailProblem says what is wrong with an email NormalizeEmail refused with
+// err, in words for an operator rather than for a sign-up form.
+func emailProblem(email string, err error) string {
+	var ee *account.EmailError
 	switch {
 	case email == "":
 		return "the email is empty"
+	case errors.As(err, &ee) && ee.Problem != "":
+		return "the email " + ee.Problem
 	case len(email) > account.MaxEmailLength:
 		return fmt.Sprintf("longer than %d bytes", account.MaxEmailLength)
 	}
