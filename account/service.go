@@ -241,7 +241,7 @@ func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
 	if err != nil {
 		errs["name"] = err.Error()
 	}
-	if err := s.CheckPassword(pw); err != nil {
+	if err := s.CheckNewPassword(pw, email, name); err != nil {
 		errs["password"] = err.Error()
 	}
 	return User{Email: e, Name: n}, errs
@@ -266,8 +266,34 @@ func NormalizeName(s string) (string, error) {
 
 // CheckPassword applies the password rules to a new password: valid text, at
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
-// and not a commonly used password.
+// not one character repeated, and not a commonly used password. Use
+// [Service.CheckNewPassword] when the account's email and name are known.
 func (s *Service) CheckPassword(pw string) error {
+	return s.CheckNewPassword(pw, "", "")
+}
+
+// CheckNewPassword applies [Service.CheckPassword]'s rules to a new password
+// for the account with email and name, and refuses too the email, its part
+// before the @ and the name, compared after NFKC and case folding: they are
+// the first guesses of anyone who knows whose account it is.
+func (s *Service) CheckNewPassword(pw, email, name string) error {
+	if err := s.checkPassword(pw); err != nil {
+		return err
+	}
+	p := canonicalEmail(pw)
+	email = canonicalEmail(email)
+	local, _, _ := strings.Cut(email, "@")
+	switch {
+	case email != "" && (p == email || p == local):
+		return errors.New("Please don't use your email address, or its part before the @, as your password: it is the first thing anyone would try.")
+	case strings.TrimSpace(name) != "" && p == canonicalEmail(name):
+		return errors.New("Please don't use your name as your password: it is the first thing anyone would try.")
+	}
+	return nil
+}
+
+func (s *Service) checkPassword(pw string) error {
+	first, _ := utf8.DecodeRuneInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
 		return errors.New("Your password contains bytes that are not valid text.")
@@ -275,6 +301,8 @@ func (s *Service) CheckPassword(pw string) error {
 		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
 		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+	case strings.Trim(pw, string(first)) == "":
+		return errors.New("A password of one character repeated is easy to guess; please choose another.")
 	case isCommon(pw):
 		return errors.New("This password is too common and easy to guess; please choose another.")
 	}

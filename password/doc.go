@@ -62,8 +62,10 @@
 // # Length
 //
 // Passwords are any byte string up to [MaxLength] (1024) bytes, normally
-// UTF-8, used as is without normalisation, as the libraries above do.
-// Longer passwords are refused with [ErrTooLong] before any work, rather than
+// UTF-8. New hashes are of the password's NFKC form ([Normalize]), so that
+// the same password typed as composed or decomposed characters, or with
+// full-width letters, is one password; the libraries above hash the bytes as
+// typed, so Verify tries both spellings. Longer passwords are refused with [ErrTooLong] before any work, rather than
 // truncated or hashed at attacker-chosen cost. Plain bcrypt reads only the
 // first 72 bytes of a password, so a bcrypt hash never matches a password
 // longer than that: otherwise any password sharing the first 72 bytes would

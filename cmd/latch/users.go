@@ -79,7 +79,9 @@ first line of standard input, so that scripts can pipe it:
   printf '%s\n' "$PASSWORD" | latch users create -email ada@example.com -name Ada
 
 The same rules as the sign-up page apply: at least -min-password-length
-characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not a common password.
+characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not one character
+repeated, not the account's email, its part before the @ or its name, not a
+common password.
 
 Import: SOURCE is one of
   - the SQLite database of the Flask-Login tutorial (table user: id, email,
@@ -500,7 +502,7 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	hasher := newHasher()
 	svc := account.NewService(store, hasher, nil)
 	svc.MinPasswordLength = cfg.MinPasswordLength
-	if err := svc.CheckPassword(pw); err != nil {
+	if err := svc.CheckNewPassword(pw, u.Email, u.Name); err != nil {
 		return f.fail(fmt.Errorf("password: %v", err))
 	}
 	hash, err := hasher.Hash(ctx, pw)

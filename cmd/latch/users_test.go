@@ -372,3 +372,30 @@ func TestUsersOutputEscaped(t *testing.T) {
 	}
 	check("users import of a missing file", out+errs)
 }
+
+// TestUsersPasswordRules checks that create and set-password refuse the
+// account's own email, its part before the @, its name and one character
+// repeated, as the sign-up page does.
+func TestUsersPasswordRules(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	if code, _, errs := usersStdin(t, getenv, "correct horse battery\n", "create", "-email", "grace.hopper@example.com", "-name", "Grace Hopper"); code != 0 {
+		t.Fatalf("users create = %d, stderr %q", code, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		pw   string
+		want string
+	}{
+		{[]string{"create", "-email", "ada.lovelace@example.com", "-name", "Ada"}, "Ada.Lovelace", "email address"},
+		{[]string{"create", "-email", "ada@example.com", "-name", "Ada Lovelace"}, "ada lovelace", "your name"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "GRACE.HOPPER@example.com", "email address"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "Grace Hopper", "your name"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "kkkkkkkkkkkk", "one character repeated"},
+	} {
+		code, _, errs := usersStdin(t, getenv, tt.pw+"\n", tt.args...)
+		if code != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("users %q with password %q = %d, stderr %q; want 1 and %q", tt.args, tt.pw, code, errs, tt.want)
+		}
+	}
+}
