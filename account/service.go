@@ -133,18 +133,23 @@ func (e *EmailError) Error() string { return e.msg }
 // around it is shown, and so can make one address pass for another.
 func emailRuneProblem(s string) string {
 	for _, r := range s {
-		code := fmt.Sprintf("(U+%04X)", r)
+		var what string
 		switch {
+		case r > ' ' && r < utf8.RuneSelf && r != 0x7f:
+			continue // printable ASCII, the usual case
 		case unicode.IsControl(r):
-			return "contains a control character " + code
+			what = "a control character"
 		case unicode.Is(unicode.Bidi_Control, r):
-			return "contains a character that changes the direction of text " + code
+			what = "a character that changes the direction of text"
 		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
 			unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Co, r):
-			return "contains an invisible character " + code
+			what = "an invisible character"
 		case r != ' ' && unicode.Is(unicode.Z, r):
-			return "contains a special space character " + code
+			what = "a special space character"
+		default:
+			continue
 		}
+		return fmt.Sprintf("contains %s (U+%04X)", what, r)
 	}
 	return ""
 }
