@@ -51,8 +51,9 @@ type floor struct {
 //
 // The floor is a wait after the verification, not more work: it holds no
 // hashing slot and uses no CPU. Until the first measurement is done a failed
-// verification waits for it. If samples fails, the floor stays as it was
-// (h's own argon2id cost at first) and the next refresh tries again. Argon2id
+// verification waits for it. The floor falls again once logins have replaced
+// the costly hashes. If samples fails, the floor stays as it was (h's own
+// argon2id cost at first) and the next refresh tries again. Argon2id
 // hashes with parameters other than h's are not sampled; those cheaper than
 // h's are covered by the floor, costlier ones are not.
 //
@@ -94,7 +95,7 @@ func (h *Hasher) waitFloor(ctx context.Context, start time.Time) {
 	if f == nil {
 		return
 	}
-	h.refreshFloor(false)
+	h.refreshFloor()
 	select {
 	case <-f.ready:
 	case <-ctx.Done():
@@ -115,11 +116,11 @@ func (h *Hasher) waitFloor(ctx context.Context, start time.Time) {
 }
 
 // refreshFloor starts a refresh of the floor in the background when it is
-// due, or when force is set, unless one is running.
-func (h *Hasher) refreshFloor(force bool) {
+// due, unless one is running.
+func (h *Hasher) refreshFloor() {
 	f := h.floor
 	f.mu.Lock()
-	due := force || f.updated.IsZero() || time.Since(f.updated) >= floorRefresh
+	due := f.updated.IsZero() || time.Since(f.updated) >= floorRefresh
 	if f.refreshing || !due {
 		f.mu.Unlock()
 		return
@@ -127,10 +128,14 @@ func (h *Hasher) refreshFloor(force bool) {
 	f.refreshing = true
 	f.mu.Unlock()
 	go func() {
-		d := h.measureFloor()
+		d, sampled := h.measureFloor()
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.d = max(d, f.d)
+		if sampled {
+			f.d = d // the legacy hashes replaced by logins no longer count
+		} else {
+			f.d = max(d, f.d)
+		}
 		if f.updated.IsZero() {
 			close(f.ready)
 		}
@@ -140,15 +145,16 @@ func (h *Hasher) refreshFloor(force bool) {
 }
 
 // measureFloor returns the cost of h's own argon2id or of the slowest
-// stored hash, whichever is more.
-func (h *Hasher) measureFloor() time.Duration {
+// stored hash, whichever is more, and whether the stored hashes could be
+// sampled.
+func (h *Hasher) measureFloor() (time.Duration, bool) {
 	ctx := context.Background()
 	d, _ := h.cost(ctx, h.dummy)
 	qctx, cancel := context.WithTimeout(ctx, floorSampleTimeout)
 	samples, err := h.floor.samples(qctx)
 	cancel()
 	if err != nil {
-		return d
+		return d, false
 	}
 	// The costliest parameters of each family stand for it.
 	type pick struct {
@@ -172,7 +178,7 @@ func (h *Hasher) measureFloor() time.Duration {
 			d = max(d, c)
 		}
 	}
-	return d
+	return d, true
 }
 
 // cost measures, or recalls, the cost of verifying against s.

@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -133,4 +134,36 @@ func TestFloorHoldsNoSlot(t *testing.T) {
 	if r := <-done; r.ok || r.err != nil {
 		t.Errorf("Verify cancelled while waiting for the floor = %v, %v; want false, nil", r.ok, r.err)
 	}
+}
+
+// TestFloorFollowsStore checks that the floor is measured again once its
+// minute is up, and falls when the costly hashes are gone from the store,
+// replaced at their users' logins.
+func TestFloorFollowsStore(t *testing.T) {
+	ctx := context.Background()
+	_, costly := floorHashes(t)
+	h := NewHasher(testParams, 1, 8)
+	var mu sync.Mutex
+	stored := []string{costly.Hash}
+	h.WatchStoredHashes(func(context.Context) ([]string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return stored, nil
+	})
+	if _, _, err := h.Verify(ctx, "", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	bcryptCost, _ := h.Cost(ctx, costly.Hash)
+	own, _ := h.Cost(ctx, h.dummy.String())
+	if got := h.Floor(); got != max(bcryptCost, own) {
+		t.Fatalf("Floor() = %s; want bcrypt's cost %s", got, bcryptCost)
+	}
+	mu.Lock()
+	stored = nil
+	mu.Unlock()
+	h.floor.mu.Lock()
+	h.floor.updated = time.Now().Add(-floorRefresh)
+	h.floor.mu.Unlock()
+	h.Verify(ctx, "", "pw") // starts the refresh
+	waitFor(t, "the floor to fall to argon2id's cost", func() bool { return h.Floor() == own })
 }
