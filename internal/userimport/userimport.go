@@ -59,7 +59,9 @@
 // [password.Identify] accepts has bounded verification cost, and the
 // password package verifies every format in constant time, so an imported
 // hash can neither make a login succeed without the password nor stall the
-// server. [account.Service.Authenticate] replaces a legacy hash by an
+// server. A wrong password for an imported user is answered no sooner than
+// one for the slowest hash format stored ([password.Hasher.WatchStoredHashes]),
+// so timing does not tell which users were imported. [account.Service.Authenticate] replaces a legacy hash by an
 // argon2id one at the user's first successful login.
 package userimport
 
