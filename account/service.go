@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadCredentials is the one answer to a failed login, whether the email
@@ -89,9 +92,15 @@ type Service struct {
 }
 
 // NewService returns a Service with the default settings, throttling
-// logins with policy (nil: not at all).
+// logins with policy (nil: not at all). When store is a [HashSampler],
+// hasher's failed verifications take as long as the slowest stored hash
+// format would, so that timing does not tell which users were imported
+// with a cheaper one (see [password.Hasher.WatchStoredHashes]).
 func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *Service {
 	s := &Service{Store: store, Hasher: hasher, Throttle: policy, MinPasswordLength: 8, Now: time.Now}
+	if hs, ok := store.(HashSampler); ok && hasher != nil {
+		hasher.WatchStoredHashes(hs.LegacyHashSamples)
+	}
 	if policy != nil && policy.Account != nil {
 		// A code is 8 characters from 23: 5 free guesses, then a lockout,
 		// leave an attacker a chance of about 1 in 10^10 per hour.
@@ -103,28 +112,111 @@ func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *
 	return s
 }
 
-// canonicalEmail is the form emails are stored and compared in: trimmed
-// and in lower case.
+// canonicalEmail is the form emails are stored and compared in: trimmed,
+// in Unicode normalisation form NFKC and case-folded, so that addresses
+// that look the same (a full-width "Ａ", "ß" and "ss", composed and
+// decomposed accents) are one address to the unique index. ASCII, the
+// usual case, is lower-cased, which is the same thing.
 func canonicalEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Folding can undo NFKC ("ǅ" folds to "ǆ", whose NFKC is
+			// "dž"); normalising again makes the result stable.
+			return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+		}
+	}
+	return strings.ToLower(s)
 }
 
-// NormalizeEmail trims and lower-cases an email address and checks that it is
-// a plain address (no display name, no comments), returning a message a
-// person can act on when it is not.
+// EmailError is the error [NormalizeEmail] returns. Its message speaks to the
+// person typing the address; Problem, when set, says what is wrong with it in
+// words for anyone, such as an operator reading an import report.
+type EmailError struct {
+	// Problem is what is wrong, such as "contains an invisible character
+	// (U+200B)"; empty for the plain "not an address" cases.
+	Problem string
+	msg     string
+}
+
+// Error returns the message for the person typing the address.
+func (e *EmailError) Error() string { return e.msg }
+
+// emailRuneProblem describes the first character of s that no address
+// should hold: one that cannot be seen, or that changes how the text
+// around it is shown, and so can make one address pass for another.
+func emailRuneProblem(s string) string {
+	for _, r := range s {
+		var what string
+		switch {
+		case r > ' ' && r < utf8.RuneSelf && r != 0x7f:
+			continue // printable ASCII, the usual case
+		case unicode.IsControl(r):
+			what = "a control character"
+		case unicode.Is(unicode.Bidi_Control, r):
+			what = "a character that changes the direction of text"
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Co, r):
+			what = "an invisible character"
+		case r != ' ' && unicode.Is(unicode.Z, r):
+			what = "a special space character"
+		default:
+			continue
+		}
+		return fmt.Sprintf("contains %s (U+%04X)", what, r)
+	}
+	return ""
+}
+
+// NormalizeEmail returns an email address in the form it is stored and
+// compared in (trimmed, NFKC, case-folded), after checking that it is a
+// plain address (no display name, no comments) at a domain name, made of
+// valid text without control, invisible or direction-changing characters.
+// Its error is an [*EmailError] with a message a person can act on.
 func NormalizeEmail(s string) (string, error) {
-	s = canonicalEmail(s)
+	s = strings.TrimSpace(s)
+	invalid := &EmailError{msg: "Please enter a valid email address, like name@example.com."}
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your email address.")
-	case len(s) > MaxEmailLength:
-		return "", fmt.Errorf("Email addresses are at most %d characters long.", MaxEmailLength)
+		return "", &EmailError{msg: "Please enter your email address."}
+	case !utf8.ValidString(s):
+		return "", &EmailError{Problem: "is not valid UTF-8 text", msg: "Your email address contains bytes that are not valid text; please type it again."}
+	}
+	if p := emailRuneProblem(s); p != "" {
+		return "", &EmailError{Problem: p, msg: "Your email address " + p + ", often pasted by accident and never part of an address; please type it again."}
+	}
+	s = canonicalEmail(s)
+	if len(s) > MaxEmailLength {
+		return "", &EmailError{msg: fmt.Sprintf("Email addresses are at most %d characters long.", MaxEmailLength)}
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 {
+		domain := s[at+1:]
+		if _, err := netip.ParseAddr(strings.Trim(domain, "[]")); err == nil || strings.HasPrefix(domain, "[") {
+			return "", &EmailError{
+				Problem: "is at an IP address rather than a domain name",
+				msg:     "Please use an address at a domain name, like name@example.com, not at an IP address.",
+			}
+		}
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("Please enter a valid email address, like name@example.com.")
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[at+1:], ".") {
+		return "", invalid
 	}
 	return s, nil
+}
+
+// userByEmail finds the user with the email raw, as typed. An account stored
+// before emails were kept in NFKC and case-folded form was stored trimmed
+// and lower-cased, which differs for a few addresses outside ASCII: it is
+// found by that form when the canonical one finds nobody.
+func (s *Service) userByEmail(ctx context.Context, raw string) (User, error) {
+	email := canonicalEmail(raw)
+	u, err := s.Store.UserByEmail(ctx, email)
+	if old := strings.ToLower(strings.TrimSpace(raw)); errors.Is(err, ErrUserNotFound) && old != email && len(old) <= MaxEmailLength {
+		return s.Store.UserByEmail(ctx, old)
+	}
+	return u, err
 }
 
 // SignUp validates the input, hashes the password and creates the account.
@@ -141,7 +233,7 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	}
 	// Checking first saves an expensive hash; the unique index still
 	// decides under concurrency.
-	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
+	if _, err := s.userByEmail(ctx, email); err == nil {
 		return User{}, ErrEmailTaken
 	} else if !errors.Is(err, ErrUserNotFound) {
 		return User{}, fmt.Errorf("account: look up email: %w", err)
@@ -168,7 +260,7 @@ func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
 	if err != nil {
 		errs["name"] = err.Error()
 	}
-	if err := s.CheckPassword(pw); err != nil {
+	if err := s.CheckNewPassword(pw, email, name); err != nil {
 		errs["password"] = err.Error()
 	}
 	return User{Email: e, Name: n}, errs
@@ -193,8 +285,34 @@ func NormalizeName(s string) (string, error) {
 
 // CheckPassword applies the password rules to a new password: valid text, at
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
-// and not a commonly used password.
+// not one character repeated, and not a commonly used password. Use
+// [Service.CheckNewPassword] when the account's email and name are known.
 func (s *Service) CheckPassword(pw string) error {
+	return s.CheckNewPassword(pw, "", "")
+}
+
+// CheckNewPassword applies [Service.CheckPassword]'s rules to a new password
+// for the account with email and name, and refuses too the email, its part
+// before the @ and the name, compared after NFKC and case folding: they are
+// the first guesses of anyone who knows whose account it is.
+func (s *Service) CheckNewPassword(pw, email, name string) error {
+	if err := s.checkPassword(pw); err != nil {
+		return err
+	}
+	p := canonicalEmail(pw)
+	email = canonicalEmail(email)
+	local, _, _ := strings.Cut(email, "@")
+	switch {
+	case email != "" && (p == email || p == local):
+		return errors.New("Please don't use your email address, or its part before the @, as your password: it is the first thing anyone would try.")
+	case strings.TrimSpace(name) != "" && p == canonicalEmail(name):
+		return errors.New("Please don't use your name as your password: it is the first thing anyone would try.")
+	}
+	return nil
+}
+
+func (s *Service) checkPassword(pw string) error {
+	first, _ := utf8.DecodeRuneInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
 		return errors.New("Your password contains bytes that are not valid text.")
@@ -202,6 +320,8 @@ func (s *Service) CheckPassword(pw string) error {
 		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
 		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+	case strings.Trim(pw, string(first)) == "":
+		return errors.New("A password of one character repeated is easy to guess; please choose another.")
 	case isCommon(pw):
 		return errors.New("This password is too common and easy to guess; please choose another.")
 	}
@@ -258,7 +378,8 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
 	}
-	email := canonicalEmail(in.Email)
+	raw := in.Email
+	email := canonicalEmail(raw)
 	// No account has an email longer than MaxEmailLength: a longer one is
 	// an unknown user, cut for its throttle key, which stays apart from
 	// every real account's.
@@ -271,7 +392,7 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
 	var u User
 	if !tooLong {
 		var err error
-		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
+		if u, err = s.userByEmail(ctx, raw); err != nil && !errors.Is(err, ErrUserNotFound) {
 			return User{}, fmt.Errorf("account: look up email: %w", err)
 		}
 	}
