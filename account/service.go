@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadCredentials is the one answer to a failed login, whether the email
@@ -73,9 +76,15 @@ type Service struct {
 }
 
 // NewService returns a Service with the default settings, throttling
-// logins with policy (nil: not at all).
+// logins with policy (nil: not at all). When store is a [HashSampler],
+// hasher's failed verifications take as long as the slowest stored hash
+// format would, so that timing does not tell which users were imported
+// with a cheaper one (see [password.Hasher.WatchStoredHashes]).
 func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *Service {
 	s := &Service{Store: store, Hasher: hasher, Throttle: policy, MinPasswordLength: 8, Now: time.Now}
+	if hs, ok := store.(HashSampler); ok && hasher != nil {
+		hasher.WatchStoredHashes(hs.LegacyHashSamples)
+	}
 	if policy != nil && policy.Account != nil {
 		// A code is 8 characters from 23: 5 free guesses, then a lockout,
 		// leave an attacker a chance of about 1 in 10^10 per hour.
@@ -87,29 +96,98 @@ func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *
 	return s
 }
 
-// canonicalEmail is the form emails are stored and compared in: trimmed
-// and in lower case.
+// canonicalEmail is the form emails are stored and compared in: trimmed,
+// in Unicode normalisation form NFKC and case-folded, so that addresses
+// that look the same (a full-width "Ａ", "ß" and "ss", composed and
+// decomposed accents) are one address to the unique index. ASCII, the
+// usual case, is lower-cased, which is the same thing.
 func canonicalEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Folding can undo NFKC ("ǅ" folds to "ǆ", whose NFKC is
+			// "dž"); normalising again makes the result stable.
+			return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+		}
+	}
+	return strings.ToLower(s)
 }
 
-// NormalizeEmail trims and lower-cases an email address and checks that it is
-// a plain address (no display name, no comments). Its error is a
-// [*ValidationError]: [ErrEmailMissing], [ErrEmailTooLong] or
-// [ErrEmailInvalid].
+// hiddenCharacter describes the first character of s that no address
+// should hold: one that cannot be seen, or that changes how the text
+// around it is shown, and so can make one address pass for another.
+func hiddenCharacter(s string) string {
+	for _, r := range s {
+		var what string
+		switch {
+		case r > ' ' && r < utf8.RuneSelf && r != 0x7f:
+			continue // printable ASCII, the usual case
+		case unicode.IsControl(r):
+			what = "a control character"
+		case unicode.Is(unicode.Bidi_Control, r):
+			what = "a character that changes the direction of text"
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Co, r):
+			what = "an invisible character"
+		case r != ' ' && unicode.Is(unicode.Z, r):
+			what = "a special space character"
+		default:
+			continue
+		}
+		return fmt.Sprintf("%s (U+%04X)", what, r)
+	}
+	return ""
+}
+
+// NormalizeEmail returns an email address in the form it is stored and
+// compared in (trimmed, NFKC, case-folded), after checking that it is a
+// plain address (no display name, no comments) at a domain name, made of
+// valid text without control, invisible or direction-changing characters.
+// Its error is a [*ValidationError]: [ErrEmailMissing], [ErrEmailNotText],
+// [ErrEmailHiddenCharacter] (its Detail names the character),
+// [ErrEmailTooLong], [ErrEmailIPAddress] or [ErrEmailInvalid].
 func NormalizeEmail(s string) (string, error) {
-	s = canonicalEmail(s)
+	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		return "", ErrEmailMissing
-	case len(s) > MaxEmailLength:
+	case !utf8.ValidString(s):
+		return "", ErrEmailNotText
+	}
+	if c := hiddenCharacter(s); c != "" {
+		e := *ErrEmailHiddenCharacter
+		e.Detail = c
+		return "", &e
+	}
+	s = canonicalEmail(s)
+	if len(s) > MaxEmailLength {
 		return "", limited(ErrEmailTooLong, MaxEmailLength)
 	}
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 {
+		domain := s[at+1:]
+		if _, err := netip.ParseAddr(strings.Trim(domain, "[]")); err == nil || strings.HasPrefix(domain, "[") {
+			return "", ErrEmailIPAddress
+		}
+	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[at+1:], ".") {
 		return "", ErrEmailInvalid
 	}
 	return s, nil
+}
+
+// userByEmail finds the user with the email raw, as typed. An account stored
+// before emails were kept in NFKC and case-folded form was stored trimmed
+// and lower-cased, which differs for a few addresses outside ASCII: it is
+// found by that form when the canonical one finds nobody.
+func (s *Service) userByEmail(ctx context.Context, raw string) (User, error) {
+	email := canonicalEmail(raw)
+	u, err := s.Store.UserByEmail(ctx, email)
+	if old := strings.ToLower(strings.TrimSpace(raw)); errors.Is(err, ErrUserNotFound) && old != email && len(old) <= MaxEmailLength {
+		return s.Store.UserByEmail(ctx, old)
+	}
+	return u, err
 }
 
 // SignUp validates the input, hashes the password and creates the account.
@@ -127,7 +205,7 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	}
 	// Checking first saves an expensive hash; the unique index still
 	// decides under concurrency.
-	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
+	if _, err := s.userByEmail(ctx, email); err == nil {
 		return User{}, ErrEmailTaken
 	} else if !errors.Is(err, ErrUserNotFound) {
 		return User{}, fmt.Errorf("account: look up email: %w", err)
@@ -148,7 +226,7 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 func (s *Service) validate(email, name, pw string) (User, error) {
 	e, eerr := NormalizeEmail(email)
 	n, nerr := NormalizeName(name)
-	return User{Email: e, Name: n}, fieldErrors(eerr, nerr, s.CheckPassword(pw))
+	return User{Email: e, Name: n}, fieldErrors(eerr, nerr, s.CheckNewPassword(pw, email, name))
 }
 
 // NormalizeName trims a display name and checks it is present, at most
@@ -172,10 +250,38 @@ func NormalizeName(s string) (string, error) {
 
 // CheckPassword applies the password rules to a new password: valid text, at
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
-// and not a commonly used password. Its error is a [*ValidationError]:
-// [ErrPasswordNotText], [ErrPasswordTooShort], [ErrPasswordTooLong] or
+// not one character repeated, and not a commonly used password. Use
+// [Service.CheckNewPassword] when the account's email and name are known.
+// Its error is a [*ValidationError]: [ErrPasswordNotText],
+// [ErrPasswordTooShort], [ErrPasswordTooLong], [ErrPasswordRepeated] or
 // [ErrPasswordCommon].
 func (s *Service) CheckPassword(pw string) error {
+	return s.CheckNewPassword(pw, "", "")
+}
+
+// CheckNewPassword applies [Service.CheckPassword]'s rules to a new password
+// for the account with email and name, and refuses too the email, its part
+// before the @ and the name, compared after NFKC and case folding: they are
+// the first guesses of anyone who knows whose account it is
+// ([ErrPasswordIsEmail], [ErrPasswordIsName]).
+func (s *Service) CheckNewPassword(pw, email, name string) error {
+	if err := s.checkPassword(pw); err != nil {
+		return err
+	}
+	p := canonicalEmail(pw)
+	email = canonicalEmail(email)
+	local, _, _ := strings.Cut(email, "@")
+	switch {
+	case email != "" && (p == email || p == local):
+		return ErrPasswordIsEmail
+	case strings.TrimSpace(name) != "" && p == canonicalEmail(name):
+		return ErrPasswordIsName
+	}
+	return nil
+}
+
+func (s *Service) checkPassword(pw string) error {
+	first, _ := utf8.DecodeRuneInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
 		return ErrPasswordNotText
@@ -183,6 +289,8 @@ func (s *Service) CheckPassword(pw string) error {
 		return limited(ErrPasswordTooShort, s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
 		return limited(ErrPasswordTooLong, password.MaxLength)
+	case strings.Trim(pw, string(first)) == "":
+		return ErrPasswordRepeated
 	case isCommon(pw):
 		return ErrPasswordCommon
 	}
@@ -242,9 +350,11 @@ func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
 		Hasher:   s.Hasher,
 		Throttle: s.Throttle,
 		Devices:  s.Devices,
-		Lookup: func(ctx context.Context, email string) (string, string, error) {
+		// The email as typed, not as given: an account stored before
+		// emails were case-folded is found by its older form too.
+		Lookup: func(ctx context.Context, _ string) (string, string, error) {
 			var err error
-			if u, err = s.Store.UserByEmail(ctx, email); err != nil {
+			if u, err = s.userByEmail(ctx, in.Email); err != nil {
 				return "", "", err
 			}
 			return strconv.FormatInt(u.ID, 10), u.PasswordHash, nil

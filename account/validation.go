@@ -18,11 +18,17 @@ type ValidationError struct {
 	// Limit is the bound crossed, for rules that have one: a length in
 	// bytes or characters, as the rule's value documents; 0 otherwise.
 	Limit int
+	// Detail says more, in words for anyone, for rules that document it,
+	// such as the character [ErrEmailHiddenCharacter] found; "" otherwise.
+	Detail string
 }
 
 // Error describes the broken rule in English, for logs and programs.
 func (e *ValidationError) Error() string {
 	what := strings.ReplaceAll(e.Code, "_", " ")
+	if e.Detail != "" {
+		what += ": " + e.Detail
+	}
 	if e.Limit > 0 {
 		return fmt.Sprintf("account: %s %s (limit %d)", e.Field, what, e.Limit)
 	}
@@ -37,10 +43,22 @@ func (e *ValidationError) Is(target error) bool {
 	return ok && t.Field == e.Field && t.Code == e.Code
 }
 
-// The rules of [NormalizeEmail], [NormalizeName] and [Service.CheckPassword].
+// The rules of [NormalizeEmail], [NormalizeName], [Service.CheckPassword]
+// and [Service.CheckNewPassword].
 var (
 	// ErrEmailMissing: the email address is empty.
 	ErrEmailMissing = &ValidationError{Field: "email", Code: "missing"}
+	// ErrEmailNotText: the address is not valid UTF-8.
+	ErrEmailNotText = &ValidationError{Field: "email", Code: "not_text"}
+	// ErrEmailHiddenCharacter: the address holds a character that cannot
+	// be seen or changes how the text around it is shown (control,
+	// invisible, direction-changing, special space), often pasted by
+	// accident and able to make one address pass for another. Detail
+	// names it, as in "an invisible character (U+200B)".
+	ErrEmailHiddenCharacter = &ValidationError{Field: "email", Code: "hidden_character"}
+	// ErrEmailIPAddress: the address is at an IP address rather than a
+	// domain name.
+	ErrEmailIPAddress = &ValidationError{Field: "email", Code: "ip_address"}
 	// ErrEmailTooLong: the address is longer than Limit bytes
 	// ([MaxEmailLength]).
 	ErrEmailTooLong = &ValidationError{Field: "email", Code: "too_long"}
@@ -66,6 +84,13 @@ var (
 	// ErrPasswordTooLong: the password is longer than Limit bytes
 	// ([password.MaxLength]).
 	ErrPasswordTooLong = &ValidationError{Field: "password", Code: "too_long"}
+	// ErrPasswordRepeated: the password is one character repeated.
+	ErrPasswordRepeated = &ValidationError{Field: "password", Code: "repeated_character"}
+	// ErrPasswordIsEmail: the password is the account's email, or its
+	// part before the @.
+	ErrPasswordIsEmail = &ValidationError{Field: "password", Code: "is_email"}
+	// ErrPasswordIsName: the password is the account's name.
+	ErrPasswordIsName = &ValidationError{Field: "password", Code: "is_name"}
 	// ErrPasswordCommon: the password is on the list of common ones.
 	ErrPasswordCommon = &ValidationError{Field: "password", Code: "common"}
 )

@@ -130,8 +130,9 @@ type DB struct {
 	watching  chan struct{}      // closed when watch has returned
 }
 
-// Open opens the SQLite database at path, creating the file if it does not
-// exist (but not its directory), and brings its schema up to date.
+// Open opens the SQLite database at path, creating the file with mode 0600
+// if it does not exist (but not its directory), and brings its schema up to
+// date.
 //
 // The path names a file; it is not a URI and may not be ":memory:": the
 // writer and the readers are separate connections, and each in-memory
@@ -156,6 +157,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("sqlitestore: open %s: is a directory", path)
+	}
+
+	// The file holds password hashes and session records: it is created
+	// for its owner alone, and SQLite gives the -wal and -shm files it
+	// makes beside it the same mode. An existing file keeps its mode.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 
 	db := &DB{Now: time.Now, cache: storecache.New()}

@@ -277,3 +277,26 @@ func migrationProvider(t *testing.T, pool *sql.DB) *goose.Provider {
 	}
 	return p
 }
+
+// TestLegacyHashSamplesPlan checks that sampling the hash formats in use
+// reads the index of legacy hashes alone, never the whole users table.
+func TestLegacyHashSamplesPlan(t *testing.T) {
+	db := openTestDB(t)
+	rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+legacyHashSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if all := strings.Join(plan, "; "); !strings.Contains(all, "USING INDEX latch_users_legacy_hash") {
+		t.Errorf("plan: %s\nwant a scan of the index latch_users_legacy_hash", all)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -488,5 +489,27 @@ func TestPingAndCancel(t *testing.T) {
 	}
 	if err := db.CreateSession(ctx, newSession("1")); !errors.Is(err, context.Canceled) {
 		t.Errorf("CreateSession(canceled, ...) error = %v; want %v", err, context.Canceled)
+	}
+}
+
+// TestFileModes checks that a new database, and the log and shared-memory
+// files SQLite makes beside it, can be read by their owner alone: they hold
+// password hashes and session records.
+func TestFileModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no Unix file modes")
+	}
+	path := filepath.Join(t.TempDir(), "latch.db")
+	db := openDB(t, path)
+	if _, err := db.CreateUser(t.Context(), account.User{Email: "ann@example.com", Name: "Ann", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("stat %s: %v", p, err)
+		} else if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s mode = %04o; want 0600", filepath.Base(p), perm)
+		}
 	}
 }

@@ -198,3 +198,40 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	}
 	return list, nil
 }
+
+// legacyHashSamples picks one hash per format and parameters among those
+// that are not argon2id, reading only the rows that the partial index
+// latch_users_legacy_hash lists. Hashes are grouped by what precedes their
+// salt: the text before the last two '$'-separated fields
+// ("pbkdf2:sha256:600000$", "pbkdf2_sha256$870000$"), or for bcrypt before
+// the last one ("$2b$12$"). rtrim of h, with every character of h but '$'
+// as the set to trim, cuts h after its last '$'.
+const legacyHashSamples = `
+	SELECT min(password_hash) FROM latch_users
+	WHERE password_hash NOT LIKE '$argon2id$%'
+	GROUP BY CASE
+		WHEN password_hash LIKE '$2%' OR password_hash LIKE 'bcrypt%'
+		THEN rtrim(password_hash, replace(password_hash, '$', ''))
+		ELSE rtrim(rtrim(rtrim(password_hash, replace(password_hash, '$', '')), '$'), replace(password_hash, '$', ''))
+	END`
+
+// LegacyHashSamples implements [account.HashSampler].
+func (db *DB) LegacyHashSamples(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, legacyHashSamples)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
+	}
+	defer rows.Close()
+	var list []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
+		}
+		list = append(list, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
+	}
+	return list, nil
+}

@@ -80,7 +80,9 @@ first line of standard input, so that scripts can pipe it:
   printf '%s\n' "$PASSWORD" | latch users create -email ada@example.com -name Ada
 
 The same rules as the sign-up page apply: at least -min-password-length
-characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not a common password.
+characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not one character
+repeated, not the account's email, its part before the @ or its name, not a
+common password.
 
 Import: SOURCE is one of
   - the SQLite database of the Flask-Login tutorial (table user: id, email,
@@ -180,11 +182,38 @@ func (f *usersFlags) fail(err error) int {
 		return 0
 	case errors.Is(err, errUsage):
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(f.uio.stderr, "latch users %s: %s; see latch users %s --help\n", f.name, msg, f.name)
+		fmt.Fprintf(f.uio.stderr, "latch users %s: %s; see latch users %s --help\n", f.name, escapeText(msg), f.name)
 		return 2
 	}
-	fmt.Fprintf(f.uio.stderr, "latch users %s: %v\n", f.name, err)
+	fmt.Fprintf(f.uio.stderr, "latch users %s: %s\n", f.name, escapeText(err.Error()))
 	return 1
+}
+
+// escapeText returns s, a line of prose that may quote values from a
+// database, a source file or the command line, with every character that
+// is not printable written as a Go escape (\x1b, \u202e), so that no value
+// can move the cursor, recolour the terminal, reverse the text around it or
+// hide in a message.
+func escapeText(s string) string {
+	odd := func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, odd) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case odd(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // usageErr returns a usage error with a message.
@@ -353,7 +382,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	// Checked before asking for the password, to save typing it twice
 	// in vain; SignUp checks again.
 	if _, err := store.UserByEmail(ctx, addr); err == nil {
-		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", addr))
+		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", clean(addr)))
 	} else if !errors.Is(err, account.ErrUserNotFound) {
 		return f.fail(fmt.Errorf("look up email: %w", err))
 	}
@@ -368,15 +397,15 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	switch {
 	case errors.As(err, &fe):
 		for _, e := range fe {
-			fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", e.Field, app.ValidationMessage(e))
+			fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", e.Field, escapeText(app.ValidationMessage(e)))
 		}
 		return 1
 	case errors.Is(err, account.ErrEmailTaken):
-		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", addr))
+		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", clean(addr)))
 	case err != nil:
 		return f.fail(err)
 	}
-	fmt.Fprintf(uio.stdout, "created user %d: %s %q\n", u.ID, u.Email, u.Name)
+	fmt.Fprintf(uio.stdout, "created user %d: %s %s\n", u.ID, clean(u.Email), strconv.Quote(u.Name))
 	return 0
 }
 
@@ -385,7 +414,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 func findUser(ctx context.Context, store storeCloser, email string) (account.User, error) {
 	u, err := store.UserByEmail(ctx, email)
 	if errors.Is(err, account.ErrUserNotFound) {
-		return u, fmt.Errorf("no user has the email %s; latch users list shows them all", email)
+		return u, fmt.Errorf("no user has the email %s; latch users list shows them all", clean(email))
 	} else if err != nil {
 		return u, fmt.Errorf("look up email: %w", err)
 	}
@@ -451,9 +480,9 @@ func usersDelete(ctx context.Context, uio usersIO, args []string) int {
 	}
 	n, err := store.DeleteUserSessions(ctx, strconv.FormatInt(u.ID, 10), "")
 	if err != nil {
-		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, u.Email, err))
+		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, clean(u.Email), err))
 	}
-	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
+	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
 	return 0
 }
 
@@ -472,7 +501,7 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	hasher := newHasher()
 	svc := account.NewService(store, hasher, nil)
 	svc.MinPasswordLength = cfg.MinPasswordLength
-	if err := svc.CheckPassword(pw); err != nil {
+	if err := svc.CheckNewPassword(pw, u.Email, u.Name); err != nil {
 		return f.fail(fmt.Errorf("password: %s", app.ValidationMessage(err)))
 	}
 	hash, err := hasher.Hash(ctx, pw)
@@ -486,9 +515,9 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	// ends every session, remembered ones included.
 	n, err := store.DeleteUserSessions(ctx, strconv.FormatInt(u.ID, 10), "")
 	if err != nil {
-		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", u.Email, err))
+		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", clean(u.Email), err))
 	}
-	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
+	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
 	return 0
 }
 
@@ -558,6 +587,13 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 	if err != nil {
 		return f.fail(err)
 	}
+	// The source first: a wrong path must not leave a new, empty database
+	// behind.
+	src, err := userimport.Open(ctx, source, fmtName)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer src.Close()
 
 	var store userimport.Store
 	exists, err := storeExists(cfg)
@@ -576,7 +612,7 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 		store = s
 	}
 
-	res, err := userimport.Import(ctx, store, source, userimport.Options{Format: fmtName, DryRun: *dryRun})
+	res, err := src.Import(ctx, store, *dryRun)
 	if res == nil {
 		return f.fail(err)
 	}
@@ -600,17 +636,17 @@ func printImport(w io.Writer, source string, res *userimport.Result, verbose boo
 	if verbose {
 		for _, im := range res.Imported {
 			if res.DryRun {
-				fmt.Fprintf(w, "would import %s %s (%s)\n", im.Ref, im.Email, im.HashFormat)
+				fmt.Fprintf(w, "would import %s %s (%s)\n", clean(im.Ref), clean(im.Email), im.HashFormat)
 			} else {
-				fmt.Fprintf(w, "imported %s %s as user %d (%s)\n", im.Ref, im.Email, im.ID, im.HashFormat)
+				fmt.Fprintf(w, "imported %s %s as user %d (%s)\n", clean(im.Ref), clean(im.Email), im.ID, im.HashFormat)
 			}
 		}
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "skipped %s\n", s)
+		fmt.Fprintf(w, "skipped %s\n", escapeText(s.String()))
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", escapeText(n.String()))
 	}
 	if res.DryRun {
 		fmt.Fprintf(w, "dry run: %s; nothing was written\n", res.Summary())

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -98,6 +99,9 @@ type App struct {
 	mailTo      *throttle.Limiter // mails sent per recipient
 	jobs        chan struct{}     // a slot per mail job running off the request path
 	jobsRunning sync.WaitGroup
+	// forwardedWarned is set once a request carried X-Forwarded-For
+	// while no proxy is trusted, and the warning about it was logged.
+	forwardedWarned atomic.Bool
 }
 
 // New returns the app on store with cfg.

@@ -64,6 +64,16 @@ func validationMessage(e *account.ValidationError) string {
 		return "Please enter your email address."
 	case *account.ErrEmailInvalid:
 		return "Please enter a valid email address, like name@example.com."
+	case *account.ErrEmailNotText:
+		return "Your email address contains bytes that are not valid text; please type it again."
+	case *account.ErrEmailIPAddress:
+		return "Please use an address at a domain name, like name@example.com, not at an IP address."
+	case *account.ErrPasswordRepeated:
+		return "A password of one character repeated is easy to guess; please choose another."
+	case *account.ErrPasswordIsEmail:
+		return "Please don't use your email address, or its part before the @, as your password: it is the first thing anyone would try."
+	case *account.ErrPasswordIsName:
+		return "Please don't use your name as your password: it is the first thing anyone would try."
 	case *account.ErrNameMissing:
 		return "Please enter your name."
 	case *account.ErrNameNotText:
@@ -76,6 +86,8 @@ func validationMessage(e *account.ValidationError) string {
 		return "This password is too common and easy to guess; please choose another."
 	}
 	switch {
+	case e.Is(account.ErrEmailHiddenCharacter):
+		return "Your email address contains " + e.Detail + ", often pasted by accident and never part of an address; please type it again."
 	case e.Is(account.ErrEmailTooLong):
 		return fmt.Sprintf("Email addresses are at most %d characters long.", e.Limit)
 	case e.Is(account.ErrNameTooLong):

@@ -25,6 +25,12 @@ func TestValidationMessages(t *testing.T) {
 		{&account.ValidationError{Field: "password", Code: "too_short", Limit: 12}, "at least 12 characters"},
 		{&account.ValidationError{Field: "password", Code: "too_long", Limit: 1024}, "at most 1024 bytes"},
 		{account.ErrPasswordCommon, "too common"},
+		{account.ErrEmailNotText, "not valid text"},
+		{&account.ValidationError{Field: "email", Code: "hidden_character", Detail: "an invisible character (U+200B)"}, "contains an invisible character (U+200B)"},
+		{account.ErrEmailIPAddress, "not at an IP address"},
+		{account.ErrPasswordRepeated, "one character repeated"},
+		{account.ErrPasswordIsEmail, "your email address"},
+		{account.ErrPasswordIsName, "your name"},
 	}
 	for _, tt := range tests {
 		got := ValidationMessage(tt.rule)
