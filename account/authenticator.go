@@ -15,14 +15,17 @@ import (
 // account and client address, the same work and answer for an unknown
 // login as for a wrong password, a bound on the login's length, refusal
 // before any work when the server is too busy hashing, and the
-// replacement of outdated hashes on login.
+// replacement of outdated hashes on login. A Hasher that watches the stored
+// hashes ([password.Hasher.WatchStoredHashes]) also makes every failure take
+// as long as the slowest legacy format in use.
 //
 // Its exported fields are settings; Lookup and Hasher are required.
 type Authenticator struct {
 	// Lookup returns the ID and stored password hash of the user whose
 	// login (an email address, a user name) is login, or an error
-	// wrapping [ErrUserNotFound] when there is none. login arrives
-	// trimmed and in lower case, no longer than MaxLoginLength bytes. IDs
+	// wrapping [ErrUserNotFound] when there is none. login arrives in the
+	// form [NormalizeEmail] gives (trimmed, NFKC, case-folded: lower case
+	// for ASCII), no longer than MaxLoginLength bytes. IDs
 	// must not be empty; the hash is in a format [password.Hasher.Verify]
 	// reads. Required.
 	Lookup func(ctx context.Context, login string) (id, hash string, err error)
