@@ -56,7 +56,8 @@
 // version table are renamed in one transaction, before the migrations run.
 // It is recognised by those three tables with latch's columns; when its
 // goose_db_version also holds versions of other migrations, Open refuses to
-// guess whose each row is and says so.
+// guess whose each row is, and says how to move latch's rows to
+// latch_goose_db_version; it renames the tables once they are there.
 //
 // Times are stored as INTEGER microseconds since the Unix
 // epoch, UTC, so they sort and compare as numbers and survive any time zone

@@ -41,13 +41,14 @@ var legacyTables = []struct {
 // applied in order and those after the old ones name the tables with the
 // prefix.
 //
-// A database is taken for latch's only when goose_db_version exists,
-// latch_goose_db_version does not, and all three old tables exist with
-// latch's columns: an application's own users table or goose_db_version
-// alone is never touched. When goose_db_version also holds versions that
-// are not latch's, the application's migrations share it; there is no
-// telling whose each row is, and adopt asks for it to be sorted out by
-// hand rather than guess.
+// A database is taken for latch's only when all three old tables exist
+// with latch's columns, none of the new ones does, and latch's migrations
+// are recorded, in goose_db_version or already in latch_goose_db_version:
+// an application's own users table or goose_db_version alone is never
+// touched. When goose_db_version also holds versions that are not
+// latch's, the application's migrations share it; there is no telling
+// whose each row is, and adopt asks for latch's rows to be moved by hand
+// rather than guess, then renames the tables once they are.
 func adopt(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	// The writer's transactions take the write lock at BEGIN: a second
 	// process opening the file waits here, then finds the work done.
@@ -57,12 +58,6 @@ func adopt(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	}
 	defer tx.Rollback()
 
-	if ok, err := hasTable(ctx, tx, legacyVersionTable); err != nil || !ok {
-		return err
-	}
-	if ok, err := hasTable(ctx, tx, versionTable); err != nil || ok {
-		return err
-	}
 	for _, t := range legacyTables {
 		if ok, err := hasColumns(ctx, tx, t.name, t.columns); err != nil || !ok {
 			return err
@@ -71,35 +66,20 @@ func adopt(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 			return err
 		}
 	}
-
-	ours, err := migrationVersions(fsys)
+	var stmts []string
+	moved, err := hasTable(ctx, tx, versionTable)
 	if err != nil {
 		return err
 	}
-	var foreign []string
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT version_id FROM `+legacyVersionTable+` ORDER BY version_id`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
+	if !moved {
+		if ok, err := hasTable(ctx, tx, legacyVersionTable); err != nil || !ok {
 			return err
 		}
-		if v != 0 && !slices.Contains(ours, v) {
-			foreign = append(foreign, strconv.FormatInt(v, 10))
+		if err := onlyOurs(ctx, tx, fsys); err != nil {
+			return err
 		}
+		stmts = append(stmts, `ALTER TABLE `+legacyVersionTable+` RENAME TO `+versionTable)
 	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if len(foreign) > 0 {
-		return fmt.Errorf("%s holds latch's tables' versions and others (%s), as if the application's migrations shared it: move latch's rows to a table %s, keep the application's, and open again",
-			legacyVersionTable, strings.Join(foreign, ", "), versionTable)
-	}
-
-	stmts := []string{`ALTER TABLE ` + legacyVersionTable + ` RENAME TO ` + versionTable}
 	for _, t := range legacyTables {
 		stmts = append(stmts, `ALTER TABLE `+t.name+` RENAME TO `+t.renamed)
 	}
@@ -113,7 +93,7 @@ func adopt(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	// name from its stored definition, which the renames above pointed
 	// at the renamed table, partial indexes' WHERE included. Indexes of
 	// constraints (sqlite_autoindex_...) follow their table by themselves.
-	rows, err = tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema
 		WHERE type = 'index' AND sql IS NOT NULL AND name NOT LIKE 'latch\_%' ESCAPE '\'
 		AND tbl_name IN ('latch_users', 'latch_sessions', 'latch_login_failures')`)
 	if err != nil {
@@ -175,4 +155,38 @@ func migrationVersions(fsys fs.FS) ([]int64, error) {
 		vs = append(vs, v)
 	}
 	return vs, nil
+}
+
+// onlyOurs returns an error when goose_db_version holds versions that none
+// of the embedded migrations has.
+func onlyOurs(ctx context.Context, tx *sql.Tx, fsys fs.FS) error {
+	ours, err := migrationVersions(fsys)
+	if err != nil {
+		return err
+	}
+	var foreign []string
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT version_id FROM `+legacyVersionTable+` ORDER BY version_id`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		if v != 0 && !slices.Contains(ours, v) {
+			foreign = append(foreign, strconv.FormatInt(v, 10))
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("%s holds versions of other migrations (%s) beside latch's: the application's goose migrations share it. "+
+			"Create %s as goose does (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now'))), "+
+			"copy latch's rows into it, and open again: latch then renames its tables and leaves %s to the application",
+			legacyVersionTable, strings.Join(foreign, ", "), versionTable, legacyVersionTable)
+	}
+	return nil
 }

@@ -241,7 +241,9 @@ func TestReleasedDB(t *testing.T) {
 
 // TestSharedVersionTable checks that a released database whose
 // goose_db_version also holds an application's versions is refused with
-// an error saying so, and left as it was.
+// an error saying so, and left as it was; once latch's rows are moved as
+// the error says, Open renames latch's tables and leaves goose_db_version,
+// with the application's rows, alone.
 func TestSharedVersionTable(t *testing.T) {
 	path := newReleasedDB(t, "x")
 	raw := rawDB(t, path)
@@ -257,5 +259,18 @@ func TestSharedVersionTable(t *testing.T) {
 	}
 	if after := schema(t, path); !slices.Equal(after, before) {
 		t.Errorf("schema after the refusal:\n%s\nwant it untouched:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+
+	run(t, raw,
+		`CREATE TABLE latch_goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))`,
+		`INSERT INTO latch_goose_db_version (version_id, is_applied, tstamp) SELECT version_id, is_applied, tstamp FROM goose_db_version WHERE version_id <> 5 ORDER BY id`,
+		`DELETE FROM goose_db_version WHERE version_id <> 5`,
+	)
+	db = openDB(t, path)
+	if u, err := db.UserByEmail(t.Context(), "ann@example.com"); err != nil || u.ID != 1 {
+		t.Errorf("UserByEmail(ann) after latch's rows were moved = %+v, %v; want ID 1", u, err)
+	}
+	if got := dump(t, raw, `SELECT version_id FROM goose_db_version`); got != "5\n" {
+		t.Errorf("goose_db_version after Open = %q; want the application's version 5 alone", got)
 	}
 }
