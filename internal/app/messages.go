@@ -8,8 +8,10 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-// The words the app shows people are all here, so that they read as one
-// voice and can be reviewed, or translated, in one place.
+// The sentences the app's forms and flashes show people are here, so that
+// they read as one voice and can be reviewed, or translated, in one place.
+// The error pages' words are beside their status codes in errors.go, the
+// mails' in their templates.
 
 // Messages the tutorial shows, word for word.
 const (
