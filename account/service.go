@@ -36,22 +36,6 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("account: too many failed login attempts; try again in %s", e.RetryAfter.Round(time.Second))
 }
 
-// FieldErrors maps form fields ("email", "name", "password") to a message a
-// person can act on. It is returned by [Service.SignUp] when input is invalid.
-type FieldErrors map[string]string
-
-// Error lists the fields and their messages.
-func (e FieldErrors) Error() string {
-	var b strings.Builder
-	b.WriteString("account: invalid input:")
-	for _, f := range []string{"email", "name", "password"} {
-		if msg, ok := e[f]; ok {
-			fmt.Fprintf(&b, " %s: %s", f, msg)
-		}
-	}
-	return b.String()
-}
-
 // Limits on input, in bytes or characters as stated.
 const (
 	// MaxEmailLength is the longest email accepted, in bytes (RFC 5321).
@@ -129,23 +113,10 @@ func canonicalEmail(s string) string {
 	return strings.ToLower(s)
 }
 
-// EmailError is the error [NormalizeEmail] returns. Its message speaks to the
-// person typing the address; Problem, when set, says what is wrong with it in
-// words for anyone, such as an operator reading an import report.
-type EmailError struct {
-	// Problem is what is wrong, such as "contains an invisible character
-	// (U+200B)"; empty for the plain "not an address" cases.
-	Problem string
-	msg     string
-}
-
-// Error returns the message for the person typing the address.
-func (e *EmailError) Error() string { return e.msg }
-
-// emailRuneProblem describes the first character of s that no address
+// hiddenCharacter describes the first character of s that no address
 // should hold: one that cannot be seen, or that changes how the text
 // around it is shown, and so can make one address pass for another.
-func emailRuneProblem(s string) string {
+func hiddenCharacter(s string) string {
 	for _, r := range s {
 		var what string
 		switch {
@@ -163,7 +134,7 @@ func emailRuneProblem(s string) string {
 		default:
 			continue
 		}
-		return fmt.Sprintf("contains %s (U+%04X)", what, r)
+		return fmt.Sprintf("%s (U+%04X)", what, r)
 	}
 	return ""
 }
@@ -172,36 +143,36 @@ func emailRuneProblem(s string) string {
 // compared in (trimmed, NFKC, case-folded), after checking that it is a
 // plain address (no display name, no comments) at a domain name, made of
 // valid text without control, invisible or direction-changing characters.
-// Its error is an [*EmailError] with a message a person can act on.
+// Its error is a [*ValidationError]: [ErrEmailMissing], [ErrEmailNotText],
+// [ErrEmailHiddenCharacter] (its Detail names the character),
+// [ErrEmailTooLong], [ErrEmailIPAddress] or [ErrEmailInvalid].
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	invalid := &EmailError{msg: "Please enter a valid email address, like name@example.com."}
 	switch {
 	case s == "":
-		return "", &EmailError{msg: "Please enter your email address."}
+		return "", ErrEmailMissing
 	case !utf8.ValidString(s):
-		return "", &EmailError{Problem: "is not valid UTF-8 text", msg: "Your email address contains bytes that are not valid text; please type it again."}
+		return "", ErrEmailNotText
 	}
-	if p := emailRuneProblem(s); p != "" {
-		return "", &EmailError{Problem: p, msg: "Your email address " + p + ", often pasted by accident and never part of an address; please type it again."}
+	if c := hiddenCharacter(s); c != "" {
+		e := *ErrEmailHiddenCharacter
+		e.Detail = c
+		return "", &e
 	}
 	s = canonicalEmail(s)
 	if len(s) > MaxEmailLength {
-		return "", &EmailError{msg: fmt.Sprintf("Email addresses are at most %d characters long.", MaxEmailLength)}
+		return "", limited(ErrEmailTooLong, MaxEmailLength)
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at >= 0 {
 		domain := s[at+1:]
 		if _, err := netip.ParseAddr(strings.Trim(domain, "[]")); err == nil || strings.HasPrefix(domain, "[") {
-			return "", &EmailError{
-				Problem: "is at an IP address rather than a domain name",
-				msg:     "Please use an address at a domain name, like name@example.com, not at an IP address.",
-			}
+			return "", ErrEmailIPAddress
 		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[at+1:], ".") {
-		return "", invalid
+		return "", ErrEmailInvalid
 	}
 	return s, nil
 }
@@ -220,13 +191,14 @@ func (s *Service) userByEmail(ctx context.Context, raw string) (User, error) {
 }
 
 // SignUp validates the input, hashes the password and creates the account.
-// It returns [FieldErrors] for invalid input, [ErrEmailTaken] when the email
+// It returns [FieldErrors] for invalid input, one [*ValidationError] per
+// field at fault, [ErrEmailTaken] when the email
 // has an account (also under concurrent sign-ups), and [password.ErrBusy]
 // when the server is too busy hashing.
 func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, error) {
-	u, errs := s.validate(email, name, pw)
-	if len(errs) > 0 {
-		return User{}, errs
+	u, err := s.validate(email, name, pw)
+	if err != nil {
+		return User{}, err
 	}
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
@@ -250,35 +222,28 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	return u, nil
 }
 
-func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
-	errs := FieldErrors{}
-	e, err := NormalizeEmail(email)
-	if err != nil {
-		errs["email"] = err.Error()
-	}
-	n, err := NormalizeName(name)
-	if err != nil {
-		errs["name"] = err.Error()
-	}
-	if err := s.CheckNewPassword(pw, email, name); err != nil {
-		errs["password"] = err.Error()
-	}
-	return User{Email: e, Name: n}, errs
+// validate returns the user of a sign-up, or [FieldErrors].
+func (s *Service) validate(email, name, pw string) (User, error) {
+	e, eerr := NormalizeEmail(email)
+	n, nerr := NormalizeName(name)
+	return User{Email: e, Name: n}, fieldErrors(eerr, nerr, s.CheckNewPassword(pw, email, name))
 }
 
 // NormalizeName trims a display name and checks it is present, at most
-// [MaxNameLength] characters and free of control characters.
+// [MaxNameLength] characters and free of control characters. Its error is
+// a [*ValidationError]: [ErrNameMissing], [ErrNameNotText],
+// [ErrNameTooLong] or [ErrNameControl].
 func NormalizeName(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your name.")
+		return "", ErrNameMissing
 	case !utf8.ValidString(s):
-		return "", errors.New("Your name contains characters that are not valid text.")
+		return "", ErrNameNotText
 	case utf8.RuneCountInString(s) > MaxNameLength:
-		return "", fmt.Errorf("Names are at most %d characters long.", MaxNameLength)
+		return "", limited(ErrNameTooLong, MaxNameLength)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", errors.New("Your name contains control characters; please use letters, spaces and punctuation.")
+		return "", ErrNameControl
 	}
 	return s, nil
 }
@@ -287,6 +252,9 @@ func NormalizeName(s string) (string, error) {
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
 // not one character repeated, and not a commonly used password. Use
 // [Service.CheckNewPassword] when the account's email and name are known.
+// Its error is a [*ValidationError]: [ErrPasswordNotText],
+// [ErrPasswordTooShort], [ErrPasswordTooLong], [ErrPasswordRepeated] or
+// [ErrPasswordCommon].
 func (s *Service) CheckPassword(pw string) error {
 	return s.CheckNewPassword(pw, "", "")
 }
@@ -294,7 +262,8 @@ func (s *Service) CheckPassword(pw string) error {
 // CheckNewPassword applies [Service.CheckPassword]'s rules to a new password
 // for the account with email and name, and refuses too the email, its part
 // before the @ and the name, compared after NFKC and case folding: they are
-// the first guesses of anyone who knows whose account it is.
+// the first guesses of anyone who knows whose account it is
+// ([ErrPasswordIsEmail], [ErrPasswordIsName]).
 func (s *Service) CheckNewPassword(pw, email, name string) error {
 	if err := s.checkPassword(pw); err != nil {
 		return err
@@ -304,9 +273,9 @@ func (s *Service) CheckNewPassword(pw, email, name string) error {
 	local, _, _ := strings.Cut(email, "@")
 	switch {
 	case email != "" && (p == email || p == local):
-		return errors.New("Please don't use your email address, or its part before the @, as your password: it is the first thing anyone would try.")
+		return ErrPasswordIsEmail
 	case strings.TrimSpace(name) != "" && p == canonicalEmail(name):
-		return errors.New("Please don't use your name as your password: it is the first thing anyone would try.")
+		return ErrPasswordIsName
 	}
 	return nil
 }
@@ -315,15 +284,15 @@ func (s *Service) checkPassword(pw string) error {
 	first, _ := utf8.DecodeRuneInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
-		return errors.New("Your password contains bytes that are not valid text.")
+		return ErrPasswordNotText
 	case utf8.RuneCountInString(pw) < s.MinPasswordLength:
-		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
+		return limited(ErrPasswordTooShort, s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
-		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+		return limited(ErrPasswordTooLong, password.MaxLength)
 	case strings.Trim(pw, string(first)) == "":
-		return errors.New("A password of one character repeated is easy to guess; please choose another.")
+		return ErrPasswordRepeated
 	case isCommon(pw):
-		return errors.New("This password is too common and easy to guess; please choose another.")
+		return ErrPasswordCommon
 	}
 	return nil
 }
@@ -348,7 +317,8 @@ func isCommon(pw string) bool {
 
 // Login is an attempt to log in, as given to [Service.Authenticate].
 type Login struct {
-	// Email and Password are as the user typed them.
+	// Email and Password are as the user typed them. For an
+	// [Authenticator], Email is the login it looks up, whatever kind.
 	Email, Password string
 	// Client is the client's IP address.
 	Client string
@@ -373,98 +343,38 @@ type Login struct {
 // counted. The count is given back when the attempt does not fail after
 // all.
 func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
-	// Under a login storm, refuse before any database work: a login that
-	// would find the hashing queue full should cost nothing.
-	if s.Hasher.Busy() {
-		return User{}, password.ErrBusy
-	}
-	raw := in.Email
-	email := canonicalEmail(raw)
-	// No account has an email longer than MaxEmailLength: a longer one is
-	// an unknown user, cut for its throttle key, which stays apart from
-	// every real account's.
-	tooLong := len(email) > MaxEmailLength
-	if tooLong {
-		email = email[:MaxEmailLength+1]
-	}
-	// The user is looked up before the throttle, which needs to know
-	// whether the device cookie is this user's.
+	// One sequence of checks for every kind of user store: the
+	// Authenticator's, over this Service's users.
 	var u User
-	if !tooLong {
-		var err error
-		if u, err = s.userByEmail(ctx, raw); err != nil && !errors.Is(err, ErrUserNotFound) {
-			return User{}, fmt.Errorf("account: look up email: %w", err)
-		}
+	a := Authenticator{
+		Hasher:   s.Hasher,
+		Throttle: s.Throttle,
+		Devices:  s.Devices,
+		// The email as typed, not as given: an account stored before
+		// emails were case-folded is found by its older form too.
+		Lookup: func(ctx context.Context, _ string) (string, string, error) {
+			var err error
+			if u, err = s.userByEmail(ctx, in.Email); err != nil {
+				return "", "", err
+			}
+			return strconv.FormatInt(u.ID, 10), u.PasswordHash, nil
+		},
+		record: func(ctx context.Context, _, newHash string) error {
+			now := s.Now()
+			if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+				return fmt.Errorf("account: record login: %w", err)
+			}
+			u.LastLoginAt = now
+			if newHash != "" {
+				u.PasswordHash = newHash
+			}
+			return nil
+		},
 	}
-	keys := throttle.Keys{Account: email, Client: in.Client}
-	// An unknown email's user is "0", which no cookie names: the cookie
-	// is checked the same way, so that its check does not tell either.
-	if in.Device != "" && s.Devices != nil {
-		dev, err := s.Devices.Verify(ctx, in.Device, strconv.FormatInt(u.ID, 10))
-		if err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-		keys.Device = dev
-	}
-	ticket, err := s.begin(ctx, keys)
-	if err != nil {
+	if _, err := a.Authenticate(ctx, in); err != nil {
 		return User{}, err
 	}
-	// An unknown email is verified against nothing: the Hasher then does
-	// the same work as for a real hash, so timing does not tell.
-	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, in.Password)
-	switch {
-	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		// Abandoned unchecked: no failure.
-		return User{}, release(ctx, err, ticket)
-	case errors.Is(err, password.ErrTooLong):
-		ok = false // no password that long was ever accepted
-	case err != nil:
-		// An unreadable stored hash is no wrong password: it must reach
-		// the logs, not lock the user out as failures would.
-		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), ticket)
-	}
-	if !ok || u.ID == 0 {
-		// The failures counted in advance stand.
-		return User{}, ErrBadCredentials
-	}
-	var newHash string
-	if rehash {
-		if newHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
-			newHash = "" // keep the old hash; rehash on a later login
-		}
-	}
-	now := s.Now()
-	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
-		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), ticket)
-	}
-	u.LastLoginAt = now
-	if newHash != "" {
-		u.PasswordHash = newHash
-	}
-	if ticket != nil {
-		if err := ticket.Succeed(ctx); err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-	}
 	return u, nil
-}
-
-// begin counts an attempt with s.Throttle, or returns a [*ThrottledError]
-// while it must wait. Without a Throttle it throttles nothing, and returns
-// a nil Ticket.
-func (s *Service) begin(ctx context.Context, k throttle.Keys) (*throttle.Ticket, error) {
-	if s.Throttle == nil {
-		return nil, nil
-	}
-	t, wait, err := s.Throttle.Begin(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("account: %w", err)
-	}
-	if t == nil {
-		return nil, &ThrottledError{RetryAfter: wait}
-	}
-	return t, nil
 }
 
 // releaseTimeout bounds the time spent giving back an attempt's failure,

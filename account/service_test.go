@@ -61,26 +61,29 @@ func TestNormalizeEmail(t *testing.T) {
 // cannot be seen or that disguise the text, invalid UTF-8 and addresses at
 // an IP address are refused, each with a message saying what is wrong.
 func TestNormalizeEmailRefuses(t *testing.T) {
+	hidden := account.ErrEmailHiddenCharacter
 	tests := []struct {
-		in, want string // want: in the message
+		in   string
+		rule *account.ValidationError
+		want string // in the Detail
 	}{
-		{"an\u200bn@example.com", "invisible character (U+200B)"},
-		{"\u202eann@example.com", "changes the direction of text (U+202E)"},
-		{"ann\u2060@example.com", "invisible character (U+2060)"},
-		{"\ufeffann@example.com", "invisible character (U+FEFF)"},
-		{"an\u0085n@example.com", "control character (U+0085)"},
-		{"an\u009bn@example.com", "control character (U+009B)"},
-		{"an\u00a0n@example.com", "special space character (U+00A0)"},
-		{"ann\xff@example.com", "not valid text"},
-		{"user@[192.0.2.1]", "not at an IP address"},
-		{"user@[IPv6:2001:db8::1]", "not at an IP address"},
-		{"user@192.0.2.1", "not at an IP address"},
+		{"an\u200bn@example.com", hidden, "invisible character (U+200B)"},
+		{"\u202eann@example.com", hidden, "changes the direction of text (U+202E)"},
+		{"ann\u2060@example.com", hidden, "invisible character (U+2060)"},
+		{"\ufeffann@example.com", hidden, "invisible character (U+FEFF)"},
+		{"an\u0085n@example.com", hidden, "control character (U+0085)"},
+		{"an\u009bn@example.com", hidden, "control character (U+009B)"},
+		{"an\u00a0n@example.com", hidden, "special space character (U+00A0)"},
+		{"ann\xff@example.com", account.ErrEmailNotText, ""},
+		{"user@[192.0.2.1]", account.ErrEmailIPAddress, ""},
+		{"user@[IPv6:2001:db8::1]", account.ErrEmailIPAddress, ""},
+		{"user@192.0.2.1", account.ErrEmailIPAddress, ""},
 	}
 	for _, tt := range tests {
 		got, err := account.NormalizeEmail(tt.in)
-		var ee *account.EmailError
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.As(err, &ee) || ee.Problem == "" {
-			t.Errorf("NormalizeEmail(%q) = %q, %v; want an *EmailError with a Problem, saying %q", tt.in, got, err, tt.want)
+		var ve *account.ValidationError
+		if !errors.Is(err, tt.rule) || !errors.As(err, &ve) || !strings.Contains(ve.Detail, tt.want) {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %v with a Detail saying %q", tt.in, got, err, tt.rule, tt.want)
 		}
 	}
 }
@@ -286,8 +289,13 @@ func TestSignUpRules(t *testing.T) {
 	ctx := context.Background()
 	_, err := s.SignUp(ctx, "bad", "", "123")
 	var fe account.FieldErrors
-	if !errors.As(err, &fe) || fe["email"] == "" || fe["name"] == "" || fe["password"] == "" {
+	if !errors.As(err, &fe) || len(fe) != 3 {
 		t.Fatalf("SignUp(all bad) = %v; want FieldErrors for email, name and password", err)
+	}
+	for _, rule := range []error{account.ErrEmailInvalid, account.ErrNameMissing, account.ErrPasswordTooShort} {
+		if !errors.Is(err, rule) {
+			t.Errorf("SignUp(all bad) = %v; want it to hold %v", err, rule)
+		}
 	}
 	if _, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -296,8 +304,53 @@ func TestSignUpRules(t *testing.T) {
 		t.Errorf("SignUp(same email, other case) = %v; want ErrEmailTaken", err)
 	}
 	s.MinPasswordLength = 12
-	if err := s.CheckPassword("elevenchars"); err == nil || !strings.Contains(err.Error(), "12") {
-		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want an error naming 12", err)
+	var ve *account.ValidationError
+	if err := s.CheckPassword("elevenchars"); !errors.Is(err, account.ErrPasswordTooShort) || !errors.As(err, &ve) || ve.Limit != 12 {
+		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want ErrPasswordTooShort with Limit 12", err)
+	}
+}
+
+// TestValidationErrors checks that each rule is told by its own value,
+// with its limit where it has one, and by no other.
+func TestValidationErrors(t *testing.T) {
+	s, _ := newService(t)
+	rules := []*account.ValidationError{
+		account.ErrEmailMissing, account.ErrEmailNotText, account.ErrEmailHiddenCharacter, account.ErrEmailTooLong, account.ErrEmailIPAddress, account.ErrEmailInvalid,
+		account.ErrNameMissing, account.ErrNameNotText, account.ErrNameTooLong, account.ErrNameControl,
+		account.ErrPasswordNotText, account.ErrPasswordTooShort, account.ErrPasswordTooLong, account.ErrPasswordRepeated, account.ErrPasswordIsEmail, account.ErrPasswordIsName, account.ErrPasswordCommon,
+	}
+	tests := []struct {
+		check func() error
+		want  *account.ValidationError
+		limit int
+	}{
+		{func() error { _, err := account.NormalizeEmail("  "); return err }, account.ErrEmailMissing, 0},
+		{func() error { _, err := account.NormalizeEmail(strings.Repeat("a", 250) + "@example.com"); return err }, account.ErrEmailTooLong, account.MaxEmailLength},
+		{func() error { _, err := account.NormalizeEmail("Ann <ann@example.com>"); return err }, account.ErrEmailInvalid, 0},
+		{func() error { _, err := account.NormalizeName(" "); return err }, account.ErrNameMissing, 0},
+		{func() error { _, err := account.NormalizeName("Ann\xff"); return err }, account.ErrNameNotText, 0},
+		{func() error { _, err := account.NormalizeName(strings.Repeat("é", 101)); return err }, account.ErrNameTooLong, account.MaxNameLength},
+		{func() error { _, err := account.NormalizeName("Ann\x1b[2J"); return err }, account.ErrNameControl, 0},
+		{func() error { return s.CheckPassword("long enough\xff") }, account.ErrPasswordNotText, 0},
+		{func() error { return s.CheckPassword("seven77") }, account.ErrPasswordTooShort, 8},
+		{func() error { return s.CheckPassword(strings.Repeat("p", password.MaxLength+1)) }, account.ErrPasswordTooLong, password.MaxLength},
+		{func() error { return s.CheckPassword("PASSWORD1") }, account.ErrPasswordCommon, 0},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		var ve *account.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.want.Field || ve.Code != tt.want.Code || ve.Limit != tt.limit {
+			t.Errorf("got %#v; want %s %s with Limit %d", err, tt.want.Field, tt.want.Code, tt.limit)
+			continue
+		}
+		for _, r := range rules {
+			if got := errors.Is(err, r); got != (r == tt.want) {
+				t.Errorf("errors.Is(%v, %v) = %v; want %v", err, r, got, !got)
+			}
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "account: "+tt.want.Field+" ") {
+			t.Errorf("%v: message %q; want it to start with the package and field", tt.want, msg)
+		}
 	}
 }
 

@@ -162,9 +162,9 @@ func TestReopen(t *testing.T) {
 
 	// Each migration is recorded once.
 	raw := rawDB(t, path)
-	rows, err := raw.QueryContext(t.Context(), `SELECT version_id, count(*) FROM goose_db_version WHERE is_applied GROUP BY version_id`)
+	rows, err := raw.QueryContext(t.Context(), `SELECT version_id, count(*) FROM latch_goose_db_version WHERE is_applied GROUP BY version_id`)
 	if err != nil {
-		t.Fatalf("query goose_db_version: %v", err)
+		t.Fatalf("query latch_goose_db_version: %v", err)
 	}
 	defer rows.Close()
 	n := 0

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/userimport"
 	"github.com/latchauth/latch/password"
 	"golang.org/x/term"
@@ -350,7 +351,7 @@ func emailFlag(email string) (string, error) {
 	}
 	e, err := account.NormalizeEmail(email)
 	if err != nil {
-		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(err.Error(), "."))
+		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(app.ValidationMessage(err), "."))
 	}
 	return e, nil
 }
@@ -371,7 +372,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 		return f.fail(usageErr("-name is required"))
 	}
 	if _, err := account.NormalizeName(*name); err != nil {
-		return f.fail(usageErr("-name: %s", strings.TrimSuffix(err.Error(), ".")))
+		return f.fail(usageErr("-name: %s", strings.TrimSuffix(app.ValidationMessage(err), ".")))
 	}
 	store, err := openUsersStore(ctx, cfg, true)
 	if err != nil {
@@ -395,10 +396,8 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		for _, field := range []string{"email", "name", "password"} {
-			if msg, ok := fe[field]; ok {
-				fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", field, escapeText(msg))
-			}
+		for _, e := range fe {
+			fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", e.Field, escapeText(app.ValidationMessage(e)))
 		}
 		return 1
 	case errors.Is(err, account.ErrEmailTaken):
@@ -503,7 +502,7 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	svc := account.NewService(store, hasher, nil)
 	svc.MinPasswordLength = cfg.MinPasswordLength
 	if err := svc.CheckNewPassword(pw, u.Email, u.Name); err != nil {
-		return f.fail(fmt.Errorf("password: %v", err))
+		return f.fail(fmt.Errorf("password: %s", app.ValidationMessage(err)))
 	}
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
@@ -557,7 +556,7 @@ func readNewPassword(uio usersIO) (string, error) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}
 	if line == "" {
-		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line, as in printf '%s\n' "$PASSWORD" | latch users ...`)
+		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line (printf '%s\n' "$PASSWORD" | latch users COMMAND)`)
 	}
 	line = strings.TrimSuffix(line, "\n")
 	line = strings.TrimSuffix(line, "\r")

@@ -16,7 +16,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		User:              &account.User{ID: 1, Email: "ada@example.com", Name: "Ada"},
 		Flashes:           []flash{{Text: "hello", Kind: "info"}},
 		Form:              formValues{Email: "ada@example.com"},
-		Errors:            account.FieldErrors{"email": "bad"},
+		Errors:            fieldMessages{"email": "bad"},
 		Next:              "/profile",
 		Message:           "message",
 		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
@@ -29,7 +29,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		p.User = &u
 		p.Flashes = append([]flash(nil), p.Flashes...)
 		p.Sessions = append([]sessionView(nil), p.Sessions...)
-		errs := account.FieldErrors{}
+		errs := fieldMessages{}
 		for k, v := range p.Errors {
 			errs[k] = v
 		}

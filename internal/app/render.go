@@ -32,7 +32,7 @@ type page struct {
 	// Form holds submitted values to show again (never the password).
 	Form formValues
 	// Errors maps fields to validation messages.
-	Errors account.FieldErrors
+	Errors fieldMessages
 	// Next is the safe page to go to after login.
 	Next string
 	// Message is the text of an error page.

@@ -465,12 +465,16 @@ func (im *importer) add(ctx context.Context, rec record) error {
 // emailProblem says what is wrong with an email NormalizeEmail refused with
 // err, in words for an operator rather than for a sign-up form.
 func emailProblem(email string, err error) string {
-	var ee *account.EmailError
+	var ve *account.ValidationError
 	switch {
 	case email == "":
 		return "the email is empty"
-	case errors.As(err, &ee) && ee.Problem != "":
-		return "the email " + ee.Problem
+	case errors.Is(err, account.ErrEmailNotText):
+		return "the email is not valid UTF-8 text"
+	case errors.Is(err, account.ErrEmailHiddenCharacter) && errors.As(err, &ve):
+		return "the email contains " + ve.Detail
+	case errors.Is(err, account.ErrEmailIPAddress):
+		return "the email is at an IP address rather than a domain name"
 	case len(email) > account.MaxEmailLength:
 		return fmt.Sprintf("longer than %d bytes", account.MaxEmailLength)
 	}

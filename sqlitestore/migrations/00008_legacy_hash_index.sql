@@ -6,7 +6,7 @@
 -- write to it at all.
 
 -- +goose Up
-CREATE INDEX latch_users_legacy_hash ON users (id)
+CREATE INDEX latch_users_legacy_hash ON latch_users (id)
 	WHERE password_hash NOT LIKE '$argon2id$%';
 
 -- +goose Down
