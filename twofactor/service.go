@@ -417,3 +417,44 @@ func (s *Service) FinishReset(ctx context.Context, userID int64) (bool, error) {
 	}
 	return true, nil
 }
+
+// enrolmentLife bounds how long a setup page may wait for its code.
+const enrolmentLife = 30 * time.Minute
+
+// ErrEnrolmentExpired is a setup form posted too late, or not made for
+// this user: the user starts again with a new key.
+var ErrEnrolmentExpired = errors.New("twofactor: this setup has expired; please start again with the new code shown")
+
+// SealKey returns key sealed for userID, to carry in the setup form
+// between showing the key and checking its first code, so that no server
+// state is kept for setups never finished. It is opened by OpenKey within
+// 30 minutes.
+func (s *Service) SealKey(userID int64, key Key) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(s.Now().Unix()))
+	nonce := make([]byte, s.aead.NonceSize())
+	rand.Read(nonce)
+	ad := append([]byte("latch totp enrolment "), userAD(userID)...)
+	out := s.aead.Seal(nonce, nonce, append(b[:], key.Secret...), ad)
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// OpenKey returns the key SealKey sealed for userID, or
+// [ErrEnrolmentExpired].
+func (s *Service) OpenKey(userID int64, sealed string) (Key, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+	n := s.aead.NonceSize()
+	if err != nil || len(raw) < n+8 {
+		return Key{}, ErrEnrolmentExpired
+	}
+	ad := append([]byte("latch totp enrolment "), userAD(userID)...)
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], ad)
+	if err != nil || len(plain) < 8+10 {
+		return Key{}, ErrEnrolmentExpired
+	}
+	made := time.Unix(int64(binary.BigEndian.Uint64(plain[:8])), 0)
+	if age := s.Now().Sub(made); age < -time.Minute || age > enrolmentLife {
+		return Key{}, ErrEnrolmentExpired
+	}
+	return Key{Secret: plain[8:]}, nil
+}

@@ -273,3 +273,24 @@ func TestReset(t *testing.T) {
 		t.Errorf("FinishReset() after cancel = true")
 	}
 }
+
+func TestSealKey(t *testing.T) {
+	f := newFixture(t)
+	k := twofactor.NewKey()
+	sealed := f.svc.SealKey(7, k)
+	if got, err := f.svc.OpenKey(7, sealed); err != nil || !bytes.Equal(got.Secret, k.Secret) {
+		t.Fatalf("OpenKey() = %v, %v; want the key", got, err)
+	}
+	if _, err := f.svc.OpenKey(8, sealed); !errors.Is(err, twofactor.ErrEnrolmentExpired) {
+		t.Errorf("OpenKey(another user) = %v; want ErrEnrolmentExpired", err)
+	}
+	for _, junk := range []string{"", "!!", "AAAA", sealed[:len(sealed)-2]} {
+		if _, err := f.svc.OpenKey(7, junk); !errors.Is(err, twofactor.ErrEnrolmentExpired) {
+			t.Errorf("OpenKey(%q) = %v; want ErrEnrolmentExpired", junk, err)
+		}
+	}
+	f.now = f.now.Add(31 * time.Minute)
+	if _, err := f.svc.OpenKey(7, sealed); !errors.Is(err, twofactor.ErrEnrolmentExpired) {
+		t.Errorf("OpenKey() after 31 minutes = %v; want ErrEnrolmentExpired", err)
+	}
+}

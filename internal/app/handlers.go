@@ -198,6 +198,15 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strconv.FormatInt(u.ID, 10)
+	owed, err := a.secondFactorOwed(r, u)
+	if err != nil {
+		return err
+	}
+	if owed {
+		a.setDeviceCookie(w, id)
+		a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSecondStep, masked, hasDevice, slog.Int64("user_id", u.ID))
+		return a.beginSecondStep(w, r, id, remember, next)
+	}
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}
