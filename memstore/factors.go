@@ -23,6 +23,7 @@ type Factors struct {
 	recovery map[int64]map[string]struct{}
 	devices  map[string]twofactor.TrustedDevice // by ID
 	resets   map[int64]twofactor.Reset
+	passkeys []twofactor.Passkey
 }
 
 func (f *Factors) init() {
@@ -222,5 +223,94 @@ func (f *Factors) DeleteFactors(_ context.Context, userID int64) error {
 	delete(f.recovery, userID)
 	delete(f.resets, userID)
 	f.deleteDevices(userID)
+	f.passkeys = slices.DeleteFunc(f.passkeys, func(p twofactor.Passkey) bool { return p.UserID == userID })
 	return nil
+}
+
+func clonePasskey(p twofactor.Passkey) twofactor.Passkey {
+	p.CredentialID = bytes.Clone(p.CredentialID)
+	p.PublicKey = bytes.Clone(p.PublicKey)
+	p.Transports = slices.Clone(p.Transports)
+	return p
+}
+
+// CreatePasskey implements [twofactor.Store].
+func (f *Factors) CreatePasskey(_ context.Context, p twofactor.Passkey) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	for _, o := range f.passkeys {
+		if o.ID == p.ID || bytes.Equal(o.CredentialID, p.CredentialID) {
+			return fmt.Errorf("memstore: create passkey: ID or credential ID already used")
+		}
+	}
+	f.passkeys = append(f.passkeys, clonePasskey(p))
+	return nil
+}
+
+// Passkeys implements [twofactor.Store].
+func (f *Factors) Passkeys(_ context.Context, userID int64) ([]twofactor.Passkey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []twofactor.Passkey
+	for _, p := range f.passkeys {
+		if p.UserID == userID {
+			out = append(out, clonePasskey(p))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b twofactor.Passkey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// PasskeyByCredential implements [twofactor.Store].
+func (f *Factors) PasskeyByCredential(_ context.Context, credentialID []byte) (twofactor.Passkey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.passkeys {
+		if bytes.Equal(p.CredentialID, credentialID) {
+			return clonePasskey(p), nil
+		}
+	}
+	return twofactor.Passkey{}, twofactor.ErrNotFound
+}
+
+// passkey returns the index of the user's passkey id, or -1.
+func (f *Factors) passkey(userID int64, id string) int {
+	return slices.IndexFunc(f.passkeys, func(p twofactor.Passkey) bool { return p.UserID == userID && p.ID == id })
+}
+
+// UsePasskey implements [twofactor.Store].
+func (f *Factors) UsePasskey(_ context.Context, userID int64, id string, signCount uint32, backedUp bool, at time.Time) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := f.passkey(userID, id)
+	if i < 0 {
+		return false, nil
+	}
+	f.passkeys[i].SignCount, f.passkeys[i].BackedUp, f.passkeys[i].LastUsedAt = signCount, backedUp, at
+	return true, nil
+}
+
+// RenamePasskey implements [twofactor.Store].
+func (f *Factors) RenamePasskey(_ context.Context, userID int64, id, name string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := f.passkey(userID, id)
+	if i < 0 {
+		return false, nil
+	}
+	f.passkeys[i].Name = name
+	return true, nil
+}
+
+// DeletePasskey implements [twofactor.Store].
+func (f *Factors) DeletePasskey(_ context.Context, userID int64, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := f.passkey(userID, id)
+	if i < 0 {
+		return false, nil
+	}
+	f.passkeys = slices.Delete(f.passkeys, i, i+1)
+	return true, nil
 }

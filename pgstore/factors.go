@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -202,10 +203,105 @@ func (db *DB) DeleteFactors(ctx context.Context, userID int64) error {
 	_, err := db.pool.Exec(ctx, `
 		WITH t AS (DELETE FROM latch_totp WHERE user_id = $1),
 		     c AS (DELETE FROM latch_recovery_codes WHERE user_id = $1),
-		     d AS (DELETE FROM latch_trusted_devices WHERE user_id = $1)
+		     d AS (DELETE FROM latch_trusted_devices WHERE user_id = $1),
+		     p AS (DELETE FROM latch_passkeys WHERE user_id = $1)
 		DELETE FROM latch_factor_resets WHERE user_id = $1`, userID)
 	if err != nil {
 		return db.fail("delete factors", err)
 	}
 	return nil
+}
+
+const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, backup_eligible, backed_up, transports, name, created_at, last_used_at`
+
+func scanPasskey(row pgx.Row) (twofactor.Passkey, error) {
+	var (
+		p          twofactor.Passkey
+		transports string
+		signCount  int64
+		lastUsed   *time.Time
+	)
+	err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &signCount, &p.BackupEligible, &p.BackedUp, &transports, &p.Name, &p.CreatedAt, &lastUsed)
+	p.SignCount = uint32(signCount)
+	if transports != "" {
+		p.Transports = strings.Split(transports, ",")
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	if lastUsed != nil {
+		p.LastUsedAt = lastUsed.UTC()
+	}
+	return p, err
+}
+
+// CreatePasskey implements [twofactor.Store].
+func (db *DB) CreatePasskey(ctx context.Context, p twofactor.Passkey) error {
+	var lastUsed *time.Time
+	if !p.LastUsedAt.IsZero() {
+		lastUsed = &p.LastUsedAt
+	}
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO latch_passkeys (`+passkeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		p.ID, p.UserID, p.CredentialID, p.PublicKey, int64(p.SignCount), p.BackupEligible, p.BackedUp,
+		strings.Join(p.Transports, ","), p.Name, p.CreatedAt, lastUsed)
+	if err != nil {
+		return db.fail("create passkey", err)
+	}
+	return nil
+}
+
+// Passkeys implements [twofactor.Store].
+func (db *DB) Passkeys(ctx context.Context, userID int64) ([]twofactor.Passkey, error) {
+	list, err := read(db, func() ([]twofactor.Passkey, error) {
+		rows, err := db.pool.Query(ctx, `SELECT `+passkeyColumns+` FROM latch_passkeys WHERE user_id = $1 ORDER BY created_at, id`, userID)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (twofactor.Passkey, error) { return scanPasskey(row) })
+	})
+	if err != nil {
+		return nil, db.fail("passkeys", err)
+	}
+	return list, nil
+}
+
+// PasskeyByCredential implements [twofactor.Store].
+func (db *DB) PasskeyByCredential(ctx context.Context, credentialID []byte) (twofactor.Passkey, error) {
+	p, err := read(db, func() (twofactor.Passkey, error) {
+		return scanPasskey(db.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM latch_passkeys WHERE credential_id = $1`, credentialID))
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return twofactor.Passkey{}, twofactor.ErrNotFound
+	} else if err != nil {
+		return twofactor.Passkey{}, db.fail("passkey", err)
+	}
+	return p, nil
+}
+
+// UsePasskey implements [twofactor.Store].
+func (db *DB) UsePasskey(ctx context.Context, userID int64, id string, signCount uint32, backedUp bool, at time.Time) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE latch_passkeys SET sign_count = $1, backed_up = $2, last_used_at = $3 WHERE user_id = $4 AND id = $5`,
+		int64(signCount), backedUp, at, userID, id)
+	if err != nil {
+		return false, db.fail("use passkey", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// RenamePasskey implements [twofactor.Store].
+func (db *DB) RenamePasskey(ctx context.Context, userID int64, id, name string) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE latch_passkeys SET name = $1 WHERE user_id = $2 AND id = $3`, name, userID, id)
+	if err != nil {
+		return false, db.fail("rename passkey", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// DeletePasskey implements [twofactor.Store].
+func (db *DB) DeletePasskey(ctx context.Context, userID int64, id string) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM latch_passkeys WHERE user_id = $1 AND id = $2`, userID, id)
+	if err != nil {
+		return false, db.fail("delete passkey", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/latchauth/latch/twofactor"
@@ -220,7 +221,7 @@ func (db *DB) DeleteReset(ctx context.Context, userID int64) (bool, error) {
 // DeleteFactors implements [twofactor.Store].
 func (db *DB) DeleteFactors(ctx context.Context, userID int64) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"latch_totp", "latch_recovery_codes", "latch_trusted_devices", "latch_factor_resets"} {
+		for _, table := range []string{"latch_totp", "latch_recovery_codes", "latch_trusted_devices", "latch_factor_resets", "latch_passkeys"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ?`, userID); err != nil {
 				return err
 			}
@@ -231,4 +232,92 @@ func (db *DB) DeleteFactors(ctx context.Context, userID int64) error {
 		return fmt.Errorf("sqlitestore: delete factors: %w", err)
 	}
 	return nil
+}
+
+const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, backup_eligible, backed_up, transports, name, created_at, last_used_at`
+
+func scanPasskey(row interface{ Scan(...any) error }) (twofactor.Passkey, error) {
+	var (
+		p          twofactor.Passkey
+		transports string
+		created    int64
+		lastUsed   sql.NullInt64
+	)
+	err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.SignCount, &p.BackupEligible, &p.BackedUp, &transports, &p.Name, &created, &lastUsed)
+	if transports != "" {
+		p.Transports = strings.Split(transports, ",")
+	}
+	p.CreatedAt = fromMicros(created)
+	if lastUsed.Valid {
+		p.LastUsedAt = fromMicros(lastUsed.Int64)
+	}
+	return p, err
+}
+
+// CreatePasskey implements [twofactor.Store].
+func (db *DB) CreatePasskey(ctx context.Context, p twofactor.Passkey) error {
+	var lastUsed any
+	if !p.LastUsedAt.IsZero() {
+		lastUsed = micros(p.LastUsedAt)
+	}
+	_, err := db.write.ExecContext(ctx, `
+		INSERT INTO latch_passkeys (`+passkeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.UserID, p.CredentialID, p.PublicKey, p.SignCount, p.BackupEligible, p.BackedUp,
+		strings.Join(p.Transports, ","), p.Name, micros(p.CreatedAt), lastUsed)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create passkey: %w", err)
+	}
+	return nil
+}
+
+// Passkeys implements [twofactor.Store].
+func (db *DB) Passkeys(ctx context.Context, userID int64) ([]twofactor.Passkey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM latch_passkeys WHERE user_id = ? ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
+	}
+	defer rows.Close()
+	var list []twofactor.Passkey
+	for rows.Next() {
+		p, err := scanPasskey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
+		}
+		list = append(list, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
+	}
+	return list, nil
+}
+
+// PasskeyByCredential implements [twofactor.Store].
+func (db *DB) PasskeyByCredential(ctx context.Context, credentialID []byte) (twofactor.Passkey, error) {
+	p, err := scanPasskey(db.read.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM latch_passkeys WHERE credential_id = ?`, credentialID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return twofactor.Passkey{}, twofactor.ErrNotFound
+	} else if err != nil {
+		return twofactor.Passkey{}, fmt.Errorf("sqlitestore: passkey: %w", err)
+	}
+	return p, nil
+}
+
+// UsePasskey implements [twofactor.Store].
+func (db *DB) UsePasskey(ctx context.Context, userID int64, id string, signCount uint32, backedUp bool, at time.Time) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `
+		UPDATE latch_passkeys SET sign_count = ?, backed_up = ?, last_used_at = ? WHERE user_id = ? AND id = ?`,
+		signCount, backedUp, micros(at), userID, id)
+	return affected("use passkey", res, err)
+}
+
+// RenamePasskey implements [twofactor.Store].
+func (db *DB) RenamePasskey(ctx context.Context, userID int64, id, name string) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE latch_passkeys SET name = ? WHERE user_id = ? AND id = ?`, name, userID, id)
+	return affected("rename passkey", res, err)
+}
+
+// DeletePasskey implements [twofactor.Store].
+func (db *DB) DeletePasskey(ctx context.Context, userID int64, id string) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM latch_passkeys WHERE user_id = ? AND id = ?`, userID, id)
+	return affected("delete passkey", res, err)
 }

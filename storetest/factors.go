@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,7 @@ func Factors(t *testing.T, s twofactor.Store) {
 	t.Run("RecoveryCodeConcurrent", func(t *testing.T) { testRecoveryCodeConcurrent(t, s) })
 	t.Run("TrustedDevices", func(t *testing.T) { testTrustedDevices(t, s) })
 	t.Run("Resets", func(t *testing.T) { testResets(t, s) })
+	t.Run("Passkeys", func(t *testing.T) { testPasskeys(t, s) })
 	t.Run("DeleteFactors", func(t *testing.T) { testDeleteFactors(t, s) })
 }
 
@@ -246,6 +248,9 @@ func testDeleteFactors(t *testing.T, s twofactor.Store) {
 		if _, err := s.CreateReset(ctx, twofactor.Reset{UserID: u, RequestedAt: now, DueAt: now}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.CreatePasskey(ctx, newPasskey(u, now)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.DeleteFactors(ctx, user); err != nil {
 		t.Fatalf("DeleteFactors() = %v", err)
@@ -262,10 +267,86 @@ func testDeleteFactors(t *testing.T, s twofactor.Store) {
 	if _, err := s.Reset(ctx, user); !errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("Reset() after DeleteFactors error = %v; want ErrNotFound", err)
 	}
+	if list, _ := s.Passkeys(ctx, user); len(list) != 0 {
+		t.Errorf("Passkeys() after DeleteFactors = %d; want 0", len(list))
+	}
+	if list, _ := s.Passkeys(ctx, other); len(list) != 1 {
+		t.Errorf("another user's passkeys after DeleteFactors = %d; want 1", len(list))
+	}
 	if _, err := s.TOTP(ctx, other); err != nil {
 		t.Errorf("another user's TOTP after DeleteFactors: %v; want it kept", err)
 	}
 	if n, _ := s.RecoveryCodesLeft(ctx, other); n != 1 {
 		t.Errorf("another user's recovery codes after DeleteFactors = %d; want 1", n)
+	}
+}
+
+func newPasskey(user int64, at time.Time) twofactor.Passkey {
+	return twofactor.Passkey{ID: randomID(), UserID: user, CredentialID: randomHash(), PublicKey: randomHash(),
+		SignCount: 3, BackupEligible: true, Transports: []string{"internal", "hybrid"}, Name: "Phone", CreatedAt: at}
+}
+
+func samePasskey(a, b twofactor.Passkey) bool {
+	return a.ID == b.ID && a.UserID == b.UserID && bytes.Equal(a.CredentialID, b.CredentialID) &&
+		bytes.Equal(a.PublicKey, b.PublicKey) && a.SignCount == b.SignCount && a.BackupEligible == b.BackupEligible &&
+		a.BackedUp == b.BackedUp && strings.Join(a.Transports, ",") == strings.Join(b.Transports, ",") &&
+		a.Name == b.Name && sameTime(a.CreatedAt, b.CreatedAt) && sameTime(a.LastUsedAt, b.LastUsedAt)
+}
+
+func testPasskeys(t *testing.T, s twofactor.Store) {
+	ctx := t.Context()
+	user, other := newTokenUserID(), newTokenUserID()
+	t.Cleanup(func() { s.DeleteFactors(ctx, user); s.DeleteFactors(ctx, other) })
+	now := baseTime()
+	p1 := newPasskey(user, now)
+	p2 := newPasskey(user, now.Add(time.Second))
+	p2.Transports, p2.BackupEligible = nil, false
+	for _, p := range []twofactor.Passkey{p2, p1} {
+		if err := s.CreatePasskey(ctx, p); err != nil {
+			t.Fatalf("CreatePasskey() = %v", err)
+		}
+	}
+	dup := newPasskey(other, now)
+	dup.CredentialID = p1.CredentialID
+	if err := s.CreatePasskey(ctx, dup); err == nil {
+		t.Errorf("CreatePasskey(duplicate credential ID) = nil; want an error")
+	}
+	list, err := s.Passkeys(ctx, user)
+	if err != nil || len(list) != 2 || !samePasskey(list[0], p1) || !samePasskey(list[1], p2) {
+		t.Fatalf("Passkeys() = %+v, %v; want p1 then p2", list, err)
+	}
+	got, err := s.PasskeyByCredential(ctx, p2.CredentialID)
+	if err != nil || !samePasskey(got, p2) {
+		t.Errorf("PasskeyByCredential() = %+v, %v; want %+v", got, err, p2)
+	}
+	if _, err := s.PasskeyByCredential(ctx, randomHash()); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("PasskeyByCredential(unknown) error = %v; want ErrNotFound", err)
+	}
+	used := now.Add(time.Minute)
+	if ok, err := s.UsePasskey(ctx, user, p1.ID, 9, true, used); !ok || err != nil {
+		t.Errorf("UsePasskey() = %v, %v; want true, nil", ok, err)
+	}
+	if ok, _ := s.UsePasskey(ctx, other, p1.ID, 10, true, used); ok {
+		t.Errorf("UsePasskey(another user's) = true; want false")
+	}
+	if ok, err := s.RenamePasskey(ctx, user, p1.ID, "Laptop"); !ok || err != nil {
+		t.Errorf("RenamePasskey() = %v, %v; want true, nil", ok, err)
+	}
+	if ok, _ := s.RenamePasskey(ctx, other, p1.ID, "Mine"); ok {
+		t.Errorf("RenamePasskey(another user's) = true; want false")
+	}
+	want := p1
+	want.SignCount, want.BackedUp, want.LastUsedAt, want.Name = 9, true, used, "Laptop"
+	if got, _ := s.PasskeyByCredential(ctx, p1.CredentialID); !samePasskey(got, want) {
+		t.Errorf("passkey after use and rename = %+v; want %+v", got, want)
+	}
+	if ok, _ := s.DeletePasskey(ctx, other, p1.ID); ok {
+		t.Errorf("DeletePasskey(another user's) = true; want false")
+	}
+	if ok, err := s.DeletePasskey(ctx, user, p1.ID); !ok || err != nil {
+		t.Errorf("DeletePasskey() = %v, %v; want true, nil", ok, err)
+	}
+	if list, _ := s.Passkeys(ctx, user); len(list) != 1 || list[0].ID != p2.ID {
+		t.Errorf("Passkeys() after delete = %+v; want p2 alone", list)
 	}
 }

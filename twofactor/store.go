@@ -43,6 +43,36 @@ type TrustedDevice struct {
 	ExpiresAt time.Time
 }
 
+// Passkey is a WebAuthn credential of a user: a key pair held by an
+// authenticator (a phone, a security key, a password manager), whose
+// public half the site keeps.
+type Passkey struct {
+	// ID names the passkey in listings, renames and removals; not a
+	// credential.
+	ID string
+	// UserID is the account.
+	UserID int64
+	// CredentialID is the authenticator's identifier of the key; unique
+	// per store.
+	CredentialID []byte
+	// PublicKey is the COSE-encoded public key.
+	PublicKey []byte
+	// SignCount is the authenticator's signature counter as last seen;
+	// a counter that goes back signals a cloned key.
+	SignCount uint32
+	// BackupEligible reports a key that may be synced to other devices;
+	// BackedUp that it is.
+	BackupEligible, BackedUp bool
+	// Transports are how the browser may reach the authenticator
+	// ("internal", "hybrid", "usb", ...).
+	Transports []string
+	// Name is the user's name for it.
+	Name string
+	// CreatedAt is when it was registered; LastUsedAt when it last
+	// logged in, zero if never.
+	CreatedAt, LastUsedAt time.Time
+}
+
 // Reset is a request, made by email, to remove a user's factors after a
 // waiting period, for someone who lost them.
 type Reset struct {
@@ -105,7 +135,26 @@ type Store interface {
 	// there was one.
 	DeleteReset(ctx context.Context, userID int64) (bool, error)
 
-	// DeleteFactors removes every factor of the user, recovery codes,
-	// trusted devices and a pending reset included, in one transaction.
+	// CreatePasskey stores p. A duplicate ID or CredentialID is an
+	// error.
+	CreatePasskey(ctx context.Context, p Passkey) error
+	// Passkeys returns the user's passkeys, oldest first.
+	Passkeys(ctx context.Context, userID int64) ([]Passkey, error)
+	// PasskeyByCredential returns the passkey whose CredentialID is id.
+	PasskeyByCredential(ctx context.Context, credentialID []byte) (Passkey, error)
+	// UsePasskey records a login with the user's passkey: its new
+	// signature counter and backup state, and the time. It reports
+	// whether the user has the passkey.
+	UsePasskey(ctx context.Context, userID int64, id string, signCount uint32, backedUp bool, at time.Time) (bool, error)
+	// RenamePasskey renames the user's passkey, and reports whether the
+	// user has it.
+	RenamePasskey(ctx context.Context, userID int64, id, name string) (bool, error)
+	// DeletePasskey removes the user's passkey, and reports whether the
+	// user had it: one user cannot remove another's.
+	DeletePasskey(ctx context.Context, userID int64, id string) (bool, error)
+
+	// DeleteFactors removes every factor of the user, passkeys, recovery
+	// codes, trusted devices and a pending reset included, in one
+	// transaction.
 	DeleteFactors(ctx context.Context, userID int64) error
 }

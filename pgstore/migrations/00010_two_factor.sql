@@ -1,4 +1,5 @@
 -- Second factors: authenticator secrets (encrypted by the application),
+-- passkeys (public keys),
 -- recovery codes and trusted devices (only keyed or plain hashes), and
 -- resets of the factors asked for by email, due after a wait.
 
@@ -28,6 +29,22 @@ CREATE TABLE latch_trusted_devices (
 
 CREATE INDEX latch_trusted_devices_user_id ON latch_trusted_devices (user_id);
 
+CREATE TABLE latch_passkeys (
+	id              text        PRIMARY KEY,
+	user_id         bigint      NOT NULL,
+	credential_id   bytea       NOT NULL UNIQUE,
+	public_key      bytea       NOT NULL, -- COSE
+	sign_count      bigint      NOT NULL,
+	backup_eligible boolean     NOT NULL,
+	backed_up       boolean     NOT NULL,
+	transports      text        NOT NULL, -- comma-separated
+	name            text        NOT NULL,
+	created_at      timestamptz NOT NULL,
+	last_used_at    timestamptz           -- NULL: never
+);
+
+CREATE INDEX latch_passkeys_user_id ON latch_passkeys (user_id);
+
 CREATE TABLE latch_factor_resets (
 	user_id      bigint PRIMARY KEY,
 	requested_at timestamptz NOT NULL,
@@ -35,6 +52,7 @@ CREATE TABLE latch_factor_resets (
 );
 
 -- +goose Down
+DROP TABLE latch_passkeys;
 DROP TABLE latch_factor_resets;
 DROP TABLE latch_trusted_devices;
 DROP TABLE latch_recovery_codes;

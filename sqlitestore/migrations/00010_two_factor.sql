@@ -1,4 +1,5 @@
 -- Second factors: authenticator secrets (encrypted by the application),
+-- passkeys (public keys),
 -- recovery codes and trusted devices (only keyed or plain hashes), and
 -- resets of the factors asked for by email, due after a wait.
 
@@ -28,6 +29,22 @@ CREATE TABLE latch_trusted_devices (
 
 CREATE INDEX latch_trusted_devices_user_id ON latch_trusted_devices (user_id);
 
+CREATE TABLE latch_passkeys (
+	id              TEXT    PRIMARY KEY,
+	user_id         INTEGER NOT NULL,
+	credential_id   BLOB    NOT NULL UNIQUE,
+	public_key      BLOB    NOT NULL, -- COSE
+	sign_count      INTEGER NOT NULL,
+	backup_eligible INTEGER NOT NULL, -- 0 or 1
+	backed_up       INTEGER NOT NULL, -- 0 or 1
+	transports      TEXT    NOT NULL, -- comma-separated
+	name            TEXT    NOT NULL,
+	created_at      INTEGER NOT NULL,
+	last_used_at    INTEGER           -- NULL: never
+) STRICT;
+
+CREATE INDEX latch_passkeys_user_id ON latch_passkeys (user_id);
+
 CREATE TABLE latch_factor_resets (
 	user_id      INTEGER PRIMARY KEY,
 	requested_at INTEGER NOT NULL,
@@ -35,6 +52,7 @@ CREATE TABLE latch_factor_resets (
 ) STRICT;
 
 -- +goose Down
+DROP TABLE latch_passkeys;
 DROP TABLE latch_factor_resets;
 DROP TABLE latch_trusted_devices;
 DROP TABLE latch_recovery_codes;
