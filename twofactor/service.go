@@ -266,12 +266,15 @@ type Status struct {
 	TOTPSince time.Time
 	// RecoveryCodesLeft counts the unused recovery codes.
 	RecoveryCodesLeft int
+	// Passkeys counts the registered passkeys.
+	Passkeys int
 	// Reset is the pending reset asked for by email, or nil.
 	Reset *Reset
 }
 
-// Enabled reports whether the user owes a second factor at login.
-func (st Status) Enabled() bool { return st.TOTP }
+// Enabled reports whether the user owes a second factor after the
+// password: an authenticator app or a passkey.
+func (st Status) Enabled() bool { return st.TOTP || st.Passkeys > 0 }
 
 // Status returns what the user has set up.
 func (s *Service) Status(ctx context.Context, userID int64) (Status, error) {
@@ -283,6 +286,11 @@ func (s *Service) Status(ctx context.Context, userID int64) (Status, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Status{}, fmt.Errorf("twofactor: status: %w", err)
 	}
+	keys, err := s.store.Passkeys(ctx, userID)
+	if err != nil {
+		return Status{}, fmt.Errorf("twofactor: status: %w", err)
+	}
+	st.Passkeys = len(keys)
 	if st.RecoveryCodesLeft, err = s.store.RecoveryCodesLeft(ctx, userID); err != nil {
 		return Status{}, fmt.Errorf("twofactor: status: %w", err)
 	}
@@ -296,8 +304,8 @@ func (s *Service) Status(ctx context.Context, userID int64) (Status, error) {
 	return st, nil
 }
 
-// Disable removes every factor of the user: authenticator, recovery codes,
-// trusted devices, and a pending reset.
+// Disable removes every factor of the user: authenticator, passkeys,
+// recovery codes, trusted devices, and a pending reset.
 func (s *Service) Disable(ctx context.Context, userID int64) error {
 	if err := s.store.DeleteFactors(ctx, userID); err != nil {
 		return fmt.Errorf("twofactor: disable: %w", err)

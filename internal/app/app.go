@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
@@ -112,6 +113,7 @@ type App struct {
 
 	factors         *twofactor.Service
 	secondStepLimit *throttle.Limiter // second-step attempts per account
+	webauthn        *webauthn.WebAuthn
 }
 
 // New returns the app on store with cfg.
@@ -175,6 +177,12 @@ func New(store Store, cfg Config) (*App, error) {
 		a.auth.Now, a.factors.Now = cfg.Now, cfg.Now
 	}
 	a.secondStepLimit = secondStepLimiter(cfg.Throttle)
+	if a.webauthn, err = newWebAuthn(base.Scheme+"://"+base.Host, base.Hostname()); err != nil {
+		// WebAuthn binds keys to a domain name: a site reached by IP
+		// address runs without passkeys rather than not at all.
+		a.log.Warn("passkeys are off: the base URL needs a domain name, such as localhost, not an IP address", "base_url", base.String(), "error", err)
+		a.webauthn = nil
+	}
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -250,6 +258,7 @@ func (a *App) Handler() http.Handler {
 	route("POST /logout", a.handle(a.logout))
 	a.lifecycleRoutes(route)
 	a.twoFactorRoutes(route)
+	a.passkeyRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 	mux.Handle("/", page(pages))
 

@@ -155,7 +155,9 @@ func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
 	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
 	fc := a.flashes.takeAll(w, r)
-	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next})
+	a.allowScript(w) // passkeys
+	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next,
+		TwoFactor: &twoFactorView{PasskeysOn: a.webauthn != nil}})
 }
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) error {

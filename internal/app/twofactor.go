@@ -56,9 +56,13 @@ const trustedCookieName = "latch_trusted"
 // twoFactorView is what the two-step sign-in pages show. It is compared by
 // reflect.DeepEqual for the page memo: the pages are rare enough.
 type twoFactorView struct {
-	// Enabled reports an enrolled authenticator, since Since.
+	// Enabled reports a second factor; TOTP an enrolled authenticator,
+	// since Since.
 	Enabled bool
+	TOTP    bool
 	Since   time.Time
+	// Passkeys are the user's passkeys.
+	Passkeys []passkeyView
 	// RecoveryLeft counts unused recovery codes.
 	RecoveryLeft int
 	// Secret, QR and Token are a setup's key: as text, as a data: PNG of
@@ -77,10 +81,19 @@ type twoFactorView struct {
 	ResetDue string
 	// Next is where a completed login goes.
 	Next string
+	// PasskeysOn reports that the site offers passkeys: it has a domain
+	// name.
+	PasskeysOn bool
 	// TrustDays is how long a trusted browser skips the second step.
 	TrustDays int
 	// CodeError is the second step's refusal, shown at the field.
 	CodeError string
+}
+
+// passkeyView is one passkey.
+type passkeyView struct {
+	ID, Name, Created, LastUsed string
+	Synced                      bool
 }
 
 // trustedView is one remembered browser.
@@ -184,9 +197,22 @@ func (a *App) pendingGone(w http.ResponseWriter, r *http.Request) error {
 
 func (a *App) secondStepPage(w http.ResponseWriter, r *http.Request, status int, flashes []flash, codeErr string) error {
 	next, _ := latch.SafeNext(r.FormValue("next"))
+	v := &twoFactorView{Next: next, TrustDays: int(a.factors.TrustFor / (24 * time.Hour)), CodeError: codeErr, PasskeysOn: a.webauthn != nil}
+	if p, ok := a.auth.Pending(r); ok {
+		if id, err := strconv.ParseInt(p.UserID, 10, 64); err == nil {
+			st, err := a.factors.Status(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			v.TOTP, v.RecoveryLeft = st.TOTP, st.RecoveryCodesLeft
+			if st.Passkeys > 0 && a.webauthn != nil {
+				v.Passkeys = []passkeyView{{}}
+			}
+		}
+	}
 	noReferrer(w)
-	return a.render(w, r, status, "secondstep", page{Title: "Two-step sign-in", Flashes: flashes,
-		TwoFactor: &twoFactorView{Next: next, TrustDays: int(a.factors.TrustFor / (24 * time.Hour)), CodeError: codeErr}})
+	a.allowScript(w)
+	return a.render(w, r, status, "secondstep", page{Title: "Two-step sign-in", Flashes: flashes, TwoFactor: v})
 }
 
 func (a *App) secondStepForm(w http.ResponseWriter, r *http.Request) error {
@@ -336,7 +362,18 @@ func (a *App) twoFactorStatus(ctx context.Context, userID int64) (*twoFactorView
 	if err != nil {
 		return nil, err
 	}
-	v := &twoFactorView{Enabled: st.Enabled(), Since: st.TOTPSince, RecoveryLeft: st.RecoveryCodesLeft}
+	v := &twoFactorView{Enabled: st.Enabled(), TOTP: st.TOTP, Since: st.TOTPSince, RecoveryLeft: st.RecoveryCodesLeft, PasskeysOn: a.webauthn != nil}
+	keys, err := a.store.Passkeys(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range keys {
+		pv := passkeyView{ID: p.ID, Name: p.Name, Created: p.CreatedAt.UTC().Format("2 Jan 2006"), LastUsed: "never", Synced: p.BackedUp}
+		if !p.LastUsedAt.IsZero() {
+			pv.LastUsed = p.LastUsedAt.UTC().Format("2 Jan 2006")
+		}
+		v.Passkeys = append(v.Passkeys, pv)
+	}
 	if st.Reset != nil {
 		v.ResetDue = st.Reset.DueAt.UTC().Format("Monday 2 January 2006 at 15:04 MST")
 	}
@@ -369,7 +406,7 @@ func (a *App) twoFactorPageOf(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	if !v.Enabled {
+	if !v.TOTP {
 		k := twofactor.NewKey()
 		if key != nil {
 			k = *key
@@ -382,6 +419,7 @@ func (a *App) twoFactorPageOf(w http.ResponseWriter, r *http.Request, status int
 	// The setup page shows a secret: no Referer may carry its address
 	// away, and no cache may keep it.
 	noReferrer(w)
+	a.allowScript(w)
 	return a.render(w, r, status, "twofactor", page{Title: "Two-step sign-in", Flashes: flashes, TwoFactor: v})
 }
 
@@ -399,7 +437,7 @@ func (a *App) enrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if st.Enabled() {
+	if st.TOTP {
 		return a.done(w, r, "/account/2fa", flash{Text: msgTOTPAlready, Kind: "info"})
 	}
 	key, err := a.factors.OpenKey(u.ID, bounded(r.PostForm.Get("token"), 512))
@@ -437,6 +475,7 @@ func (a *App) showRecoveryCodes(w http.ResponseWriter, r *http.Request, codes []
 	file := "Recovery codes for " + a.baseURL.Host + "\r\nEach code works once, in place of a code from your authenticator app.\r\n\r\n" + strings.Join(codes, "\r\n") + "\r\n"
 	v.CodesFile = template.URL("data:text/plain;charset=utf-8," + url.PathEscape(file))
 	noReferrer(w)
+	a.allowScript(w)
 	return a.render(w, r, http.StatusOK, "twofactor", page{Title: "Two-step sign-in", Flashes: []flash{f}, TwoFactor: v})
 }
 

@@ -425,3 +425,79 @@ func TestTwoFactorResetDelaySetting(t *testing.T) {
 		t.Errorf("login an hour after asking, with a delay of an hour, goes to %q; want /profile", r.header.Get("Location"))
 	}
 }
+
+// TestPasskeyEndpointsRefuseHostileInput sends the passkey endpoints what
+// no browser following the pages would: answers without a ceremony, forged
+// ceremony cookies, other users' passkeys, bad names.
+func TestPasskeyEndpointsRefuseHostileInput(t *testing.T) {
+	s := newMailSite(t, func(c *app.Config) { c.BaseURL = "" }) // localhost: passkeys on
+	b := s.loggedIn("ann@example.com", false)
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/account/passkeys/finish?name=Laptop", http.StatusBadRequest},
+		{"/account/passkeys/finish?name=", http.StatusUnprocessableEntity},
+		{"/account/passkeys/finish?name=" + strings.Repeat("x", 61), http.StatusUnprocessableEntity},
+		{"/login/passkey/finish", http.StatusBadRequest},
+	} {
+		r := b.do("POST", c.path, url.Values{}, "Cookie", "latch_webauthn=eyJwIjoibG9naW4ifQ.forged")
+		if r.status != c.want || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") || !strings.Contains(r.body, `"error"`) {
+			t.Errorf("POST %s = %d %q; want %d with a JSON error", c.path, r.status, r.body, c.want)
+		}
+	}
+	// Begin gives options for this user; its cookie is signed and for
+	// registration only.
+	r := b.post("/account/passkeys/begin", url.Values{})
+	if r.status != 200 || !strings.Contains(r.body, `"challenge"`) || !strings.Contains(r.body, `"residentKey":"required"`) {
+		t.Fatalf("POST /account/passkeys/begin = %d %q", r.status, r.body)
+	}
+	if r := b.post("/login/passkey/finish", url.Values{}); r.status != http.StatusBadRequest {
+		t.Errorf("a registration's ceremony used to log in = %d; want 400", r.status)
+	}
+	// Without a partial login, the second step's endpoints refuse.
+	if r := s.browser().post("/login/2fa/passkey/begin", url.Values{}); r.status != http.StatusUnauthorized {
+		t.Errorf("POST /login/2fa/passkey/begin without a partial login = %d; want 401", r.status)
+	}
+	// Anonymous: no registration.
+	if r := s.browser().post("/account/passkeys/begin", url.Values{}); r.status != http.StatusUnauthorized {
+		t.Errorf("POST /account/passkeys/begin anonymous = %d; want 401", r.status)
+	}
+	// Another user's passkey cannot be renamed or removed.
+	for _, p := range []string{"/account/passkeys/rename", "/account/passkeys/delete"} {
+		r := b.post(p, url.Values{"id": {"0123456789abcdef01234567"}, "name": {"Mine"}})
+		if r.status != http.StatusSeeOther {
+			t.Errorf("POST %s of an unknown passkey = %d; want 303", p, r.status)
+		}
+		if r := b.get("/account/2fa"); !strings.Contains(r.body, "That passkey is not one of yours any more.") {
+			t.Errorf("POST %s of an unknown passkey: no message", p)
+		}
+	}
+}
+
+// TestScriptOnlyWherePasskeysNeedIt checks the Content-Security-Policy:
+// script from the site itself on the pages that use passkeys, none
+// anywhere else.
+func TestScriptOnlyWherePasskeysNeedIt(t *testing.T) {
+	s := newMailSite(t, func(c *app.Config) { c.BaseURL = "" })
+	b := s.loggedIn("ann@example.com", false)
+	for path, script := range map[string]bool{"/account/2fa": true, "/profile": false, "/account": false, "/": false} {
+		r := b.get(path)
+		csp := r.header.Get("Content-Security-Policy")
+		if got := strings.Contains(csp, "script-src 'self'"); got != script || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("GET %s: CSP %q; want script from the site: %v", path, csp, script)
+		}
+		if got := strings.Contains(r.body, "<script"); got != script {
+			t.Errorf("GET %s has a script: %v; want %v", path, got, script)
+		}
+	}
+	r := s.browser().get("/login")
+	if !strings.Contains(r.header.Get("Content-Security-Policy"), "script-src 'self'") || !strings.Contains(r.body, `<script src="/static/passkey.js" defer></script>`) {
+		t.Errorf("login page: no passkey script")
+	}
+	// A site reached by IP address has no passkeys, and no script.
+	ip := newMailSite(t, nil)
+	if r := ip.browser().get("/login"); strings.Contains(r.body, "<script") || strings.Contains(r.header.Get("Content-Security-Policy"), "script-src") {
+		t.Errorf("login page of a site at an IP address has a script")
+	}
+}
