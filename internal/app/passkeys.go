@@ -399,6 +399,8 @@ func (a *App) finishPasskeySecondStep(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	a.authEvent(r, slog.LevelInfo, eventSecondStep, outcomeSuccess, uid, slog.Bool("passkey", true))
+	a.notify(r.Context(), u, "New login with your passkey",
+		"Someone logged in to your account with your password and one of your passkeys. If it was not you, change your password at once.")
 	to := "/profile"
 	if next, ok := latch.SafeNext(r.URL.Query().Get("next")); ok {
 		to = next
@@ -473,6 +475,8 @@ func (a *App) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.setDeviceCookie(w, id)
 	a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSuccess, slog.Int64("user_id", found.ID), slog.Bool("passkey", true))
+	a.notify(r.Context(), found, "New login with your passkey",
+		"Someone logged in to your account with one of your passkeys, without a password. If it was not you, remove that passkey on your account page.")
 	to := "/profile"
 	if next, ok := latch.SafeNext(r.URL.Query().Get("next")); ok {
 		to = next
