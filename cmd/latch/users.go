@@ -459,6 +459,10 @@ func usersDelete(ctx context.Context, uio usersIO, args []string) int {
 	if err != nil {
 		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, u.Email, err))
 	}
+	// Its second factors go too: nothing of a deleted user is kept.
+	if err := store.DeleteFactors(ctx, u.ID); err != nil {
+		return f.fail(fmt.Errorf("deleted user %d (%s), but not its second factors: %w; they can no longer be used", u.ID, u.Email, err))
+	}
 	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
 	return 0
 }

@@ -350,4 +350,15 @@ func TestUsersResetTwoFactor(t *testing.T) {
 	if n, _ := db.RecoveryCodesLeft(ctx, 1); n != 0 {
 		t.Errorf("recovery codes after reset-2fa = %d; want 0", n)
 	}
+
+	// Deleting the user removes its factors too.
+	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "delete", "-email", "ada@example.com"); code != 0 {
+		t.Fatalf("users delete = %d, stderr %q", code, errs)
+	}
+	if _, err := db.TOTP(ctx, 1); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("TOTP after users delete: %v; want ErrNotFound", err)
+	}
 }
