@@ -102,6 +102,17 @@ func TestPasskeys(t *testing.T) {
 	tb := b.newTab(t, s.url)
 	tb.do("set the window size", chromedp.EmulateViewport(1280, 800))
 	auth := tb.addAuthenticator()
+	// shoot checks the page's layout and takes its screenshot in a
+	// desktop window and on a phone.
+	shoot := func(name string) {
+		t.Helper()
+		tb.checkLayout(1280)
+		tb.screenshot("desktop-" + name)
+		tb.do("phone size", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+		tb.checkLayout(375)
+		tb.screenshot("mobile-" + name)
+		tb.do("desktop size", chromedp.EmulateViewport(1280, 800))
+	}
 	wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
 	wantStatus(t, "log in", logIn(tb, "ann@example.com", goodPassword, false), http.StatusOK)
 	tb.expect(view{Path: "/profile", Title: titleProfile, Heading: "Welcome, Ann!", Nav: navIn})
@@ -110,8 +121,7 @@ func TestPasskeys(t *testing.T) {
 	tb.typeInto("#passkey-name", "Laptop")
 	wantStatus(t, "add a passkey", tb.click(`#passkey-register button[type="submit"]`), http.StatusOK)
 	tb.expect(view{Path: "/account/2fa", Title: titleTwoFactor, Heading: "Two-step sign-in", Alerts: []string{`Your passkey "Laptop" is added.`}, Nav: navIn})
-	tb.checkLayout(1280)
-	tb.screenshot("desktop-2fa-passkeys")
+	shoot("2fa-passkeys")
 	if keys := tb.credentials(auth); len(keys) != 1 || !keys[0].IsResidentCredential {
 		t.Fatalf("the authenticator holds %d keys; want 1 resident key", len(keys))
 	}
@@ -125,19 +135,25 @@ func TestPasskeys(t *testing.T) {
 	wantStatus(t, "click Logout", tb.click(`nav button[type="submit"]`), http.StatusOK)
 	tb.presence(auth, false)
 	wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
-	tb.checkLayout(1280)
-	tb.screenshot("desktop-login-passkey")
+	shoot("login-passkey")
 	wantStatus(t, "log in with the password", logIn(tb, "ann@example.com", goodPassword, false), http.StatusOK)
 	tb.expect(view{Path: "/login/2fa", Title: titleTwoFactor, Heading: "Two-step sign-in", Nav: navOut})
-	tb.checkLayout(1280)
-	tb.screenshot("desktop-2fa-code-passkey")
+	shoot("2fa-code-passkey")
 	if r := tb.open("/profile"); r != http.StatusOK || tb.look().Path == "/profile" {
 		t.Fatalf("the profile opened before the second step")
 	}
 	wantStatus(t, "back to the second step", tb.open("/login/2fa"), http.StatusOK)
 	tb.presence(auth, true)
+	tb.do("tick trust", clickOn("#trust"))
 	wantStatus(t, "use the passkey", tb.click("#passkey-second"), http.StatusOK)
 	tb.expect(view{Path: "/profile", Title: titleProfile, Heading: "Welcome, Ann!", Nav: navIn})
+	trusted := false
+	for _, c := range tb.cookies() {
+		trusted = trusted || c.Name == "latch_trusted" && c.HTTPOnly && !c.Session
+	}
+	if !trusted {
+		t.Errorf("\"Don't ask again\" with a passkey set no trusted-browser cookie")
+	}
 
 	// Without a password, from the button.
 	wantStatus(t, "click Logout", tb.click(`nav button[type="submit"]`), http.StatusOK)

@@ -398,6 +398,11 @@ func (a *App) finishPasskeySecondStep(w http.ResponseWriter, r *http.Request) er
 	} else if err != nil {
 		return err
 	}
+	if r.URL.Query().Get("trust") != "" {
+		if err := a.trustBrowser(w, r, u.ID); err != nil {
+			return err
+		}
+	}
 	a.authEvent(r, slog.LevelInfo, eventSecondStep, outcomeSuccess, uid, slog.Bool("passkey", true))
 	a.notify(r.Context(), u, "New login with your passkey",
 		"Someone logged in to your account with your password and one of your passkeys. If it was not you, change your password at once.")

@@ -282,12 +282,9 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.authEvent(r, slog.LevelInfo, eventSecondStep, outcomeSuccess, uid, slog.Bool("recovery_code", recovery))
 	if r.PostForm.Get("trust") != "" {
-		token, exp, err := a.factors.TrustDevice(ctx, u.ID, userAgentLabel(r.UserAgent()))
-		if err != nil {
+		if err := a.trustBrowser(w, r, u.ID); err != nil {
 			return err
 		}
-		http.SetCookie(w, &http.Cookie{Name: a.trustedCookieName(), Value: token, Path: "/", Expires: exp,
-			MaxAge: int(a.factors.TrustFor / time.Second), HttpOnly: true, Secure: a.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	}
 	if recovery {
 		st, _ := a.factors.Status(ctx, u.ID)
@@ -305,6 +302,17 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 		to = "/verify"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// trustBrowser lets this browser skip the second step for TrustFor.
+func (a *App) trustBrowser(w http.ResponseWriter, r *http.Request, userID int64) error {
+	token, exp, err := a.factors.TrustDevice(r.Context(), userID, userAgentLabel(r.UserAgent()))
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: a.trustedCookieName(), Value: token, Path: "/", Expires: exp,
+		MaxAge: int(a.factors.TrustFor / time.Second), HttpOnly: true, Secure: a.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return nil
 }
 

@@ -95,7 +95,9 @@
       try {
         const opts = await post("/login/2fa/passkey/begin");
         const cred = await navigator.credentials.get({ publicKey: requestOptions(opts.publicKey) });
-        const done = await post(withNext("/login/2fa/passkey/finish"), credentialJSON(cred));
+        const trust = document.getElementById("trust");
+        const url = "/login/2fa/passkey/finish" + (trust && trust.checked ? "?trust=on" : "");
+        const done = await post(withNext(url), credentialJSON(cred));
         location.assign(done.redirect);
       } catch (err) {
         failed(err);
