@@ -179,3 +179,20 @@ func TestLogOutCancelsPartialLogin(t *testing.T) {
 		t.Fatalf("Pending after CancelLogIn = %q; want none", body)
 	}
 }
+
+func TestPartialLoginCookie(t *testing.T) {
+	h := partialHarness(t)
+	resp, _ := h.do(h.browser(), "POST", "/step1", url.Values{"user": {"1"}})
+	pc := cookieNamed(resp, "latch_pending")
+	if pc == nil || !pc.HttpOnly || pc.SameSite != http.SameSiteLaxMode || pc.MaxAge != 300 || pc.Path != "/" {
+		t.Fatalf("pending cookie = %+v; want HttpOnly, SameSite=Lax, Max-Age 300, Path /", pc)
+	}
+	if strings.Contains(pc.Value, "Anthony") {
+		t.Errorf("pending cookie holds the user's name")
+	}
+	h.m.Secure = true
+	resp, _ = h.do(h.browser(), "POST", "/step1", url.Values{"user": {"1"}})
+	if pc := cookieNamed(resp, "__Host-latch_pending"); pc == nil || !pc.Secure {
+		t.Errorf("pending cookie with Secure = %v; want __Host-latch_pending, Secure", pc)
+	}
+}

@@ -1,6 +1,8 @@
 // Package twofactor keeps and checks second factors: authenticator-app codes
 // (TOTP), recovery codes, trusted devices that skip the second step for a
-// while, and resets of the factors asked for by email after a wait.
+// while, and resets of the factors asked for by email after a wait. Its
+// [Store] also keeps passkeys ([Passkey]); their WebAuthn ceremonies are
+// the application's, with a WebAuthn library.
 //
 // It checks factors; [github.com/latchauth/latch] carries the login between
 // the password and the factor (see [github.com/latchauth/latch.LoginOptions]
