@@ -16,3 +16,8 @@ func TestMailQueue(t *testing.T) {
 	var q memstore.MailQueue
 	storetest.MailQueue(t, &q)
 }
+
+func TestFactors(t *testing.T) {
+	var f memstore.Factors
+	storetest.Factors(t, &f)
+}

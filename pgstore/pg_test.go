@@ -71,6 +71,10 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newTestDB(t))
 }
 
+func TestFactors(t *testing.T) {
+	storetest.Factors(t, newTestDB(t))
+}
+
 func TestDevices(t *testing.T) {
 	storetest.Devices(t, newTestDB(t))
 }

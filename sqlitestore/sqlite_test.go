@@ -69,6 +69,10 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newDB(t))
 }
 
+func TestFactors(t *testing.T) {
+	storetest.Factors(t, newDB(t))
+}
+
 func TestDevices(t *testing.T) {
 	storetest.Devices(t, newDB(t))
 }

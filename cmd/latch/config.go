@@ -49,6 +49,7 @@ type config struct {
 	RequireVerifiedEmail bool
 	SMTPURL              string // empty: mail goes to DATA_DIR/outbox
 	MailFrom             string
+	TwoFactorResetDelay  time.Duration
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -80,6 +81,7 @@ var settings = []setting{
 	{"require-verified-email", "LATCH_REQUIRE_VERIFIED_EMAIL", "false", "users must confirm their email address by a mailed link before they reach their profile; sign-up then answers alike for addresses that have an account"},
 	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
 	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
+	{"two-factor-reset-delay", "LATCH_TWO_FACTOR_RESET_DELAY", "72h", "wait between a removal of two-step sign-in asked for by email and the removal, during which any logged-in session of the user may cancel it"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -224,6 +226,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || cfg.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", errors.New("want a positive duration such as 30s"))
+	}
+	if cfg.TwoFactorResetDelay, err = time.ParseDuration(get("two-factor-reset-delay")); err != nil || cfg.TwoFactorResetDelay <= 0 {
+		bad("two-factor-reset-delay", errors.New("want a positive duration such as 72h"))
 	}
 	if cfg.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
 		bad("trusted-proxies", err)
@@ -414,6 +419,7 @@ func (c config) logValues() []any {
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
 		"hash_in_process", c.HashInProcess, "base_url", c.BaseURL, "require_verified_email", c.RequireVerifiedEmail,
 		"smtp", c.smtpForLog(), "mail_from", c.MailFrom,
+		"two_factor_reset_delay", c.TwoFactorResetDelay,
 	}
 }
 

@@ -141,6 +141,7 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		BaseURL:              cfg.BaseURL,
 		ListenAddr:           linkAddr(cfg.Addr, s.ln.Addr()),
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		TwoFactorResetDelay:  cfg.TwoFactorResetDelay,
 		Mail:                 s.mail,
 	})
 	if err != nil {

@@ -55,6 +55,8 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdin
 		return usersSetPassword(ctx, uio, args)
 	case "import":
 		return usersImport(ctx, uio, args)
+	case "reset-2fa":
+		return usersResetTwoFactor(ctx, uio, args)
 	}
 	fmt.Fprintf(stderr, "latch users: unknown command %q; see latch users --help\n", cmd)
 	return 2
@@ -68,6 +70,9 @@ Usage:
   latch users create -email E -name N    create an account; asks for its password
   latch users set-password -email E      change an account's password; ends its sessions
   latch users delete -email E            delete an account and end its sessions
+  latch users reset-2fa -email E         remove an account's two-step sign-in (authenticator,
+                                         recovery codes, remembered browsers), for a user
+                                         who lost them; the password alone then logs in
   latch users import [-dry-run] [-format F] [-v] SOURCE
                                          import accounts, with their password hashes, from
                                          another application
@@ -482,7 +487,26 @@ func usersDelete(ctx context.Context, uio usersIO, args []string) int {
 	if err != nil {
 		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, clean(u.Email), err))
 	}
+	// Its second factors go too: nothing of a deleted user is kept.
+	if err := store.DeleteFactors(ctx, u.ID); err != nil {
+		return f.fail(fmt.Errorf("deleted user %d (%s), but not its second factors: %w; they can no longer be used", u.ID, clean(u.Email), err))
+	}
 	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
+	return 0
+}
+
+func usersResetTwoFactor(ctx context.Context, uio usersIO, args []string) int {
+	f := newUsersFlags(uio, "reset-2fa", "reset-2fa -email E [flags]")
+	email := f.String("email", "", "email address of the account (required)")
+	_, store, u, err := f.existingUser(ctx, args, email)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer store.Close()
+	if err := store.DeleteFactors(ctx, u.ID); err != nil {
+		return f.fail(fmt.Errorf("remove two-step sign-in: %w", err))
+	}
+	fmt.Fprintf(uio.stdout, "removed two-step sign-in of user %d: %s; the password alone now logs in\n", u.ID, clean(u.Email))
 	return 0
 }
 

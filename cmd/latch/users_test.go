@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/twofactor"
 )
 
 // usersEnv returns a getenv with LATCH_DATA_DIR set to dir.
@@ -397,5 +399,49 @@ func TestUsersPasswordRules(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, tt.want) {
 			t.Errorf("users %q with password %q = %d, stderr %q; want 1 and %q", tt.args, tt.pw, code, errs, tt.want)
 		}
+	}
+}
+
+func TestUsersResetTwoFactor(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	if code, out, errs := usersStdin(t, getenv, "a long and unusual passphrase\n", "create", "-email", "ada@example.com", "-name", "Ada"); code != 0 {
+		t.Fatalf("users create = %d, %q, %q", code, out, errs)
+	}
+	db := openData(t, dir)
+	now := time.Now()
+	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRecoveryCodes(ctx, 1, [][]byte{[]byte("h1"), []byte("h2")}, now); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "reset-2fa", "-email", "nobody@example.com"); code != 1 || !strings.Contains(errs, "no user has the email") {
+		t.Errorf("users reset-2fa of an unknown email = %d, stderr %q; want 1", code, errs)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "reset-2fa"); code != 2 || !strings.Contains(errs, "email") {
+		t.Errorf("users reset-2fa without -email = %d, stderr %q; want 2", code, errs)
+	}
+	code, out, errs := latchRun(t, getenv, "users", "reset-2fa", "-email", "Ada@Example.com")
+	if code != 0 || !strings.Contains(out, "removed two-step sign-in of user 1") {
+		t.Fatalf("users reset-2fa = %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, err := db.TOTP(ctx, 1); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("TOTP after reset-2fa: %v; want ErrNotFound", err)
+	}
+	if n, _ := db.RecoveryCodesLeft(ctx, 1); n != 0 {
+		t.Errorf("recovery codes after reset-2fa = %d; want 0", n)
+	}
+
+	// Deleting the user removes its factors too.
+	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "delete", "-email", "ada@example.com"); code != 0 {
+		t.Fatalf("users delete = %d, stderr %q", code, errs)
+	}
+	if _, err := db.TOTP(ctx, 1); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("TOTP after users delete: %v; want ErrNotFound", err)
 	}
 }

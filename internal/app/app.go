@@ -15,11 +15,14 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"github.com/latchauth/latch/twofactor"
 )
 
 // maxBodyBytes bounds request bodies; the largest form is a few kilobytes.
@@ -33,6 +36,7 @@ type Store interface {
 	account.TokenStore
 	throttle.Store
 	throttle.DeviceStore
+	twofactor.Store
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
 }
@@ -76,6 +80,14 @@ type Config struct {
 	// address out of the profile page, and makes sign-up answer the same
 	// for an address that has an account, mailing its owner instead.
 	RequireVerifiedEmail bool
+	// TwoFactorResetDelay is the wait between a removal of a user's second
+	// factors asked for by email, from the login's second step, and the
+	// removal, during which any logged-in session of the user may cancel
+	// it. Default 3 days.
+	TwoFactorResetDelay time.Duration
+	// Now returns the current time for sessions and second factors; tests
+	// replace it. Default time.Now.
+	Now func() time.Time
 }
 
 // App is the web application. Create it with [New] and serve [App.Handler].
@@ -102,6 +114,10 @@ type App struct {
 	// forwardedWarned is set once a request carried X-Forwarded-For
 	// while no proxy is trusted, and the warning about it was logged.
 	forwardedWarned atomic.Bool
+
+	factors         *twofactor.Service
+	secondStepLimit *throttle.Limiter // second-step attempts per account
+	webauthn        *webauthn.WebAuthn
 }
 
 // New returns the app on store with cfg.
@@ -154,6 +170,23 @@ func New(store Store, cfg Config) (*App, error) {
 	a.auth.ClientIP = a.clientIP
 	a.auth.ErrorHandler = a.serveError
 	a.auth.RefreshURL = "/login/confirm"
+	a.auth.PendingKey = cfg.SecretKey
+	if a.factors, err = twofactor.NewService(store, cfg.SecretKey); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if cfg.TwoFactorResetDelay > 0 {
+		a.factors.ResetDelay = cfg.TwoFactorResetDelay
+	}
+	if cfg.Now != nil {
+		a.auth.Now, a.factors.Now = cfg.Now, cfg.Now
+	}
+	a.secondStepLimit = secondStepLimiter(cfg.Throttle)
+	if a.webauthn, err = newWebAuthn(base.Scheme+"://"+base.Host, base.Hostname()); err != nil {
+		// WebAuthn binds keys to a domain name: a site reached by IP
+		// address runs without passkeys rather than not at all.
+		a.log.Warn("passkeys are off: the base URL needs a domain name, such as localhost, not an IP address", "base_url", base.String(), "error", err)
+		a.webauthn = nil
+	}
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -228,6 +261,8 @@ func (a *App) Handler() http.Handler {
 	route("GET /logout", a.handle(a.logoutForm))
 	route("POST /logout", a.handle(a.logout))
 	a.lifecycleRoutes(route)
+	a.twoFactorRoutes(route)
+	a.passkeyRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 	mux.Handle("/", page(pages))
 

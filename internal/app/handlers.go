@@ -145,7 +145,9 @@ func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
 	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
 	fc := a.flashes.takeAll(w, r)
-	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next})
+	a.allowScript(w) // passkeys
+	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next,
+		TwoFactor: &twoFactorView{PasskeysOn: a.webauthn != nil}})
 }
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) error {
@@ -188,6 +190,15 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strconv.FormatInt(u.ID, 10)
+	owed, err := a.secondFactorOwed(r, u)
+	if err != nil {
+		return err
+	}
+	if owed {
+		a.setDeviceCookie(w, id)
+		a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSecondStep, masked, hasDevice, slog.Int64("user_id", u.ID))
+		return a.beginSecondStep(w, r, id, remember, next)
+	}
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}

@@ -317,8 +317,12 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 	}
 	a.clearResetCookie(w)
 	// Whoever knew the old password is logged out everywhere, remember-me
-	// included, this browser too.
+	// included, this browser too, and no browser they had trusted skips
+	// the second step any more.
 	if _, err := a.auth.RevokeAll(r.Context(), strconv.FormatInt(u.ID, 10), ""); err != nil {
+		return err
+	}
+	if err := a.factors.ForgetDevices(r.Context(), u.ID); err != nil {
 		return err
 	}
 	d := userMail(u)
@@ -419,8 +423,12 @@ func (a *App) resendVerification(w http.ResponseWriter, r *http.Request) error {
 // flashes and errors.
 func (a *App) accountPageOf(w http.ResponseWriter, r *http.Request, status int, flashes []flash, errs fieldMessages, form formValues) error {
 	cur := a.auth.Current(r)
+	tf, err := a.twoFactorStatus(r.Context(), cur.User.ID)
+	if err != nil {
+		return err
+	}
 	return a.render(w, r, status, "account", page{Title: "Account", Flashes: flashes, Errors: errs, Form: form,
-		Life: lifeView{Fresh: cur.Fresh, RequireVerified: a.cfg.RequireVerifiedEmail}})
+		Life: lifeView{Fresh: cur.Fresh, RequireVerified: a.cfg.RequireVerifiedEmail}, TwoFactor: tf})
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -602,6 +610,9 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := a.auth.RevokeAll(r.Context(), strconv.FormatInt(u.ID, 10), ""); err != nil {
+		return err
+	}
+	if err := a.factors.Disable(r.Context(), u.ID); err != nil {
 		return err
 	}
 	a.send(r.Context(), "goodbye", u.Email, userMail(u))

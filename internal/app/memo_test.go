@@ -23,6 +23,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		MoreSessions:      3,
 		MinPasswordLength: 8,
 		Life:              lifeView{Fresh: true},
+		TwoFactor:         &twoFactorView{Enabled: true, Codes: []string{"abcde-fghjk"}},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
@@ -34,6 +35,9 @@ func TestSamePageComparesEveryField(t *testing.T) {
 			errs[k] = v
 		}
 		p.Errors = errs
+		tf := *p.TwoFactor
+		tf.Codes = append([]string(nil), tf.Codes...)
+		p.TwoFactor = &tf
 		return p
 	}
 	if !samePage(base, copyOf(base)) {
@@ -51,6 +55,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"MoreSessions":      func(p *page) { p.MoreSessions = 4 },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
 		"Life":              func(p *page) { p.Life.Fresh = false },
+		"TwoFactor":         func(p *page) { p.TwoFactor.Codes[0] = "other-codes" },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

@@ -14,6 +14,7 @@ import (
 
 // contentSecurityPolicy allows the site's own stylesheets and nothing else:
 // no script at all, no inline style, no framing, forms only to this site.
+// The pages that use passkeys replace it with cspWithScript.
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -22,7 +23,8 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'se
 // canonicalisation, which showed in profiles of the home page.
 //
 // The set is the one OWASP ASVS 5.0 asks for (V3.4), and no more:
-//   - the Content-Security-Policy forbids all script and all framing
+//   - the Content-Security-Policy forbids all script (but the site's own
+//     passkey script on the pages that use it) and all framing
 //     (frame-ancestors), which makes X-Frame-Options, obsolete since CSP
 //     level 2, and a Permissions-Policy moot: no page can run the script
 //     that would ask for a camera or a location, nor embed a frame that
