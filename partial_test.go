@@ -39,11 +39,11 @@ func partialHarness(t *testing.T) *harness {
 	})
 	mux.HandleFunc("POST /step2", func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("code") != "ok" {
-			http.Error(w, "wrong code", 401)
+			http.Error(w, "wrong code", http.StatusUnauthorized)
 			return
 		}
 		if err := h.m.CompleteLogIn(w, r); errors.Is(err, latch.ErrNoPendingLogin) {
-			http.Error(w, "no pending login", 401)
+			http.Error(w, "no pending login", http.StatusUnauthorized)
 			return
 		} else if err != nil {
 			http.Error(w, err.Error(), 500)
