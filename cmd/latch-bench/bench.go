@@ -47,7 +47,7 @@ type bench struct {
 	checks  []check
 	notes   []string
 
-	mu   sync.Mutex
+	mu   *sync.Mutex
 	live map[*proc]bool // children running, killed if latch-bench is
 }
 
@@ -58,7 +58,7 @@ type benchUser struct {
 }
 
 func runBench(cfg config, stdout, stderr io.Writer) error {
-	b := &bench{cfg: cfg, log: stderr, dbURL: cfg.databaseURL, runID: randomString(4), live: map[*proc]bool{}}
+	b := &bench{cfg: cfg, log: stderr, dbURL: cfg.databaseURL, runID: randomString(4), mu: new(sync.Mutex), live: map[*proc]bool{}}
 	b.machine = describeMachine()
 	var err error
 	if b.tmp, err = os.MkdirTemp("", "latch-bench-"); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -28,16 +30,24 @@ import (
 // on the grown one.
 var growthScenarios = []string{"home", "profile", "sessions", "login", "signup", "users-list"}
 
-// growth is a -growth run: the same scenarios on an empty database and on
-// one grown to cfg.growthUsers users and three sessions each, with the
-// pruning of a third of those sessions measured on the way.
+// growth is a -growth run: the same scenarios on two sites, an empty
+// database and one grown to cfg.growthUsers users and three sessions each,
+// measured one after the other scenario by scenario, so that the machine's
+// drift, which can halve its speed within a minute, falls on both alike.
+// The pruning of a third of the grown site's sessions is measured on the
+// way.
 type growth struct {
 	*bench
-	listUser benchUser // a user with MaxSessions sessions, for "sessions"
-	empty    map[string]result
-	grown    map[string]result
-	seed     seedStats
-	prune    pruneStats
+	empty, grown *site
+	seed         seedStats
+	prune        pruneStats
+}
+
+// site is a database with latch's users on it, and its measurements.
+type site struct {
+	*bench
+	listUser benchUser // a user with growthSessions sessions, for "sessions"
+	results  map[string][]result
 }
 
 // seedStats is what seeding the database took and made.
@@ -62,7 +72,7 @@ type pruneStats struct {
 const growthSessions = 100
 
 func runGrowth(cfg config, stdout, stderr io.Writer) error {
-	b := &bench{cfg: cfg, log: stderr, dbURL: cfg.databaseURL, runID: randomString(4), live: map[*proc]bool{}}
+	b := &bench{cfg: cfg, log: stderr, runID: randomString(4), mu: new(sync.Mutex), live: map[*proc]bool{}}
 	b.machine = describeMachine()
 	var err error
 	if b.tmp, err = os.MkdirTemp("", "latch-bench-"); err != nil {
@@ -70,7 +80,6 @@ func runGrowth(cfg config, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(b.tmp)
 	b.cleanUpOnSignal()
-	b.dataDir = filepath.Join(b.tmp, "data")
 	if b.latchBin = cfg.latchBin; b.latchBin == "" {
 		b.latchBin = filepath.Join(b.tmp, "latch")
 		b.progress("building cmd/latch")
@@ -80,29 +89,42 @@ func runGrowth(cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	b.setUpPinning()
-	if isPostgres(b.dbURL) {
-		u, drop, err := freshSchema(b.dbURL)
-		if err != nil {
-			return fmt.Errorf("create a schema for the run in %s: %w", redact(b.dbURL), err)
-		}
-		b.dbURL = u
-		defer func() {
-			if err := drop(); err != nil {
-				b.progress("%v", err)
-			}
-		}()
-	}
 	b.cfg.scenarios = []string{"home", "profile", "login", "signup"}
-	g := &growth{bench: b, empty: map[string]result{}, grown: map[string]result{}}
-	if err := b.prepare(); err != nil {
-		return err
-	}
-	if err := g.prepareListUser(); err != nil {
-		return err
-	}
-	b.progress("measuring on the empty database")
-	if err := g.measureAll(g.empty); err != nil {
-		return err
+	g := &growth{bench: b}
+	for _, name := range []string{"empty", "grown"} {
+		// Each site has its own folder, database, users and logs; the
+		// processes of both are b's, killed if latch-bench is.
+		sb := &bench{cfg: b.cfg, log: b.log, tmp: filepath.Join(b.tmp, name), latchBin: b.latchBin,
+			taskset: b.taskset, pinned: b.pinned, runID: b.runID + name[:1], machine: b.machine, mu: b.mu, live: b.live}
+		if err := os.Mkdir(sb.tmp, 0o700); err != nil {
+			return err
+		}
+		sb.dataDir = filepath.Join(sb.tmp, "data")
+		if isPostgres(cfg.databaseURL) {
+			u, drop, err := freshSchema(cfg.databaseURL)
+			if err != nil {
+				return fmt.Errorf("create a schema for the run in %s: %w", redact(cfg.databaseURL), err)
+			}
+			sb.dbURL = u
+			defer func() {
+				if err := drop(); err != nil {
+					b.progress("%v", err)
+				}
+			}()
+		}
+		s := &site{bench: sb, results: map[string][]result{}}
+		b.progress("preparing the %s site", name)
+		if err := s.prepare(); err != nil {
+			return err
+		}
+		if err := s.prepareListUser(); err != nil {
+			return err
+		}
+		if name == "empty" {
+			g.empty = s
+		} else {
+			g.grown = s
+		}
 	}
 	if err := g.grow(); err != nil {
 		return err
@@ -110,9 +132,17 @@ func runGrowth(cfg config, stdout, stderr io.Writer) error {
 	if err := g.measurePrune(); err != nil {
 		return err
 	}
-	b.progress("measuring on the grown database")
-	if err := g.measureAll(g.grown); err != nil {
-		return err
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, sc := range growthScenarios {
+			for _, s := range []*site{g.empty, g.grown} {
+				b.progress("round %d of %d: scenario %s on the %s database", round, cfg.rounds, sc, map[*site]string{g.empty: "empty", g.grown: "grown"}[s])
+				r, err := s.measureOne(sc)
+				if err != nil {
+					return fmt.Errorf("scenario %s: %w", sc, err)
+				}
+				s.results[sc] = append(s.results[sc], r)
+			}
+		}
 	}
 	g.writeTable(stdout)
 	return nil
@@ -121,83 +151,87 @@ func runGrowth(cfg config, stdout, stderr io.Writer) error {
 // prepareListUser creates the user whose profile lists growthSessions
 // sessions: logged in once through latch, the others added to the
 // database directly.
-func (g *growth) prepareListUser() error {
-	p, err := g.startLatch("latch-setup")
+func (s *site) prepareListUser() error {
+	p, err := s.startLatch("latch-setup")
 	if err != nil {
 		return err
 	}
-	users, err := g.createUsers(p, "list", 1)
+	users, err := s.createUsers(p, "list", 1)
 	p.stop()
 	if err != nil {
 		return err
 	}
-	g.listUser = users[0]
-	s, err := g.openSeeder()
+	s.listUser = users[0]
+	sd, err := s.openSeeder()
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	id, err := s.userID(users[0].email)
+	defer sd.close()
+	id, err := sd.userID(users[0].email)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	return s.sessions(func(yield func(seedSession) bool) {
+	return sd.sessions(func(yield func(seedSession) bool) {
 		for i := range growthSessions - 1 {
-			if !yield(seedSession{key: "list-" + g.runID + "-" + strconv.Itoa(i), userID: id, lastSeen: now.Add(-time.Duration(i+1) * time.Second), expires: now.Add(24 * time.Hour)}) {
+			if !yield(seedSession{key: "list-" + s.runID + "-" + strconv.Itoa(i), userID: id, lastSeen: now.Add(-time.Duration(i+1) * time.Second), expires: now.Add(24 * time.Hour)}) {
 				return
 			}
 		}
 	})
 }
 
-// measureAll runs every growth scenario once, into into.
-func (g *growth) measureAll(into map[string]result) error {
-	for _, s := range growthScenarios {
-		g.progress("scenario %s: %s warm-up + %s", s, g.cfg.warmup, g.cfg.duration)
-		var rs []result
-		var err error
-		switch s {
-		case "home":
-			rs, err = g.home()
-		case "profile":
-			rs, err = g.profile()
-		case "sessions":
-			rs, err = g.sessionsPage()
-		case "login":
-			rs, err = g.login()
-		case "signup":
-			rs, err = g.signup()
-		case "users-list":
-			rs, err = g.usersList()
-		}
-		if err != nil {
-			return fmt.Errorf("scenario %s: %w", s, err)
-		}
-		for _, r := range rs {
-			if r.FirstError != "" {
-				g.progress("scenario %s: first error: %s", s, r.FirstError)
-			}
-			into[s] = r
-		}
+// measureOne runs one growth scenario on the site.
+func (s *site) measureOne(sc string) (result, error) {
+	var rs []result
+	var err error
+	switch sc {
+	case "home":
+		rs, err = s.home()
+	case "profile":
+		rs, err = s.profile()
+	case "sessions":
+		rs, err = s.sessionsPage()
+	case "login":
+		rs, err = s.login()
+	case "signup":
+		rs, err = s.signup()
+	case "users-list":
+		rs, err = s.usersList()
 	}
-	return nil
+	if err != nil {
+		return result{}, err
+	}
+	r := rs[0]
+	if r.FirstError != "" {
+		s.progress("scenario %s: first error: %s", sc, r.FirstError)
+	}
+	return r, nil
+}
+
+// median returns the result of the median round by requests per second.
+func median(rs []result) result {
+	if len(rs) == 0 {
+		return result{}
+	}
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.RPS, b.RPS) })
+	return sorted[len(sorted)/2]
 }
 
 // sessionsPage measures the profile page of a user with growthSessions
 // sessions, which lists the ten most recent and counts the others.
-func (g *growth) sessionsPage() ([]result, error) {
-	p, err := g.startLatch("latch-sessions")
+func (s *site) sessionsPage() ([]result, error) {
+	p, err := s.startLatch("latch-sessions")
 	if err != nil {
 		return nil, err
 	}
 	defer p.stop()
-	reqs := make([][]byte, g.cfg.connections)
+	reqs := make([][]byte, s.cfg.connections)
 	for i := range reqs {
-		reqs[i] = getRequest(p.addr, "/profile", g.listUser.cookies)
+		reqs[i] = getRequest(p.addr, "/profile", s.listUser.cookies)
 	}
-	rs := g.measure(p, g.cfg.warmup, load{name: "sessions", conns: len(reqs), step: expect(reqs, 200, "")})
-	return rs, nil
+	return s.measure(p, s.cfg.warmup, load{name: "sessions", conns: len(reqs), step: expect(reqs, 200, "")}), nil
 }
 
 // usersList times pages of 500 users, as latch users list reads them: the
@@ -205,14 +239,14 @@ func (g *growth) sessionsPage() ([]result, error) {
 // RPS is users listed per second over all of them; P50 and P99 are the
 // middle page's and the slowest page's time per 500 users listed, so that
 // an empty database's short page compares with a full one.
-func (g *growth) usersList() ([]result, error) {
+func (s *site) usersList() ([]result, error) {
 	ctx := context.Background()
-	store, closeStore, err := g.openStore(ctx)
+	store, closeStore, err := s.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer closeStore()
-	seed, err := g.openSeeder()
+	seed, err := s.openSeeder()
 	if err != nil {
 		return nil, err
 	}
@@ -260,15 +294,15 @@ func (g *growth) usersList() ([]result, error) {
 }
 
 // openStore opens latch's store, while no latch runs, for the users list.
-func (g *growth) openStore(ctx context.Context) (account.Store, func(), error) {
-	if isPostgres(g.dbURL) {
-		db, err := pgstore.Open(ctx, g.dbURL)
+func (s *site) openStore(ctx context.Context) (account.Store, func(), error) {
+	if isPostgres(s.dbURL) {
+		db, err := pgstore.Open(ctx, s.dbURL)
 		if err != nil {
 			return nil, nil, err
 		}
 		return db, func() { db.Close() }, nil
 	}
-	db, err := sqlitestore.Open(ctx, filepath.Join(g.dataDir, "latch.db"))
+	db, err := sqlitestore.Open(ctx, filepath.Join(s.dataDir, "latch.db"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -282,7 +316,7 @@ func (g *growth) grow() error {
 	if err != nil {
 		return err
 	}
-	s, err := g.openSeeder()
+	s, err := g.grown.openSeeder()
 	if err != nil {
 		return err
 	}
@@ -343,12 +377,12 @@ func (g *growth) grow() error {
 // logs the prune's end.
 func (g *growth) measurePrune() error {
 	g.progress("scenario prune: /profile while latch prunes %d expired sessions", g.seed.Expired)
-	p, err := g.startLatch("latch-prune")
+	p, err := g.grown.startLatch("latch-prune")
 	if err != nil {
 		return err
 	}
 	defer p.stop()
-	reqs := g.profileRequests(p.addr, g.cfg.connections)
+	reqs := g.grown.profileRequests(p.addr, g.cfg.connections)
 	all := &tally{statuses: map[int]int{}}
 	t0 := time.Now()
 	limit := 10 * time.Minute
@@ -376,26 +410,31 @@ func (g *growth) measurePrune() error {
 
 // writeTable prints the growth run's report.
 func (g *growth) writeTable(out io.Writer) {
-	fmt.Fprintf(out, "latch-bench -growth: %s\n", g.storeName())
+	fmt.Fprintf(out, "latch-bench -growth: %s\n", g.grown.storeName())
 	fmt.Fprintf(out, "machine: %s, %d CPUs, %s; %s\n", g.machine.CPUModel, g.machine.CPUs, g.machine.Memory, g.machine.Pinning)
 	fmt.Fprintf(out, "grown: %d users and %d sessions (%d live, %d expired) seeded in %s + %s\n",
 		g.seed.Users, g.seed.Live+g.seed.Expired, g.seed.Live, g.seed.Expired,
 		g.seed.UsersTime.Round(time.Second), g.seed.SessTime.Round(time.Second))
-	fmt.Fprintf(out, "database size: %.0f bytes per user, %.0f bytes per session, indexes included\n\n", g.seed.BytesPerUser, g.seed.BytesPerSession)
+	fmt.Fprintf(out, "database size: %.0f bytes per user, %.0f bytes per session, indexes included\n", g.seed.BytesPerUser, g.seed.BytesPerSession)
+	fmt.Fprintf(out, "medians of %d rounds; in each, every scenario ran on the empty database and right after on the grown one\n\n", g.cfg.rounds)
 	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tempty /s\tempty p99 ms\tgrown /s\tgrown p99 ms\t/s grown÷empty\tp99 grown÷empty\terrors\t")
+	fmt.Fprintf(tw, "scenario\tempty /s\tempty p99 ms\tgrown /s\tgrown p99 ms\t/s grown÷empty\tp99 grown÷empty\terrors\t\n")
 	for _, s := range growthScenarios {
-		e, gr := g.empty[s], g.grown[s]
+		e, gr := median(g.empty.results[s]), median(g.grown.results[s])
+		errs := 0
+		for _, r := range append(slices.Clone(g.empty.results[s]), g.grown.results[s]...) {
+			errs += r.Wrong + r.Errors
+		}
 		name := s
 		if s == "users-list" {
 			name = "users-list (users/s, ms per 500)"
 		}
 		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.0f\t%.2f\t%s\t%s\t%d\t\n", name, e.RPS, e.P99, gr.RPS, gr.P99,
-			ratio(gr.RPS, e.RPS), ratio(gr.P99, e.P99), e.Wrong+e.Errors+gr.Wrong+gr.Errors)
+			ratio(gr.RPS, e.RPS), ratio(gr.P99, e.P99), errs)
 	}
 	tw.Flush()
 	d := g.prune.During
-	base := g.grown["profile"]
+	base := median(g.grown.results["profile"])
 	fmt.Fprintf(out, "\nprune of %d expired sessions at latch's start: %s", g.seed.Expired, g.prune.Took.Round(100*time.Millisecond))
 	if !g.prune.Complete {
 		fmt.Fprintf(out, " (its end was not logged: measured until then)")
@@ -435,11 +474,11 @@ type seeder interface {
 	close()
 }
 
-func (g *growth) openSeeder() (seeder, error) {
-	if isPostgres(g.dbURL) {
-		return openPGSeeder(g.dbURL)
+func (b *bench) openSeeder() (seeder, error) {
+	if isPostgres(b.dbURL) {
+		return openPGSeeder(b.dbURL)
 	}
-	return openSQLiteSeeder(filepath.Join(g.dataDir, "latch.db"))
+	return openSQLiteSeeder(filepath.Join(b.dataDir, "latch.db"))
 }
 
 // seedHash returns a distinct 32-byte hash for the key.

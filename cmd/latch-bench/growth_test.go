@@ -25,7 +25,7 @@ func TestGrowth(t *testing.T) {
 	for _, store := range []string{"sqlite", "postgres"} {
 		t.Run(store, func(t *testing.T) {
 			args := []string{"-growth", "-growth-users", "300", "-duration", "300ms", "-warmup", "100ms",
-				"-connections", "2", "-users", "2", "-server-cpu", "0", "-client-cpu", "0", "-latch-bin", bin}
+				"-rounds", "1", "-connections", "2", "-users", "2", "-server-cpu", "0", "-client-cpu", "0", "-latch-bin", bin}
 			if store == "postgres" {
 				args = append(args, "-database-url", pgtest.URL(t))
 			}
