@@ -48,8 +48,7 @@ func warm(t *testing.T, db *pgstore.DB, u account.User, userID string) {
 
 // TestCacheOtherInstance changes records through one store and checks that
 // another store on the same schema, an instance on another machine, stops
-// serving what it cached, and that sessions, which it does not cache, are
-// gone from it at once.
+// serving what it cached.
 func TestCacheOtherInstance(t *testing.T) {
 	u, _ := pgtest.NewSchema(t)
 	a, b := openDB(t, u), openDB(t, u)
