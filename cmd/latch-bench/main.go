@@ -6,6 +6,7 @@
 //	go run ./cmd/latch-bench -database-url 'postgres://...' -storm
 //	go run ./cmd/latch-bench -json > bench.json   # figures for machines
 //	go run ./cmd/latch-bench -rounds 1            # one round instead of 3: quicker, noisier
+//	go run ./cmd/latch-bench -growth              # an empty against a grown database (-growth-users)
 //
 // It builds cmd/latch, starts it as a child process on a fresh data folder,
 // creates users, and drives it over loopback with many keep-alive
