@@ -17,12 +17,22 @@ import (
 // cacheParam is the URL parameter that turns the cache off.
 const cacheParam = "latch_cache"
 
-// What a change notification names, as its payload: the session list of a
-// user ("s:" and the user ID), a user ("u:" and the ID), or everything.
+// What a change notification names, as its payload: a user's session
+// list ("l:" and the user ID), a session and its owner's list ("t:" and the
+// session ID), every session of a user and the list ("a:" and the user ID),
+// a user ("u:" and the ID), or everything. A store forgets everything on a
+// payload it does not know, so stores of different versions may share a
+// schema during an upgrade: an older store, which keeps no sessions,
+// forgets more than it needs. An older store's "s:" named a user's list for
+// every change of the user's sessions, deletions included: it is taken to
+// name all of the user's sessions.
 const (
-	noteList = "s:"
-	noteUser = "u:"
-	noteAll  = "*"
+	noteList        = "l:"
+	noteSession     = "t:"
+	noteAllSessions = "a:"
+	noteUser        = "u:"
+	noteAll         = "*"
+	noteListOld     = "s:"
 )
 
 // channelName returns the notification channel of the stores on schema:
@@ -55,10 +65,11 @@ func (db *DB) noteOf(payload string) note {
 	return note{`SELECT pg_notify($1, $2)`, []any{db.channel, payload}}
 }
 
-// noteListOf returns a note naming the session list of the owner of the
-// session id, found by the statement itself.
-func (db *DB) noteListOf(id string) note {
-	return note{`SELECT pg_notify($1, '` + noteList + `' || user_id) FROM latch_sessions WHERE id = $2`, []any{db.channel, id}}
+// noteSessionOf returns a note naming the session id and the session list
+// of its owner, found by the statement itself; it names nothing when the
+// session does not exist, as then no store can hold it.
+func (db *DB) noteSessionOf(id string) note {
+	return note{`SELECT pg_notify($1, '` + noteSession + `' || id), pg_notify($1, '` + noteList + `' || user_id) FROM latch_sessions WHERE id = $2`, []any{db.channel, id}}
 }
 
 // change runs the notes and then the write query in one round trip. The
@@ -88,6 +99,12 @@ func (db *DB) forget(payload string) {
 		db.cache.ForgetAll()
 	case strings.HasPrefix(payload, noteList):
 		db.cache.ForgetSessions(nil, strings.TrimPrefix(payload, noteList))
+	case strings.HasPrefix(payload, noteSession):
+		db.cache.ForgetSessions([]string{strings.TrimPrefix(payload, noteSession)})
+	case strings.HasPrefix(payload, noteAllSessions):
+		db.cache.ForgetUserSessions(strings.TrimPrefix(payload, noteAllSessions))
+	case strings.HasPrefix(payload, noteListOld):
+		db.cache.ForgetUserSessions(strings.TrimPrefix(payload, noteListOld))
 	case strings.HasPrefix(payload, noteUser):
 		if id, err := strconv.ParseInt(strings.TrimPrefix(payload, noteUser), 10, 64); err == nil {
 			db.cache.ForgetUser(id)
@@ -155,10 +172,16 @@ func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
 }
 
 // listenCheck is how long the listener waits for a notification before it
-// checks that its connection still works: a connection cut without a word
-// (a firewall dropping its state) would otherwise look like a quiet one, for
-// as long as TCP keepalive takes to notice, minutes, with the cache on.
-const listenCheck = 15 * time.Second
+// checks that its connection still works, and pingTimeout how long the check
+// may take: a connection cut without a word (a firewall dropping its state)
+// would otherwise look like a quiet one, for as long as TCP keepalive takes
+// to notice, minutes, with the cache serving sessions that may have been
+// ended meanwhile. A ping every two seconds of quiet costs the server
+// nothing it would notice.
+const (
+	listenCheck = 2 * time.Second
+	pingTimeout = 2 * time.Second
+)
 
 // waitForNotification returns the next notification, or nil when none came
 // within listenCheck and a ping shows the connection alive.
@@ -169,7 +192,7 @@ func (db *DB) waitForNotification(ctx context.Context, conn *pgx.Conn) (*pgconn.
 	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 		return n, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	if err := conn.Ping(pctx); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,8 +48,7 @@ func warm(t *testing.T, db *pgstore.DB, u account.User, userID string) {
 
 // TestCacheOtherInstance changes records through one store and checks that
 // another store on the same schema, an instance on another machine, stops
-// serving what it cached, and that sessions, which it does not cache, are
-// gone from it at once.
+// serving what it cached.
 func TestCacheOtherInstance(t *testing.T) {
 	u, _ := pgtest.NewSchema(t)
 	a, b := openDB(t, u), openDB(t, u)
@@ -77,13 +77,16 @@ func TestCacheOtherInstance(t *testing.T) {
 		return nil
 	})
 
+	readTwice(t, a, second.TokenHash)
 	if err := b.DeleteSession(ctx, second.ID); err != nil {
 		t.Fatalf("b: DeleteSession error = %v; want nil", err)
 	}
-	// Revocation reaches every instance at once: sessions are not cached.
-	if got, err := a.SessionByToken(ctx, second.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
-		t.Errorf("a: SessionByToken right after b deleted it = %q, %v; want ErrSessionNotFound", got.ID, err)
-	}
+	eventually.True(t, 2*time.Second, "a: SessionByToken after b deleted it", func() error {
+		if got, err := a.SessionByToken(ctx, second.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
+			return fmt.Errorf("session %q, error %v; want ErrSessionNotFound", got.ID, err)
+		}
+		return nil
+	})
 	eventually.True(t, 2*time.Second, "a: UserSessions after b deleted a session", func() error {
 		if list, err := a.UserSessions(ctx, s.UserID); err != nil || len(list) != 1 {
 			return fmt.Errorf("%d sessions, error %v", len(list), err)
@@ -354,4 +357,239 @@ func TestCacheOtherInstanceBoundedSessions(t *testing.T) {
 		t.Fatalf("b: DeleteUserSession = %t, %v; want true, nil", found, err)
 	}
 	wantRecent("revoked a session")
+}
+
+// readTwice reads the session with the token hash twice, so that the
+// second read may come from the cache, and returns it.
+func readTwice(t *testing.T, db *pgstore.DB, hash []byte) latch.Session {
+	t.Helper()
+	var s latch.Session
+	for range 2 {
+		var err error
+		if s, err = db.SessionByToken(t.Context(), hash); err != nil {
+			t.Fatalf("SessionByToken error = %v; want nil", err)
+		}
+	}
+	return s
+}
+
+// setIP changes a session's IP behind the stores' backs, with no
+// notification, to tell a session served from memory from one read from the
+// database.
+func setIP(t *testing.T, schema, id, ip string) {
+	t.Helper()
+	_, err := pgtest.Connect(t).Exec(t.Context(),
+		`UPDATE `+pgx.Identifier{schema, "sessions"}.Sanitize()+` SET ip = $2 WHERE id = $1`, id, ip)
+	if err != nil {
+		t.Fatalf("set the IP of session %s: %v", id, err)
+	}
+}
+
+// TestCacheSessions checks that a store serves sessions from memory, and
+// that each write to a session through another store on the same schema,
+// an instance on another machine, reaches it: a session ended there is
+// refused here within moments, and a session changed there is read again.
+func TestCacheSessions(t *testing.T) {
+	u, schema := pgtest.NewSchema(t)
+	a, b := openDB(t, u), openDB(t, u)
+	ctx := t.Context()
+
+	s := newSession("cached")
+	if err := a.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	readTwice(t, a, s.TokenHash)
+	setIP(t, schema, s.ID, "192.0.2.200")
+	if got, err := a.SessionByToken(ctx, s.TokenHash); err != nil || got.IP != s.IP {
+		t.Errorf("a: SessionByToken after an unannounced change = IP %q, %v; want the cached %q", got.IP, err, s.IP)
+	}
+
+	now := time.Now()
+	gone := func(got latch.Session, err error, _ latch.Session) error {
+		if !errors.Is(err, latch.ErrSessionNotFound) {
+			return fmt.Errorf("session %q, error %v; want ErrSessionNotFound", got.ID, err)
+		}
+		return nil
+	}
+	for _, tt := range []struct {
+		name  string
+		write func(s latch.Session) (latch.Session, error) // returns s as written
+		check func(got latch.Session, err error, want latch.Session) error
+	}{
+		{"DeleteSession", func(s latch.Session) (latch.Session, error) {
+			return s, b.DeleteSession(ctx, s.ID)
+		}, gone},
+		{"DeleteUserSession", func(s latch.Session) (latch.Session, error) {
+			_, err := b.DeleteUserSession(ctx, s.UserID, s.ID)
+			return s, err
+		}, gone},
+		{"DeleteUserSessions", func(s latch.Session) (latch.Session, error) {
+			_, err := b.DeleteUserSessions(ctx, s.UserID, "")
+			return s, err
+		}, gone},
+		{"TrimUserSessions", func(s latch.Session) (latch.Session, error) {
+			newer := newSession(s.UserID)
+			newer.LastSeenAt = s.LastSeenAt.Add(time.Minute)
+			if err := b.CreateSession(ctx, newer); err != nil {
+				return s, err
+			}
+			_, err := b.TrimUserSessions(ctx, s.UserID, newer.ID, 1)
+			return s, err
+		}, gone},
+		{"DeleteExpiredSessions", func(s latch.Session) (latch.Session, error) {
+			s.ExpiresAt = now.Add(-time.Minute)
+			if err := b.UpdateSession(ctx, s); err != nil {
+				return s, err
+			}
+			_, err := b.DeleteExpiredSessions(ctx, now, now.Add(-time.Hour))
+			return s, err
+		}, gone},
+		{"UpdateSession, new token", func(s latch.Session) (latch.Session, error) {
+			s.TokenHash = []byte(pgtest.RandomName())
+			return s, b.UpdateSession(ctx, s)
+		}, gone},
+		{"RotateSession", func(s latch.Session) (latch.Session, error) {
+			old := s.RememberHash
+			s.PrevRememberHash, s.RememberHash, s.RotatedAt = old, []byte(pgtest.RandomName()), now
+			s.TokenHash = []byte(pgtest.RandomName())
+			return s, b.RotateSession(ctx, s, old)
+		}, gone},
+		{"UpdateSession, same token", func(s latch.Session) (latch.Session, error) {
+			s.Fresh = false
+			return s, b.UpdateSession(ctx, s)
+		}, func(got latch.Session, err error, want latch.Session) error {
+			if err != nil || got.Fresh {
+				return fmt.Errorf("fresh %t, error %v; want false, nil", got.Fresh, err)
+			}
+			return nil
+		}},
+		{"TouchSession", func(s latch.Session) (latch.Session, error) {
+			s.LastSeenAt = s.LastSeenAt.Add(time.Hour).Truncate(time.Microsecond)
+			return s, b.TouchSession(ctx, s.ID, s.LastSeenAt)
+		}, func(got latch.Session, err error, want latch.Session) error {
+			if err != nil || !got.LastSeenAt.Equal(want.LastSeenAt) {
+				return fmt.Errorf("last seen %v, error %v; want %v, nil", got.LastSeenAt, err, want.LastSeenAt)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession(pgtest.RandomName())
+			if err := a.CreateSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			readTwice(t, a, s.TokenHash)
+			want, err := tt.write(s)
+			if err != nil {
+				t.Fatalf("b: %s error = %v; want nil", tt.name, err)
+			}
+			eventually.True(t, 2*time.Second, "a: SessionByToken after b's "+tt.name, func() error {
+				got, err := a.SessionByToken(ctx, s.TokenHash)
+				return tt.check(got, err, want)
+			})
+		})
+	}
+}
+
+// TestCacheSessionsListenerDown keeps a store's listening connection from
+// reconnecting, as a server refusing connections would, and checks that
+// the store then reads every session from the database, so that a
+// revocation made meanwhile, which it cannot hear of, is honoured at once;
+// and that it serves sessions from memory again once it listens.
+func TestCacheSessionsListenerDown(t *testing.T) {
+	u, schema := pgtest.NewSchema(t)
+	admin := pgtest.Connect(t)
+	ctx := t.Context()
+	// A role of the test's own, since connection limits do not apply to
+	// superusers: lowered below its connections, it keeps the listener
+	// from reconnecting while the pool's connection lives on.
+	role := "latch_test_" + pgtest.RandomName()
+	ident := pgx.Identifier{role}.Sanitize()
+	for _, q := range []string{
+		`CREATE ROLE ` + ident + ` LOGIN`,
+		`GRANT ALL ON SCHEMA ` + pgx.Identifier{schema}.Sanitize() + ` TO ` + ident,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, q := range []string{`DROP OWNED BY ` + ident, `DROP ROLE ` + ident} {
+			if _, err := admin.Exec(ctx, q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	app := "latch-test-" + pgtest.RandomName()
+	au := pgtest.WithParam(t, pgtest.WithParam(t, u, "application_name", app), "pool_max_conns", "1")
+	pu, err := url.Parse(au)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu.User = url.User(role)
+	a := openDB(t, pu.String())
+	b := openDB(t, u)
+	waitListening(t, app+" listener")
+
+	s := newSession("listener-down")
+	if err := a.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	readTwice(t, a, s.TokenHash)
+	setIP(t, schema, s.ID, "192.0.2.201")
+	if got, err := a.SessionByToken(ctx, s.TokenHash); err != nil || got.IP != s.IP {
+		t.Fatalf("a: SessionByToken while listening, after an unannounced change = IP %q, %v; want the cached %q", got.IP, err, s.IP)
+	}
+
+	if _, err := admin.Exec(ctx, `ALTER ROLE `+ident+` CONNECTION LIMIT 0`); err != nil {
+		t.Fatal(err)
+	}
+	if n := terminateNoWait(t, app+" listener"); n != 1 {
+		t.Fatalf("%d server processes had application_name %q; want the listener's", n, app+" listener")
+	}
+	eventually.True(t, 2*time.Second, "a: SessionByToken once the listener is cut", func() error {
+		if got, err := a.SessionByToken(ctx, s.TokenHash); err != nil || got.IP != "192.0.2.201" {
+			return fmt.Errorf("IP %q, error %v; want the database's 192.0.2.201", got.IP, err)
+		}
+		return nil
+	})
+	// Nothing is cached while the listener is down: each change, however
+	// made, shows at the next read.
+	readTwice(t, a, s.TokenHash)
+	setIP(t, schema, s.ID, "192.0.2.202")
+	if got, err := a.SessionByToken(ctx, s.TokenHash); err != nil || got.IP != "192.0.2.202" {
+		t.Errorf("a: SessionByToken while not listening, after an unannounced change = IP %q, %v; want 192.0.2.202", got.IP, err)
+	}
+	if err := b.DeleteSession(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.SessionByToken(ctx, s.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("a: SessionByToken right after b deleted it, while a's listener is down = %q, %v; want ErrSessionNotFound", got.ID, err)
+	}
+	var listening int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app+" listener").Scan(&listening); err != nil || listening != 0 {
+		t.Fatalf("listeners of a during the check = %d, %v; want 0: the test did not keep it down", listening, err)
+	}
+
+	if _, err := admin.Exec(ctx, `ALTER ROLE `+ident+` CONNECTION LIMIT -1`); err != nil {
+		t.Fatal(err)
+	}
+	waitListening(t, app+" listener")
+	if got, err := a.SessionByToken(ctx, s.TokenHash); !errors.Is(err, latch.ErrSessionNotFound) {
+		t.Errorf("a: SessionByToken once listening again = %q, %v; want ErrSessionNotFound", got.ID, err)
+	}
+	s2 := newSession("listener-back")
+	if err := a.CreateSession(ctx, s2); err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 5*time.Second, "a: serves sessions from memory once listening again", func() error {
+		read := readTwice(t, a, s2.TokenHash)
+		setIP(t, schema, s2.ID, pgtest.RandomName())
+		if got, err := a.SessionByToken(ctx, s2.TokenHash); err != nil || got.IP != read.IP {
+			return fmt.Errorf("IP %q, error %v; want the cached %q", got.IP, err, read.IP)
+		}
+		return nil
+	})
 }

@@ -47,19 +47,27 @@
 // # Cache
 //
 // A profile page reads the session, its user and the user's list of
-// sessions. A DB keeps users and session lists in memory, and always reads
-// sessions by token from the database, so that a logout or revocation on
-// one instance ends the session on every other one at once.
+// sessions. A DB keeps all three in memory, sessions by the hash of their
+// token, so that a page load usually reads nothing from the database.
 //
 // Each write forgets here what it touched before it returns, and tells the
 // other stores on the same schema, in the same implicit transaction, with a
 // PostgreSQL notification on a channel named after the schema: they hear
-// it when the write commits, within milliseconds, and forget too. A
-// connection of its own listens for them; while it is not listening (the
-// server is away, or the connection was cut), the cache is off, and it is
-// forgotten whole when listening again. Until another instance has heard a
-// change, its profile pages may show the user's previous name or session
-// list; they never accept a session that was ended.
+// it when the write commits, within milliseconds, and forget too. Every
+// write to a session notifies, its last-seen time included, since other
+// instances decide idle timeouts from it. A connection of its own listens
+// for them; while it is not listening (the server is away, or the
+// connection was cut), the cache is off and every read goes to the
+// database, and it is forgotten whole when listening again, since changes
+// made meanwhile went unheard. A connection that falls silent is pinged
+// after two seconds without a notification, and counts as cut if the ping
+// gets no answer within two more.
+//
+// So a logout or revocation on one instance ends the session on every other
+// one as soon as they hear of it, within milliseconds: a request that
+// reaches another instance in that moment may still be served as the
+// session's. Until another instance has heard a change, its profile pages
+// may show the user's previous name or session list.
 //
 // LISTEN needs a connection of its own to the server: behind a pooler in
 // transaction mode, such as PgBouncer with pool_mode=transaction,

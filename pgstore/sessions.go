@@ -52,9 +52,12 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 	return nil
 }
 
-// SessionByToken implements [latch.SessionStore].
+// SessionByToken implements [latch.SessionStore]. Sessions found are cached
+// in memory; see the package documentation.
 func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE token_hash = $1`, "token", hash)
+	return db.cache.ReadSession(hash, func() (latch.Session, error) {
+		return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE token_hash = $1`, "token", hash)
+	})
 }
 
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
@@ -79,9 +82,9 @@ func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (l
 // UpdateSession implements [latch.SessionStore]. Every field but the ID is
 // replaced, in one statement: a session deleted meanwhile stays deleted.
 func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
-	// The list of the session's owner before the update, should the
+	// The session, the list of its owner before the update, should the
 	// update change it, and after.
-	notes := []note{db.noteListOf(s.ID), db.noteOf(noteList + s.UserID)}
+	notes := []note{db.noteSessionOf(s.ID), db.noteOf(noteList + s.UserID)}
 	tag, err := db.change(ctx, notes, nil, `
 		UPDATE latch_sessions SET
 			user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
@@ -91,7 +94,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt))
-	db.cache.ForgetSessions(nil, s.UserID)
+	db.cache.ForgetSessions([]string{s.ID}, s.UserID)
 	if err != nil {
 		return db.fail("update session", err)
 	}
@@ -107,7 +110,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 // again on the new row, which no longer matches, so of racing rotations
 // one finds it.
 func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byte) error {
-	notes := []note{db.noteListOf(s.ID), db.noteOf(noteList + s.UserID)}
+	notes := []note{db.noteSessionOf(s.ID), db.noteOf(noteList + s.UserID)}
 	var rotated, exists bool
 	_, err := db.change(ctx, notes, func(row pgx.Row) error { return row.Scan(&rotated, &exists) }, `
 		WITH rotated AS (
@@ -122,7 +125,7 @@ func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byt
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt), rememberValue(remember))
-	db.cache.ForgetSessions(nil, s.UserID)
+	db.cache.ForgetSessions([]string{s.ID}, s.UserID)
 	switch {
 	case err != nil:
 		return db.fail("rotate session", err)
@@ -135,18 +138,20 @@ func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byt
 }
 
 // TouchSession implements [latch.SessionStore]. The commit does not wait
-// for the disk (see relaxNote).
+// for the disk (see relaxNote). Other stores forget the session: a copy
+// with the old last-seen time would make them touch it again, or end it
+// as idle while it is in use elsewhere.
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
 	var userID string
 	found := false
-	_, err := db.change(ctx, []note{relaxNote, db.noteListOf(id)}, func(row pgx.Row) error {
+	_, err := db.change(ctx, []note{relaxNote, db.noteSessionOf(id)}, func(row pgx.Row) error {
 		if err := row.Scan(&userID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		found = userID != ""
 		return nil
 	}, `UPDATE latch_sessions SET last_seen_at = $2 WHERE id = $1 RETURNING user_id`, id, lastSeen)
-	db.cache.ForgetSessions(nil, userID)
+	db.cache.ForgetSessions([]string{id}, userID)
 	if err != nil {
 		return db.fail("touch session", err)
 	}
@@ -159,13 +164,13 @@ func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) e
 // DeleteSession implements [latch.SessionStore].
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	var userID string
-	_, err := db.change(ctx, []note{db.noteListOf(id)}, func(row pgx.Row) error {
+	_, err := db.change(ctx, []note{db.noteSessionOf(id)}, func(row pgx.Row) error {
 		if err := row.Scan(&userID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		return nil
 	}, `DELETE FROM latch_sessions WHERE id = $1 RETURNING user_id`, id)
-	db.cache.ForgetSessions(nil, userID)
+	db.cache.ForgetSessions([]string{id}, userID)
 	if err != nil {
 		return db.fail("delete session", err)
 	}
@@ -268,7 +273,7 @@ func (w withTotal) Scan(dest ...any) error {
 // DeleteUserSession implements [latch.SessionStore].
 func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, error) {
 	found := false
-	_, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, func(row pgx.Row) error {
+	_, err := db.change(ctx, []note{db.noteOf(noteSession + id), db.noteOf(noteList + userID)}, func(row pgx.Row) error {
 		var gone string
 		switch err := row.Scan(&gone); {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -279,7 +284,7 @@ func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, e
 		}
 		return nil
 	}, `DELETE FROM latch_sessions WHERE id = $1 AND user_id = $2 RETURNING id`, id, userID)
-	db.cache.ForgetSessions(nil, userID)
+	db.cache.ForgetSessions([]string{id}, userID)
 	if err != nil {
 		return false, db.fail("delete user session", err)
 	}
@@ -306,9 +311,9 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 		), counted AS (SELECT count(*)::int AS n FROM gone)
 		SELECT n, (SELECT count(*) FROM (SELECT pg_notify($4, $5) FROM counted WHERE n > 0) notified)
 		FROM counted`,
-		userID, keep, limit, db.channel, noteList+userID)
+		userID, keep, limit, db.channel, noteAllSessions+userID)
 	if err != nil || n > 0 {
-		db.cache.ForgetSessions(nil, userID)
+		db.cache.ForgetUserSessions(userID)
 	}
 	if err != nil {
 		return 0, db.fail("trim user sessions", err)
@@ -318,8 +323,8 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
-	tag, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, nil, `DELETE FROM latch_sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
-	db.cache.ForgetSessions(nil, userID)
+	tag, err := db.change(ctx, []note{db.noteOf(noteAllSessions + userID)}, nil, `DELETE FROM latch_sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+	db.cache.ForgetUserSessions(userID)
 	if err != nil {
 		return 0, db.fail("delete user sessions", err)
 	}

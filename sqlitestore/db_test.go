@@ -138,8 +138,13 @@ func TestQueryPlans(t *testing.T) {
 		`DELETE FROM latch_login_failures WHERE key = ?`,
 		`SELECT revoked_at FROM latch_device_revocations WHERE user_id = ?`,
 		`UPDATE latch_sessions SET last_seen_at = ? WHERE id = ?`,
+		pruneQuery,
 	} {
-		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, []byte("x"), "y")
+		args := []any{[]byte("x"), "y"}
+		if q == pruneQuery {
+			args = []any{0, 1, 2, 3}
+		}
+		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -298,5 +303,58 @@ func TestLegacyHashSamplesPlan(t *testing.T) {
 	}
 	if all := strings.Join(plan, "; "); !strings.Contains(all, "USING INDEX latch_users_legacy_hash") {
 		t.Errorf("plan: %s\nwant a scan of the index latch_users_legacy_hash", all)
+	}
+}
+
+// TestPruneSpans fills more rowids than several prune spans, with gaps, and
+// checks that DeleteExpiredSessions deletes exactly the expired and idle
+// sessions of every span and reports their number.
+func TestPruneSpans(t *testing.T) {
+	db := openTestDB(t)
+	ctx := t.Context()
+	now := time.Now()
+	idleBefore := now.Add(-2 * time.Hour)
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, live := 0, 0
+	const n = 3*pruneSpan + 17
+	for i := range n {
+		expires, lastSeen, remember := now.Add(time.Hour), now, i%5 == 0
+		switch i % 3 {
+		case 1:
+			expires = now.Add(-time.Minute)
+		case 2:
+			lastSeen = now.Add(-3 * time.Hour) // idle: pruned unless remembered
+		}
+		if i%3 == 1 || (i%3 == 2 && !remember) {
+			want++
+		} else {
+			live++
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO latch_sessions (rowid, id, user_id, token_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent)
+			VALUES (?, ?, 'u', ?, ?, 1, ?, ?, ?, '', '')`,
+			int64(i)*2+1, fmt.Sprint("s", i), []byte(fmt.Sprint("t", i)), remember, micros(now), micros(lastSeen), micros(expires))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.DeleteExpiredSessions(ctx, now, idleBefore); err != nil || got != want {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want %d, nil", got, err, want)
+	}
+	var left int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ? AND (remember = 1 OR last_seen_at >= ?)`, micros(now), micros(idleBefore)).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	var all int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if left != live || all != live {
+		t.Errorf("after pruning: %d sessions, %d of them live; want %d, all live", all, left, live)
 	}
 }

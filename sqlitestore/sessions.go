@@ -344,22 +344,44 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 	return int(n), nil
 }
 
-// DeleteExpiredSessions implements [latch.SessionPruner], in one statement.
+// pruneSpan is how many rows of sessions, by rowid, one statement of
+// DeleteExpiredSessions looks at. SQLite has one writer: a million expired
+// sessions deleted in one statement held it for over half a minute, during
+// which no one could log in or out and the health check failed. A span
+// takes milliseconds, and other writes go in between.
+const pruneSpan = 5000
+
+// pruneQuery deletes the expired sessions of a span of rowids.
+const pruneQuery = `
+	DELETE FROM latch_sessions
+	WHERE rowid > ? AND rowid <= ? AND (expires_at < ? OR (remember = 0 AND last_seen_at < ?))`
+
+// DeleteExpiredSessions implements [latch.SessionPruner], a span of rowids
+// at a time (see pruneSpan), each its own transaction, committed without
+// waiting for the disk: a deletion that a power loss undoes is of sessions
+// the Manager refuses anyway, and the next prune deletes them again.
+// Sessions created while it runs are past its end, and not expired.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
-	res, err := db.write.ExecContext(ctx, `
-		DELETE FROM latch_sessions
-		WHERE expires_at < ? OR (remember = 0 AND last_seen_at < ?)`,
-		micros(now), micros(idleBefore))
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
+	var last int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM latch_sessions`).Scan(&last)
+	total := 0
+	for from := int64(0); err == nil && from < last; from += pruneSpan {
+		var res sql.Result
+		res, err = db.execRelaxed(ctx, pruneQuery, from, from+pruneSpan, micros(now), micros(idleBefore))
+		if err == nil {
+			var n int64
+			n, err = res.RowsAffected()
+			total += int(n)
+		}
 	}
 	// The hourly prune usually deletes nothing: the cache stays then.
-	if err != nil || n > 0 {
+	// Sessions it deleted may stay cached until it ends: they are expired
+	// or idle, which the Manager checks for itself.
+	if err != nil || total > 0 {
 		db.cache.ForgetAll()
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
+		return total, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
 	}
-	return int(n), nil
+	return total, nil
 }

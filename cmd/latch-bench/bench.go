@@ -48,7 +48,7 @@ type bench struct {
 	checks  []check
 	notes   []string
 
-	mu   sync.Mutex
+	mu   *sync.Mutex
 	live map[*proc]bool // children running, killed if latch-bench is
 
 	clients atomic.Uint32 // client addresses handed out by newClient
@@ -71,7 +71,7 @@ type benchUser struct {
 }
 
 func runBench(cfg config, stdout, stderr io.Writer) error {
-	b := &bench{cfg: cfg, log: stderr, dbURL: cfg.databaseURL, runID: randomString(4), live: map[*proc]bool{}}
+	b := &bench{cfg: cfg, log: stderr, dbURL: cfg.databaseURL, runID: randomString(4), mu: new(sync.Mutex), live: map[*proc]bool{}}
 	b.machine = describeMachine()
 	var err error
 	if b.tmp, err = os.MkdirTemp("", "latch-bench-"); err != nil {

@@ -6,6 +6,7 @@
 //	go run ./cmd/latch-bench -database-url 'postgres://...' -storm
 //	go run ./cmd/latch-bench -json > bench.json   # figures for machines
 //	go run ./cmd/latch-bench -rounds 1            # one round instead of 3: quicker, noisier
+//	go run ./cmd/latch-bench -growth              # an empty against a grown database (-growth-users)
 //
 // It builds cmd/latch, starts it as a child process on a fresh data folder,
 // creates users, and drives it over loopback with many keep-alive
@@ -81,6 +82,8 @@ type config struct {
 	logLevel        string
 	serverCPU       int
 	clientCPU       int
+	growth          bool
+	growthUsers     int
 
 	// Hidden: latch-bench starts itself with these to run a reference.
 	serveReference string
@@ -117,6 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "latch's -log-level; latch logs one line per request at info, as in production")
 	fs.IntVar(&c.serverCPU, "server-cpu", 0, "CPU the servers are pinned to")
 	fs.IntVar(&c.clientCPU, "client-cpu", 1, "CPU the load generator is pinned to")
+	fs.BoolVar(&c.growth, "growth", false, "instead of the scenarios, measure them on an empty database and again once it holds -growth-users users with three sessions each, a third of them expired, pruned by latch while /profile is measured")
+	fs.IntVar(&c.growthUsers, "growth-users", 1_000_000, "users added to the database by -growth, with three sessions each")
 	fs.StringVar(&c.serveReference, "serve-reference", "", "internal: serve the hello or hmac reference")
 	fs.BoolVar(&c.measureArgon2, "measure-argon2", false, "internal: measure argon2id hashes per second")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "internal: address of the reference server")
@@ -168,6 +173,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.connections < 1 || c.stormLogins < 1 || c.stormClients < 1 {
 		errs = append(errs, errors.New("-connections, -storm-logins, -storm-clients: want at least 1"))
 	}
+	if c.growthUsers < 0 {
+		errs = append(errs, errors.New("-growth-users: want 0 or more"))
+	}
 	if c.users < 0 {
 		errs = append(errs, errors.New("-users: want 0 or more"))
 	}
@@ -205,6 +213,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveReference(cfg.serveReference, cfg.addr)
 	case cfg.measureArgon2:
 		err = measureArgon2(cfg.warmup, cfg.duration, stdout)
+	case cfg.growth:
+		err = runGrowth(cfg, stdout, stderr)
 	default:
 		err = runBench(cfg, stdout, stderr)
 	}

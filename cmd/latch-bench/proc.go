@@ -169,6 +169,25 @@ func (p *proc) stop() {
 	}
 }
 
+// logLine returns the first line of the process's output that contains
+// substr.
+func (p *proc) logLine(substr string) (string, bool) {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return "", false
+	}
+	i := strings.Index(string(b), substr)
+	if i < 0 {
+		return "", false
+	}
+	start := strings.LastIndexByte(string(b[:i]), '\n') + 1
+	end := strings.IndexByte(string(b[i:]), '\n')
+	if end < 0 {
+		end = len(b) - i
+	}
+	return string(b[start : i+end]), true
+}
+
 // logTail returns the last n lines of the process's output, indented.
 func (p *proc) logTail(n int) string {
 	b, err := os.ReadFile(p.logPath)
