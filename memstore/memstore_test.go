@@ -16,3 +16,8 @@ func TestMailQueue(t *testing.T) {
 	var q memstore.MailQueue
 	storetest.MailQueue(t, &q)
 }
+
+func TestAudit(t *testing.T) {
+	var a memstore.Audit
+	storetest.Audit(t, &a)
+}

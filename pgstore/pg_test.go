@@ -59,6 +59,10 @@ func TestUsers(t *testing.T) {
 	storetest.Users(t, newTestDB(t))
 }
 
+func TestAudit(t *testing.T) {
+	storetest.Audit(t, newTestDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newTestDB(t))
 }

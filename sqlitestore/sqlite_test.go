@@ -56,6 +56,10 @@ func TestUsers(t *testing.T) {
 	storetest.Users(t, newDB(t))
 }
 
+func TestAudit(t *testing.T) {
+	storetest.Audit(t, newDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newDB(t))
 }
