@@ -244,7 +244,8 @@ func (s *server) Serve(ctx context.Context) error {
 	return nil
 }
 
-// pruneLoop deletes expired sessions and mailed tokens hourly.
+// pruneLoop deletes expired sessions, mailed tokens and audit events
+// past their retention hourly.
 func (s *server) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -258,6 +259,11 @@ func (s *server) pruneLoop(ctx context.Context) {
 			s.log.Warn("prune tokens", "error", err)
 		} else if n > 0 {
 			s.log.Info("pruned expired tokens", "count", n)
+		}
+		if n, err := s.app.PruneAudit(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune audit events", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned old audit events", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -32,6 +33,7 @@ type Store interface {
 	account.TokenStore
 	throttle.Store
 	throttle.DeviceStore
+	latch.AuditStore
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
 }
@@ -75,6 +77,9 @@ type Config struct {
 	// address out of the profile page, and makes sign-up answer the same
 	// for an address that has an account, mailing its owner instead.
 	RequireVerifiedEmail bool
+	// AuditRetention is how long the security events of the audit log
+	// are kept. Default [latch.DefaultAuditRetention], 180 days.
+	AuditRetention time.Duration
 }
 
 // App is the web application. Create it with [New] and serve [App.Handler].
@@ -83,6 +88,7 @@ type App struct {
 	store     Store
 	auth      *latch.Manager[account.User]
 	accounts  *account.Service
+	audit     *latch.AuditLog
 	flashes   *flasher
 	templates map[string]*template.Template
 	memo      pageMemo // pages of logged-in users, as last rendered
@@ -150,6 +156,8 @@ func New(store Store, cfg Config) (*App, error) {
 	a.auth.ClientIP = a.clientIP
 	a.auth.ErrorHandler = a.serveError
 	a.auth.RefreshURL = "/login/confirm"
+	a.auth.OnEvent = a.onAuthEvent
+	a.audit = &latch.AuditLog{Store: store, Retention: cfg.AuditRetention, Logger: cfg.Logger}
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

@@ -130,7 +130,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 		a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeError, masked)
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeSuccess, masked, slog.Int64("user_id", u.ID))
+	a.record(r, slog.LevelInfo, eventSignUp, outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditSignUp}, masked)
 	a.later(r.Context(), func(ctx context.Context) { a.mailVerification(ctx, u) })
 	if a.cfg.RequireVerifiedEmail {
 		return a.signedUpInbox(w, r, u.Email)
@@ -174,7 +174,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeThrottled, masked, hasDevice, retryAfterAttr(te.RetryAfter))
+		a.recordLoginFailure(r, email, device, latch.ReasonThrottled, slog.LevelWarn, outcomeThrottled, masked, hasDevice, retryAfterAttr(te.RetryAfter))
 		setRetryAfter(w, te.RetryAfter)
 		msg := fmt.Sprintf(msgTooManyTries, humanDuration(te.RetryAfter))
 		return a.render(w, r, http.StatusTooManyRequests, "login", page{
@@ -182,7 +182,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 			Flashes: []flash{{Text: msg, Kind: "danger"}},
 		})
 	case errors.Is(err, account.ErrBadCredentials):
-		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
+		a.recordLoginFailure(r, email, device, latch.ReasonWrongPassword, slog.LevelWarn, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgBadLogin, Kind: "danger"}}, Form: form})
 		to := "/login"
 		if hasNext {
@@ -202,7 +202,9 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.setDeviceCookie(w, id)
-	a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSuccess, masked, hasDevice, slog.Int64("user_id", u.ID), slog.Bool("remember", remember))
+	a.record(r, slog.LevelInfo, eventLogin, outcomeSuccess,
+		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, SessionID: a.auth.Current(r).SessionID},
+		masked, hasDevice, slog.Bool("remember", remember))
 	to := "/profile"
 	if hasNext {
 		to = next
@@ -231,7 +233,7 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
 	if wasIn {
 		// The device cookie stays: logging out does not make the browser
 		// a stranger.
-		a.authEvent(r, slog.LevelInfo, eventLogout, outcomeSuccess, slog.Int64("user_id", cur.User.ID))
+		a.record(r, slog.LevelInfo, eventLogout, outcomeSuccess, latch.AuditEvent{UserID: cur.UserID, Kind: latch.AuditLogout, SessionID: cur.SessionID})
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgLoggedOut, Kind: "info"}}})
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

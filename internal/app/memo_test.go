@@ -23,12 +23,14 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		MoreSessions:      3,
 		MinPasswordLength: 8,
 		Life:              lifeView{Fresh: true},
+		Activity:          activityView{Events: []eventView{{Text: "Signed in"}}, Older: "/a?before=2"},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
 		p.User = &u
 		p.Flashes = append([]flash(nil), p.Flashes...)
 		p.Sessions = append([]sessionView(nil), p.Sessions...)
+		p.Activity.Events = append([]eventView(nil), p.Activity.Events...)
 		errs := account.FieldErrors{}
 		for k, v := range p.Errors {
 			errs[k] = v
@@ -51,6 +53,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"MoreSessions":      func(p *page) { p.MoreSessions = 4 },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
 		"Life":              func(p *page) { p.Life.Fresh = false },
+		"Activity":          func(p *page) { p.Activity.Events[0].Text = "Signed out" },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

@@ -46,6 +46,8 @@ type page struct {
 	MinPasswordLength int
 	// Life holds what the account lifecycle's pages show.
 	Life lifeView
+	// Activity is a page of security events.
+	Activity activityView
 }
 
 // formValues are the fields kept filled after a failed submission.
@@ -56,7 +58,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -198,7 +200,8 @@ func samePage(a, b page) bool {
 		slices.Equal(a.Sessions, b.Sessions) &&
 		a.MoreSessions == b.MoreSessions &&
 		a.MinPasswordLength == b.MinPasswordLength &&
-		a.Life == b.Life
+		a.Life == b.Life &&
+		a.Activity.same(b.Activity)
 }
 
 // execute renders the page name with p into buf.

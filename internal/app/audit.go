@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+)
+
+// record logs an authentication event, as authEvent does, and adds e to
+// the audit log of its user, with the client's address and device: the
+// operator's logs and the user's history are written in one place, so they
+// tell the same story. A failure to store e is logged, never returned: it
+// must not fail a login.
+func (a *App) record(r *http.Request, level slog.Level, event, outcome string, e latch.AuditEvent, attrs ...slog.Attr) {
+	if e.UserID != "" {
+		attrs = append(attrs, slog.String("user_id", e.UserID))
+	}
+	if e.ActorID != "" {
+		attrs = append(attrs, slog.String("admin_id", e.ActorID))
+	}
+	a.authEvent(r, level, event, outcome, attrs...)
+	e.IP = a.clientIP(r)
+	e.Device = device(r.UserAgent())
+	a.audit.Record(r.Context(), e)
+}
+
+// userKey is a user's ID as the audit log and the sessions know it.
+func userKey(id int64) string { return strconv.FormatInt(id, 10) }
+
+// onAuthEvent records what the library does on its own: restoring a login
+// from the remember-me cookie.
+func (a *App) onAuthEvent(r *http.Request, e latch.Event) {
+	if e.Kind == latch.EventRemembered {
+		a.record(r, slog.LevelInfo, "remembered", outcomeSuccess, latch.AuditEvent{UserID: e.UserID, Kind: latch.AuditRemembered, SessionID: e.SessionID})
+	}
+}
+
+// PruneAudit deletes audit events older than the retention; run it now
+// and then, beside [latch.Manager.Prune].
+func (a *App) PruneAudit(ctx context.Context) (int, error) { return a.audit.Prune(ctx) }
+
+// recordLoginFailure records a failed login in the audit log of the
+// account the email names. The address is looked up for every failure,
+// known or not, so the lookup tells nothing by its timing; an address with
+// no account is recorded with no user and without the address, so the log
+// holds no list of guessed addresses. A throttled attempt without a valid
+// device cookie for the account is told apart as from an unknown device.
+func (a *App) recordLoginFailure(r *http.Request, email, deviceCookie, reason string, level slog.Level, outcome string, attrs ...slog.Attr) {
+	var id string
+	if e, err := account.NormalizeEmail(email); err == nil {
+		if u, err := a.store.UserByEmail(r.Context(), e); err == nil {
+			id = userKey(u.ID)
+		}
+	}
+	if reason == latch.ReasonThrottled && id != "" && !a.knownDevice(r, deviceCookie, id) {
+		reason = latch.ReasonUnknownDevice
+	}
+	a.record(r, level, eventLogin, outcome, latch.AuditEvent{UserID: id, Kind: latch.AuditLoginFailed, Reason: reason}, attrs...)
+}
+
+// knownDevice reports whether cookie is a valid device cookie of user.
+func (a *App) knownDevice(r *http.Request, cookie, user string) bool {
+	if cookie == "" || a.accounts.Devices == nil {
+		return false
+	}
+	dev, err := a.accounts.Devices.Verify(r.Context(), cookie, user)
+	return err == nil && dev != ""
+}
