@@ -63,6 +63,10 @@ func TestAudit(t *testing.T) {
 	storetest.Audit(t, newTestDB(t))
 }
 
+func TestAdmin(t *testing.T) {
+	storetest.Admin(t, newTestDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newTestDB(t))
 }

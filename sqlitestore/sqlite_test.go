@@ -60,6 +60,10 @@ func TestAudit(t *testing.T) {
 	storetest.Audit(t, newDB(t))
 }
 
+func TestAdmin(t *testing.T) {
+	storetest.Admin(t, newDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newDB(t))
 }
