@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/userimport"
 	"github.com/latchauth/latch/password"
@@ -52,6 +53,8 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdin
 		return usersDelete(ctx, uio, args)
 	case "set-password":
 		return usersSetPassword(ctx, uio, args)
+	case "set-role":
+		return usersSetRole(ctx, uio, args)
 	case "import":
 		return usersImport(ctx, uio, args)
 	}
@@ -67,6 +70,10 @@ Usage:
   latch users create -email E -name N    create an account; asks for its password
   latch users set-password -email E      change an account's password; ends its sessions
   latch users delete -email E            delete an account and end its sessions
+  latch users set-role -email E -role R [-remove]
+                                         give an account a role, such as admin (the
+                                         administration console at /admin/users), or
+                                         with -remove take it away
   latch users import [-dry-run] [-format F] [-v] SOURCE
                                          import accounts, with their password hashes, from
                                          another application
@@ -490,6 +497,34 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", u.Email, err))
 	}
 	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
+	return 0
+}
+
+func usersSetRole(ctx context.Context, uio usersIO, args []string) int {
+	f := newUsersFlags(uio, "set-role", "set-role -email E -role R [-remove] [flags]")
+	email := f.String("email", "", "email address of the account (required)")
+	role := f.String("role", "", "the role, such as admin (required)")
+	remove := f.Bool("remove", false, "take the role away instead of giving it")
+	_, store, u, err := f.existingUser(ctx, args, email)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer store.Close()
+	if err := account.CheckRole(*role); err != nil {
+		return f.fail(usageErr("-role %q: a role is 1 to 32 lower-case letters, digits, '-' or '_', such as %s", *role, account.RoleAdmin))
+	}
+	if err := store.SetRole(ctx, u.ID, *role, !*remove); err != nil {
+		return f.fail(fmt.Errorf("set role: %w", err))
+	}
+	kind, verb := latch.AuditRoleGranted, "gave"
+	if *remove {
+		kind, verb = latch.AuditRoleRevoked, "took away"
+	}
+	// The change is part of the user's security history, made by whoever
+	// runs the command line.
+	audit := &latch.AuditLog{Store: store}
+	audit.Record(ctx, latch.AuditEvent{UserID: strconv.FormatInt(u.ID, 10), Kind: kind, Reason: *role, ActorID: "command line"})
+	fmt.Fprintf(uio.stdout, "%s the role %s %s user %d: %s\n", verb, *role, map[bool]string{true: "from", false: "to"}[*remove], u.ID, u.Email)
 	return 0
 }
 

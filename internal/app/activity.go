@@ -161,6 +161,8 @@ func eventWords(e latch.AuditEvent) string {
 		return fmt.Sprintf("Role %q removed by an administrator", e.Reason)
 	case latch.AuditSessionsEnded:
 		return "Every session ended by an administrator"
+	case kindAdminDeleted:
+		return "Account deleted by an administrator"
 	}
 	w := strings.ReplaceAll(e.Kind, "_", " ")
 	if w == "" {

@@ -30,6 +30,7 @@ const maxBodyBytes = 64 << 10
 type Store interface {
 	latch.SessionStore
 	account.Store
+	account.AdminStore
 	account.TokenStore
 	throttle.Store
 	throttle.DeviceStore
@@ -182,6 +183,11 @@ func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
 	if errors.Is(err, account.ErrUserNotFound) {
 		return account.User{}, fmt.Errorf("%w: %d", latch.ErrUnknownUser, n)
 	}
+	if err == nil && !u.DisabledAt.IsZero() {
+		// A disabled account's sessions end at their next request, even
+		// one the revocation at disabling missed.
+		return account.User{}, fmt.Errorf("%w: %d is disabled", latch.ErrUnknownUser, n)
+	}
 	return u, err
 }
 
@@ -232,6 +238,7 @@ func (a *App) Handler() http.Handler {
 	route("GET /logout", a.handle(a.logoutForm))
 	route("POST /logout", a.handle(a.logout))
 	a.lifecycleRoutes(route)
+	a.adminRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 	mux.Handle("/", page(pages))
 

@@ -171,6 +171,12 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	masked := slog.String("email", maskEmail(email))
 	hasDevice := slog.Bool("device_cookie", device != "")
 	u, err := a.accounts.Authenticate(r.Context(), account.Login{Email: email, Password: pw, Client: a.clientIP(r), Device: device})
+	badReason := latch.ReasonWrongPassword
+	if err == nil && !u.DisabledAt.IsZero() {
+		// The same answer as a wrong password, after the same work: a
+		// disabled account tells nothing of its password, nor of itself.
+		err, badReason = account.ErrBadCredentials, latch.ReasonDisabled
+	}
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &te):
@@ -182,7 +188,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 			Flashes: []flash{{Text: msg, Kind: "danger"}},
 		})
 	case errors.Is(err, account.ErrBadCredentials):
-		a.recordLoginFailure(r, email, device, latch.ReasonWrongPassword, slog.LevelWarn, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
+		a.recordLoginFailure(r, email, device, badReason, slog.LevelWarn, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgBadLogin, Kind: "danger"}}, Form: form})
 		to := "/login"
 		if hasNext {

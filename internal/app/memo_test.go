@@ -24,6 +24,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		MinPasswordLength: 8,
 		Life:              lifeView{Fresh: true},
 		Activity:          activityView{Events: []eventView{{Text: "Signed in"}}, Older: "/a?before=2"},
+		Admin:             adminView{Users: []adminRow{{ID: 1}}, Sessions: []sessionView{{ID: "s"}}},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
@@ -31,6 +32,8 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		p.Flashes = append([]flash(nil), p.Flashes...)
 		p.Sessions = append([]sessionView(nil), p.Sessions...)
 		p.Activity.Events = append([]eventView(nil), p.Activity.Events...)
+		p.Admin.Users = append([]adminRow(nil), p.Admin.Users...)
+		p.Admin.Sessions = append([]sessionView(nil), p.Admin.Sessions...)
 		errs := account.FieldErrors{}
 		for k, v := range p.Errors {
 			errs[k] = v
@@ -54,6 +57,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
 		"Life":              func(p *page) { p.Life.Fresh = false },
 		"Activity":          func(p *page) { p.Activity.Events[0].Text = "Signed out" },
+		"Admin":             func(p *page) { p.Admin.Users[0].Disabled = true },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

@@ -48,6 +48,8 @@ type page struct {
 	Life lifeView
 	// Activity is a page of security events.
 	Activity activityView
+	// Admin is what the administration console shows.
+	Admin adminView
 }
 
 // formValues are the fields kept filled after a failed submission.
@@ -58,7 +60,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity", "admin-users", "admin-user"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -201,7 +203,8 @@ func samePage(a, b page) bool {
 		a.MoreSessions == b.MoreSessions &&
 		a.MinPasswordLength == b.MinPasswordLength &&
 		a.Life == b.Life &&
-		a.Activity.same(b.Activity)
+		a.Activity.same(b.Activity) &&
+		a.Admin.same(b.Admin)
 }
 
 // execute renders the page name with p into buf.
