@@ -46,6 +46,7 @@ type config struct {
 	RequireVerifiedEmail bool
 	SMTPURL              string // empty: mail goes to DATA_DIR/outbox
 	MailFrom             string
+	MetricsAddr          string // empty: no metrics listener
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -77,6 +78,7 @@ var settings = []setting{
 	{"require-verified-email", "LATCH_REQUIRE_VERIFIED_EMAIL", "false", "users must confirm their email address by a mailed link before they reach their profile; sign-up then answers alike for addresses that have an account"},
 	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
 	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
+	{"metrics-addr", "LATCH_METRICS_ADDR", "", "address (host:port) of a separate listener serving Prometheus metrics at /metrics, for the monitoring network only; empty: no metrics"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -170,6 +172,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		LogFormat:   get("log-format"),
 		SMTPURL:     get("smtp-url"),
 		MailFrom:    get("mail-from"),
+		MetricsAddr: get("metrics-addr"),
 	}
 	var errs []error
 	bad := func(name string, err error) {

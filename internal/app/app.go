@@ -78,9 +78,28 @@ type Config struct {
 	// address out of the profile page, and makes sign-up answer the same
 	// for an address that has an account, mailing its owner instead.
 	RequireVerifiedEmail bool
+	// Metrics receives the app's measurements; nil records none.
+	Metrics Metrics
+	// Ready, if set, is checked by /readyz beside the database, such as
+	// a ping of Redis.
+	Ready func(ctx context.Context) error
 	// AuditRetention is how long the security events of the audit log
 	// are kept. Default [latch.DefaultAuditRetention], 180 days.
 	AuditRetention time.Duration
+}
+
+// Metrics receives what the app measures, for an operator's dashboard;
+// internal/metrics implements it for Prometheus.
+type Metrics interface {
+	// ObserveRequest reports a request answered with status on route, its
+	// route pattern ("GET /login"), in d.
+	ObserveRequest(route string, status int, d time.Duration)
+	// CountAuth reports an authentication event ("login", "signup") and
+	// its outcome ("success", "failure", "throttled", "busy", "error").
+	CountAuth(event, outcome string)
+	// CountStoreError reports a request that failed because of the
+	// database.
+	CountStoreError()
 }
 
 // App is the web application. Create it with [New] and serve [App.Handler].
@@ -246,6 +265,7 @@ func (a *App) Handler() http.Handler {
 	// lookup, so a page load costs one database read, not three.
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		// No icon; answering 204 spares browsers and logs a 404 each visit.
 		w.Header().Set("Cache-Control", "public, max-age=86400")

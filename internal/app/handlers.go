@@ -260,6 +260,31 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// readyz answers whether this instance can serve: the database answers,
+// and whatever Config.Ready checks (Redis, when used). Load balancers take
+// an instance out of rotation while it says 503.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("readiness check: database", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unavailable")
+		return
+	}
+	if a.cfg.Ready != nil {
+		if err := a.cfg.Ready(ctx); err != nil {
+			a.log.Warn("readiness check", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready:", "a service the app needs does not answer")
+			return
+		}
+	}
+	fmt.Fprintln(w, "ready")
+}
+
 // bounded cuts s to at most n bytes for echoing back into a form.
 func bounded(s string, n int) string {
 	if len(s) <= n {

@@ -113,7 +113,7 @@ var errWrongHost = &httpError{http.StatusBadRequest, "Bad request", "This site i
 
 // hostCheck refuses requests whose Host is not the base URL's, once a base
 // URL is set: a page reached through another name (DNS rebinding) or with a
-// forged Host never runs. /healthz stays open to load balancers, which ask
+// forged Host never runs. /healthz and /readyz stay open to load balancers, which ask
 // by address.
 func (a *App) hostCheck(next http.Handler) http.Handler {
 	if !a.checkHost {
@@ -137,7 +137,7 @@ func (a *App) hostCheck(next http.Handler) http.Handler {
 			name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
 			ok = name == strings.TrimSuffix(strings.TrimPrefix(wantName, "["), "]") && port == wantPort
 		}
-		if !ok && r.URL.Path != "/healthz" {
+		if !ok && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 			a.serveError(w, r, errWrongHost)
 			return
 		}
