@@ -126,3 +126,46 @@ func TestActivityRecordsChanges(t *testing.T) {
 	mustContain(t, "activity", r.body, "Signed out", "Logged out of every other device", "Password changed")
 	mustContain(t, "logs", s.logs.String(), "event=logout", "event=password_change")
 }
+
+func TestNewDeviceAlert(t *testing.T) {
+	s := newMailSite(t, nil)
+	countAlerts := func() int {
+		s.app.Wait()
+		n := 0
+		for _, m := range s.mail.to("ann@example.com") {
+			if strings.Contains(m.Subject, "New sign-in") {
+				n++
+			}
+		}
+		return n
+	}
+	b := s.browser()
+	b.signup("ann@example.com", "Ann", goodPassword)
+	b.login("ann@example.com", goodPassword, false)
+	if n := countAlerts(); n != 0 {
+		t.Errorf("first login after sign-up: %d alerts; want none", n)
+	}
+	b.post("/logout", url.Values{})
+	b.login("ann@example.com", goodPassword, false)
+	if n := countAlerts(); n != 0 {
+		t.Errorf("login again from the same browser: %d alerts; want none", n)
+	}
+	x := s.browser()
+	x.headers["X-Forwarded-For"] = "203.0.113.7"
+	x.headers["User-Agent"] = firefoxWindows
+	x.login("ann@example.com", goodPassword, false)
+	m := s.mailTo("ann@example.com", "New sign-in")
+	mustContain(t, "alert", m.Text, "Firefox on Windows", "203.0.113.7", "UTC")
+	if link := s.linkIn(m, "/account/activity"); link == "" {
+		t.Errorf("alert has no link to the activity page: %q", m.Text)
+	}
+	if n := countAlerts(); n != 1 {
+		t.Errorf("alerts after a new device = %d; want 1", n)
+	}
+	// That browser is known from now on.
+	x.post("/logout", url.Values{})
+	x.login("ann@example.com", goodPassword, false)
+	if n := countAlerts(); n != 1 {
+		t.Errorf("alerts after the same new browser again = %d; want 1", n)
+	}
+}

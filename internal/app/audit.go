@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -69,4 +71,34 @@ func (a *App) knownDevice(r *http.Request, cookie, user string) bool {
 	}
 	dev, err := a.accounts.Devices.Verify(r.Context(), cookie, user)
 	return err == nil && dev != ""
+}
+
+// newDeviceLookback is how many recent events of a user alertNewDevice
+// reads to tell a first login after sign-up from a later one.
+const newDeviceLookback = 20
+
+// alertNewDevice mails u that their account was just logged in to from a
+// browser without a valid device cookie for it: when, from where, on what,
+// with a link to the account's activity. The first login after sign-up is
+// no news to anyone and gets no mail: it is told by the audit log holding
+// no earlier login among the user's recent events.
+func (a *App) alertNewDevice(r *http.Request, u account.User) {
+	events, _, err := a.audit.Events(r.Context(), userKey(u.ID), 0, newDeviceLookback)
+	if err != nil {
+		a.log.Warn("new-device alert: read activity", "error", err)
+		return
+	}
+	logins := 0
+	for _, e := range events {
+		if e.Kind == latch.AuditLogin || e.Kind == latch.AuditRemembered {
+			logins++
+		}
+	}
+	if logins <= 1 && len(events) < newDeviceLookback {
+		return
+	}
+	d := userMail(u)
+	d.Note = fmt.Sprintf("%s, from %s, at %s", device(r.UserAgent()), a.clientIP(r), time.Now().UTC().Format("2 Jan 2006 15:04 UTC"))
+	d.Link = a.link("/account/activity", nil)
+	a.later(r.Context(), func(ctx context.Context) { a.send(ctx, "new-device", u.Email, d) })
 }

@@ -207,10 +207,14 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}
+	newDevice := !a.knownDevice(r, device, id)
 	a.setDeviceCookie(w, id)
 	a.record(r, slog.LevelInfo, eventLogin, outcomeSuccess,
 		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, SessionID: a.auth.Current(r).SessionID},
 		masked, hasDevice, slog.Bool("remember", remember))
+	if newDevice {
+		a.alertNewDevice(r, u)
+	}
 	to := "/profile"
 	if hasNext {
 		to = next
