@@ -99,6 +99,10 @@ func describeEvent(e latch.AuditEvent, now time.Time) string {
 	what := eventWords(e)
 	var b strings.Builder
 	b.WriteString(what)
+	// An administrator's device and address are not the user's to see.
+	if e.ActorID != "" {
+		e.Device, e.IP = "", ""
+	}
 	if e.Device != "" {
 		b.WriteString(" from ")
 		b.WriteString(e.Device)
