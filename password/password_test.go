@@ -677,3 +677,38 @@ func TestUseArgon2(t *testing.T) {
 		t.Errorf("Verify with a failing function = %v, %v; want false and an error", ok, err)
 	}
 }
+
+// TestWaitingAndObserveWait checks what the operator's metrics read: the
+// queue's depth while a hash waits, and the wait reported once it gets a
+// slot.
+func TestWaitingAndObserveWait(t *testing.T) {
+	h := NewHasher(testParams, 1, 4)
+	waits := make(chan time.Duration, 4)
+	h.ObserveWait = func(d time.Duration) { waits <- d }
+	release := holdSlots(t, h, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.Background(), "pw")
+		done <- err
+	}()
+	for i := 0; h.Waiting() != 1; i++ {
+		if i > 5000 {
+			release()
+			t.Fatalf("Waiting() = %d with a hash queued; want 1", h.Waiting())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if len(waits) != 0 {
+		t.Errorf("ObserveWait called %d times while the hash still waits; want 0", len(waits))
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if h.Waiting() != 0 {
+		t.Errorf("Waiting() = %d after the hash ran; want 0", h.Waiting())
+	}
+	if len(waits) != 1 {
+		t.Errorf("ObserveWait called %d times; want 1, for the hash that waited", len(waits))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 )
@@ -110,5 +111,29 @@ func TestReadyz(t *testing.T) {
 	srv.store.Close()
 	if code, _ := get(t, "http://"+srv.Addr()+"/readyz"); code != 503 {
 		t.Errorf("GET /readyz with the database closed = %d; want 503", code)
+	}
+}
+
+// TestReadyzChecksRedis closes the Redis connection under a running
+// server: /readyz says 503 while /healthz, about the process and its
+// database, still says 200.
+func TestReadyzChecksRedis(t *testing.T) {
+	r := os.Getenv("LATCH_TEST_REDIS_URL")
+	if r == "" {
+		if os.Getenv("LATCH_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("LATCH_TEST_REDIS_URL is not set")
+		}
+		t.Skip("set LATCH_TEST_REDIS_URL to run")
+	}
+	srv := startMetricsServer(t, "-redis-url", redisDB(t, r))
+	if code, _ := get(t, "http://"+srv.Addr()+"/readyz"); code != 200 {
+		t.Fatalf("GET /readyz with Redis = %d; want 200", code)
+	}
+	srv.redis.Close()
+	if code, _ := get(t, "http://"+srv.Addr()+"/readyz"); code != 503 {
+		t.Errorf("GET /readyz with Redis closed = %d; want 503", code)
+	}
+	if code, _ := get(t, "http://"+srv.Addr()+"/healthz"); code != 200 {
+		t.Errorf("GET /healthz with Redis closed = %d; want 200", code)
 	}
 }
