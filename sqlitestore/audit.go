@@ -27,16 +27,19 @@ func (db *DB) AppendAudit(ctx context.Context, e latch.AuditEvent) (int64, error
 	return id, nil
 }
 
+// auditPageQuery reads a page of a user's events, newest first.
+const auditPageQuery = `
+	SELECT id, user_id, kind, reason, actor_id, at, ip, device, session_id
+	FROM latch_audit_events WHERE user_id = ? AND id < ?
+	ORDER BY id DESC LIMIT ?`
+
 // AuditEvents implements [latch.AuditStore]. The index on (user_id, id)
 // serves the page in order.
 func (db *DB) AuditEvents(ctx context.Context, userID string, before int64, limit int) ([]latch.AuditEvent, error) {
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT id, user_id, kind, reason, actor_id, at, ip, device, session_id
-		FROM latch_audit_events WHERE user_id = ? AND id < ?
-		ORDER BY id DESC LIMIT ?`, userID, before, limit)
+	rows, err := db.read.QueryContext(ctx, auditPageQuery, userID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: read audit events: %w", err)
 	}
