@@ -24,6 +24,8 @@
 //     [Manager.Unauthorized] and [Manager.NeedsRefresh] replace that answer,
 //     and [Manager.RequireLoginWith] gives a route its own, such as
 //     [DenyJSON] for an API;
+//   - [LoginOptions.Partial] makes a login of two steps, for a second
+//     factor (see below);
 //   - [Manager.RequireFresh] guards sensitive pages: a login restored from
 //     the remember-me cookie is not fresh, and [Manager.ConfirmLogin] makes
 //     it fresh again after the user re-enters the password;
@@ -42,6 +44,24 @@
 // latch renders no HTML: sign-up pages, flash messages and templates belong to
 // the application. Password hashing is in the password package, login
 // throttling in throttle, and accounts in account.
+//
+// # Two-step logins
+//
+// When a user has a second factor, the application checks the password
+// and calls [Manager.LogIn] with [LoginOptions.Partial]. That starts no
+// session: it ends the request's session, if any, and sets a cookie
+// holding the partial login (user ID, the login's options, an expiry
+// [Manager.PendingFor] ahead, 5 minutes by default, and a random nonce),
+// signed with [Manager.PendingKey]. While it lasts, [Manager.Current] and
+// the guards see an anonymous request: a user who owes a second factor
+// reaches no page that needs a login. The second step's page reads the
+// partial login with [Manager.Pending], checks the factor, and calls
+// [Manager.CompleteLogIn], which starts the session as LogIn would have,
+// with a new token, and clears the cookie; [Manager.CancelLogIn] and
+// [Manager.LogOut] forget it. latch checks no factor itself, and keeps no
+// record of partial logins: the application throttles second-step
+// attempts per user (throttle.Limiter), since the cookie may be presented
+// any number of times until it expires.
 //
 // # Security model
 //

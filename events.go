@@ -22,6 +22,10 @@ const (
 	// EventDenied reports a request turned away by [Manager.RequireLogin]
 	// or [Manager.RequireFresh].
 	EventDenied
+	// EventPartialLogin reports a partial login begun by [Manager.LogIn]
+	// with [LoginOptions.Partial]: the password was right, a second factor
+	// is owed. Its completion is an EventLoggedIn.
+	EventPartialLogin
 )
 
 // String returns the kind's name, such as "logged in".
@@ -37,6 +41,8 @@ func (k EventKind) String() string {
 		return "loaded from request"
 	case EventDenied:
 		return "denied"
+	case EventPartialLogin:
+		return "partial login"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

@@ -149,6 +149,41 @@ func ExampleManager_LogIn() {
 	// false true true
 }
 
+func ExampleManager_CompleteLogIn() {
+	m := newManager()
+	m.PendingKey = []byte("a secret of at least 32 bytes....")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// The password was right, and the user has a second factor.
+		if err := m.LogIn(w, r, "42", latch.LoginOptions{Partial: true}); err != nil {
+			http.Error(w, "could not log in", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Println("after the password:", m.Current(r).Authenticated)
+	})
+	mux.HandleFunc("POST /login/code", func(w http.ResponseWriter, r *http.Request) {
+		p, ok := m.Pending(r)
+		if !ok {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		fmt.Println("code owed by user", p.UserID)
+		// Check the user's code here, then:
+		if err := m.CompleteLogIn(w, r); err != nil {
+			http.Error(w, "log in again", http.StatusUnauthorized)
+			return
+		}
+		fmt.Println("after the code:", m.Current(r).User.Name)
+	})
+	h := m.Middleware(mux)
+	rec := send(h, "POST", "/login", nil)
+	send(h, "POST", "/login/code", live(rec))
+	// Output:
+	// after the password: false
+	// code owed by user 42
+	// after the code: Anthony
+}
+
 func ExampleManager_LogOut() {
 	m := newManager()
 	mux := http.NewServeMux()

@@ -140,6 +140,18 @@ type Manager[U any] struct {
 	// without bound. Logins in flight at the same moment may leave a few
 	// more until the next login. Default 100; zero or less: no limit.
 	MaxSessions int
+	// PendingCookieName names the cookie of a partial login (see
+	// [LoginOptions.Partial]). Default "latch_pending"; prefixed like
+	// CookieName.
+	PendingCookieName string
+	// PendingKey signs the cookie of a partial login, so that nobody can
+	// make one for a user whose password they do not know. At least 32
+	// bytes; required for partial logins, which fail without it. Default
+	// nil.
+	PendingKey []byte
+	// PendingFor is how long a partial login waits for its second factor
+	// before the password must be typed again. Default 5 minutes.
+	PendingFor time.Duration
 	// TouchInterval is how often a session's LastSeenAt is written, at
 	// most. Writing on every request would make every page load a database
 	// write. Default 1 minute.
@@ -217,6 +229,8 @@ func New[U any](store SessionStore, load LoaderFunc[U]) *Manager[U] {
 		load:               load,
 		CookieName:         "latch_session",
 		RememberCookieName: "latch_remember",
+		PendingCookieName:  "latch_pending",
+		PendingFor:         5 * time.Minute,
 		CookiePath:         "/",
 		SameSite:           http.SameSiteLaxMode,
 		IdleTimeout:        2 * time.Hour,
@@ -478,6 +492,14 @@ type LoginOptions struct {
 	// typing a password (a mailed link, another site's sign-in), so that
 	// [Manager.RequireFresh] still asks for it.
 	NotFresh bool
+	// Partial starts no session: the password was right, but the user
+	// owes a second factor. LogIn then ends the request's session, if
+	// any, and sets a signed cookie holding the partial login, which
+	// [Manager.Pending] reads and [Manager.CompleteLogIn] turns into a
+	// session with the other options given here, within PendingFor.
+	// Until then the request is anonymous to [Manager.Current] and the
+	// guards. It needs [Manager.PendingKey].
+	Partial bool
 }
 
 // LogIn starts a new session for userID and sets its cookies; call it after
@@ -489,8 +511,12 @@ type LoginOptions struct {
 // session cookie has no expiry and ends with the browser. The new session
 // is fresh unless opts.NotFresh. When the user then has more than
 // MaxSessions sessions, the least recently used others are ended.
-// [Manager.Current] sees the new login for the rest of the request.
+// [Manager.Current] sees the new login for the rest of the request. With
+// opts.Partial no session starts yet: see [LoginOptions.Partial].
 func (m *Manager[U]) LogIn(w http.ResponseWriter, r *http.Request, userID string, opts LoginOptions) error {
+	if opts.Partial {
+		return m.beginPartial(w, r, userID, opts)
+	}
 	if _, err := m.endCurrent(r); err != nil {
 		return err
 	}
@@ -568,6 +594,7 @@ func (m *Manager[U]) LogOut(w http.ResponseWriter, r *http.Request) error {
 	}
 	m.clearCookie(w, m.cookieName())
 	m.clearCookie(w, m.rememberCookieName())
+	m.CancelLogIn(w, r)
 	m.setState(w, r, nil)
 	if s.ID != "" {
 		m.event(r, Event{Kind: EventLoggedOut, UserID: s.UserID, SessionID: s.ID})

@@ -105,7 +105,7 @@ func newHarness(t *testing.T) *harness {
 	})
 	mux.HandleFunc("POST /confirm", func(w http.ResponseWriter, r *http.Request) {
 		if err := h.m.ConfirmLogin(w, r); err != nil {
-			http.Error(w, err.Error(), 401)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
 		}
 	})
 	mux.Handle("GET /private", h.m.RequireLogin(http.HandlerFunc(h.whoami)))

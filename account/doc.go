@@ -14,4 +14,10 @@
 // consults a [throttle.Policy] first: a browser with a device cookie for
 // the account is throttled on its own, any other attempt on the account
 // across all addresses and on its client address across all accounts.
+//
+// An application that keeps its users itself gets the same checks from an
+// [Authenticator]: it gives a function that looks a login up in its own
+// table and returns the user's ID and password hash, and, to replace
+// outdated hashes, one that stores a new hash. Service.Authenticate is an
+// Authenticator over the Store, so both follow one sequence.
 package account

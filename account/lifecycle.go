@@ -153,7 +153,7 @@ func (s *Service) CheckResetToken(ctx context.Context, secret string) error {
 // void; end the user's sessions (latch.Manager.RevokeAll) and tell them.
 func (s *Service) ResetPassword(ctx context.Context, secret, pw string) (User, error) {
 	if err := s.CheckPassword(pw); err != nil {
-		return User{}, FieldErrors{"password": err.Error()}
+		return User{}, fieldErrors(err)
 	}
 	ts, err := s.tokens()
 	if err != nil {
@@ -172,7 +172,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, pw string) (User, e
 // address must wait. Otherwise as [Service.ResetPassword].
 func (s *Service) ResetPasswordWithCode(ctx context.Context, email, code, pw string) (User, error) {
 	if err := s.CheckPassword(pw); err != nil {
-		return User{}, FieldErrors{"password": err.Error()}
+		return User{}, fieldErrors(err)
 	}
 	ts, err := s.tokens()
 	if err != nil {
@@ -303,7 +303,7 @@ func (s *Service) checkCurrent(ctx context.Context, id int64, pw, client string)
 	// The user is logged in: the session stands for a known device, so
 	// the check counts on a key of its own and never spends, nor is
 	// slowed by, the account-wide budget that guessing elsewhere uses.
-	ticket, err := s.begin(ctx, throttle.Keys{Account: u.Email, Client: client, Device: "confirm|" + strconv.FormatInt(id, 10)})
+	ticket, err := begin(ctx, s.Throttle, throttle.Keys{Account: u.Email, Client: client, Device: "confirm|" + strconv.FormatInt(id, 10)})
 	if err != nil {
 		return User{}, err
 	}
@@ -332,7 +332,7 @@ func (s *Service) checkCurrent(ctx context.Context, id int64, pw, client string)
 // the new one breaks the sign-up rules. End the user's other sessions.
 func (s *Service) ChangePassword(ctx context.Context, id int64, current, pw, client string) (User, error) {
 	if err := s.CheckPassword(pw); err != nil {
-		return User{}, FieldErrors{"password": err.Error()}
+		return User{}, fieldErrors(err)
 	}
 	u, err := s.checkCurrent(ctx, id, current, client)
 	if err != nil {
@@ -349,7 +349,7 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, current, pw, cli
 func (s *Service) ChangeName(ctx context.Context, id int64, name string) (User, error) {
 	n, err := NormalizeName(name)
 	if err != nil {
-		return User{}, FieldErrors{"name": err.Error()}
+		return User{}, fieldErrors(err)
 	}
 	if err := s.Store.SetName(ctx, id, n); err != nil {
 		return User{}, fmt.Errorf("account: set name: %w", err)
@@ -370,7 +370,7 @@ func (s *Service) ChangeName(ctx context.Context, id int64, name string) (User, 
 func (s *Service) RequestEmailChange(ctx context.Context, id int64, email string) (Mailed, error) {
 	e, err := NormalizeEmail(email)
 	if err != nil {
-		return Mailed{}, FieldErrors{"email": err.Error()}
+		return Mailed{}, fieldErrors(err)
 	}
 	u, err := s.Store.UserByID(ctx, id)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadCredentials is the one answer to a failed login, whether the email
@@ -31,22 +34,6 @@ type ThrottledError struct {
 // Error says how long to wait.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("account: too many failed login attempts; try again in %s", e.RetryAfter.Round(time.Second))
-}
-
-// FieldErrors maps form fields ("email", "name", "password") to a message a
-// person can act on. It is returned by [Service.SignUp] when input is invalid.
-type FieldErrors map[string]string
-
-// Error lists the fields and their messages.
-func (e FieldErrors) Error() string {
-	var b strings.Builder
-	b.WriteString("account: invalid input:")
-	for _, f := range []string{"email", "name", "password"} {
-		if msg, ok := e[f]; ok {
-			fmt.Fprintf(&b, " %s: %s", f, msg)
-		}
-	}
-	return b.String()
 }
 
 // Limits on input, in bytes or characters as stated.
@@ -89,9 +76,15 @@ type Service struct {
 }
 
 // NewService returns a Service with the default settings, throttling
-// logins with policy (nil: not at all).
+// logins with policy (nil: not at all). When store is a [HashSampler],
+// hasher's failed verifications take as long as the slowest stored hash
+// format would, so that timing does not tell which users were imported
+// with a cheaper one (see [password.Hasher.WatchStoredHashes]).
 func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *Service {
 	s := &Service{Store: store, Hasher: hasher, Throttle: policy, MinPasswordLength: 8, Now: time.Now}
+	if hs, ok := store.(HashSampler); ok && hasher != nil {
+		hasher.WatchStoredHashes(hs.LegacyHashSamples)
+	}
 	if policy != nil && policy.Account != nil {
 		// A code is 8 characters from 23: 5 free guesses, then a lockout,
 		// leave an attacker a chance of about 1 in 10^10 per hour.
@@ -103,45 +96,116 @@ func NewService(store Store, hasher *password.Hasher, policy *throttle.Policy) *
 	return s
 }
 
-// canonicalEmail is the form emails are stored and compared in: trimmed
-// and in lower case.
+// canonicalEmail is the form emails are stored and compared in: trimmed,
+// in Unicode normalisation form NFKC and case-folded, so that addresses
+// that look the same (a full-width "Ａ", "ß" and "ss", composed and
+// decomposed accents) are one address to the unique index. ASCII, the
+// usual case, is lower-cased, which is the same thing.
 func canonicalEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			// Folding can undo NFKC ("ǅ" folds to "ǆ", whose NFKC is
+			// "dž"); normalising again makes the result stable.
+			return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+		}
+	}
+	return strings.ToLower(s)
 }
 
-// NormalizeEmail trims and lower-cases an email address and checks that it is
-// a plain address (no display name, no comments), returning a message a
-// person can act on when it is not.
+// hiddenCharacter describes the first character of s that no address
+// should hold: one that cannot be seen, or that changes how the text
+// around it is shown, and so can make one address pass for another.
+func hiddenCharacter(s string) string {
+	for _, r := range s {
+		var what string
+		switch {
+		case r > ' ' && r < utf8.RuneSelf && r != 0x7f:
+			continue // printable ASCII, the usual case
+		case unicode.IsControl(r):
+			what = "a control character"
+		case unicode.Is(unicode.Bidi_Control, r):
+			what = "a character that changes the direction of text"
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Co, r):
+			what = "an invisible character"
+		case r != ' ' && unicode.Is(unicode.Z, r):
+			what = "a special space character"
+		default:
+			continue
+		}
+		return fmt.Sprintf("%s (U+%04X)", what, r)
+	}
+	return ""
+}
+
+// NormalizeEmail returns an email address in the form it is stored and
+// compared in (trimmed, NFKC, case-folded), after checking that it is a
+// plain address (no display name, no comments) at a domain name, made of
+// valid text without control, invisible or direction-changing characters.
+// Its error is a [*ValidationError]: [ErrEmailMissing], [ErrEmailNotText],
+// [ErrEmailHiddenCharacter] (its Detail names the character),
+// [ErrEmailTooLong], [ErrEmailIPAddress] or [ErrEmailInvalid].
 func NormalizeEmail(s string) (string, error) {
-	s = canonicalEmail(s)
+	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your email address.")
-	case len(s) > MaxEmailLength:
-		return "", fmt.Errorf("Email addresses are at most %d characters long.", MaxEmailLength)
+		return "", ErrEmailMissing
+	case !utf8.ValidString(s):
+		return "", ErrEmailNotText
+	}
+	if c := hiddenCharacter(s); c != "" {
+		e := *ErrEmailHiddenCharacter
+		e.Detail = c
+		return "", &e
+	}
+	s = canonicalEmail(s)
+	if len(s) > MaxEmailLength {
+		return "", limited(ErrEmailTooLong, MaxEmailLength)
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at >= 0 {
+		domain := s[at+1:]
+		if _, err := netip.ParseAddr(strings.Trim(domain, "[]")); err == nil || strings.HasPrefix(domain, "[") {
+			return "", ErrEmailIPAddress
+		}
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("Please enter a valid email address, like name@example.com.")
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[at+1:], ".") {
+		return "", ErrEmailInvalid
 	}
 	return s, nil
 }
 
+// userByEmail finds the user with the email raw, as typed. An account stored
+// before emails were kept in NFKC and case-folded form was stored trimmed
+// and lower-cased, which differs for a few addresses outside ASCII: it is
+// found by that form when the canonical one finds nobody.
+func (s *Service) userByEmail(ctx context.Context, raw string) (User, error) {
+	email := canonicalEmail(raw)
+	u, err := s.Store.UserByEmail(ctx, email)
+	if old := strings.ToLower(strings.TrimSpace(raw)); errors.Is(err, ErrUserNotFound) && old != email && len(old) <= MaxEmailLength {
+		return s.Store.UserByEmail(ctx, old)
+	}
+	return u, err
+}
+
 // SignUp validates the input, hashes the password and creates the account.
-// It returns [FieldErrors] for invalid input, [ErrEmailTaken] when the email
+// It returns [FieldErrors] for invalid input, one [*ValidationError] per
+// field at fault, [ErrEmailTaken] when the email
 // has an account (also under concurrent sign-ups), and [password.ErrBusy]
 // when the server is too busy hashing.
 func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, error) {
-	u, errs := s.validate(email, name, pw)
-	if len(errs) > 0 {
-		return User{}, errs
+	u, err := s.validate(email, name, pw)
+	if err != nil {
+		return User{}, err
 	}
 	if s.Hasher.Busy() {
 		return User{}, password.ErrBusy
 	}
 	// Checking first saves an expensive hash; the unique index still
 	// decides under concurrency.
-	if _, err := s.Store.UserByEmail(ctx, u.Email); err == nil {
+	if _, err := s.userByEmail(ctx, email); err == nil {
 		return User{}, ErrEmailTaken
 	} else if !errors.Is(err, ErrUserNotFound) {
 		return User{}, fmt.Errorf("account: look up email: %w", err)
@@ -158,52 +222,77 @@ func (s *Service) SignUp(ctx context.Context, email, name, pw string) (User, err
 	return u, nil
 }
 
-func (s *Service) validate(email, name, pw string) (User, FieldErrors) {
-	errs := FieldErrors{}
-	e, err := NormalizeEmail(email)
-	if err != nil {
-		errs["email"] = err.Error()
-	}
-	n, err := NormalizeName(name)
-	if err != nil {
-		errs["name"] = err.Error()
-	}
-	if err := s.CheckPassword(pw); err != nil {
-		errs["password"] = err.Error()
-	}
-	return User{Email: e, Name: n}, errs
+// validate returns the user of a sign-up, or [FieldErrors].
+func (s *Service) validate(email, name, pw string) (User, error) {
+	e, eerr := NormalizeEmail(email)
+	n, nerr := NormalizeName(name)
+	return User{Email: e, Name: n}, fieldErrors(eerr, nerr, s.CheckNewPassword(pw, email, name))
 }
 
 // NormalizeName trims a display name and checks it is present, at most
-// [MaxNameLength] characters and free of control characters.
+// [MaxNameLength] characters and free of control characters. Its error is
+// a [*ValidationError]: [ErrNameMissing], [ErrNameNotText],
+// [ErrNameTooLong] or [ErrNameControl].
 func NormalizeName(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", errors.New("Please enter your name.")
+		return "", ErrNameMissing
 	case !utf8.ValidString(s):
-		return "", errors.New("Your name contains characters that are not valid text.")
+		return "", ErrNameNotText
 	case utf8.RuneCountInString(s) > MaxNameLength:
-		return "", fmt.Errorf("Names are at most %d characters long.", MaxNameLength)
+		return "", limited(ErrNameTooLong, MaxNameLength)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", errors.New("Your name contains control characters; please use letters, spaces and punctuation.")
+		return "", ErrNameControl
 	}
 	return s, nil
 }
 
 // CheckPassword applies the password rules to a new password: valid text, at
 // least MinPasswordLength characters, at most [password.MaxLength] bytes,
-// and not a commonly used password.
+// not one character repeated, and not a commonly used password. Use
+// [Service.CheckNewPassword] when the account's email and name are known.
+// Its error is a [*ValidationError]: [ErrPasswordNotText],
+// [ErrPasswordTooShort], [ErrPasswordTooLong], [ErrPasswordRepeated] or
+// [ErrPasswordCommon].
 func (s *Service) CheckPassword(pw string) error {
+	return s.CheckNewPassword(pw, "", "")
+}
+
+// CheckNewPassword applies [Service.CheckPassword]'s rules to a new password
+// for the account with email and name, and refuses too the email, its part
+// before the @ and the name, compared after NFKC and case folding: they are
+// the first guesses of anyone who knows whose account it is
+// ([ErrPasswordIsEmail], [ErrPasswordIsName]).
+func (s *Service) CheckNewPassword(pw, email, name string) error {
+	if err := s.checkPassword(pw); err != nil {
+		return err
+	}
+	p := canonicalEmail(pw)
+	email = canonicalEmail(email)
+	local, _, _ := strings.Cut(email, "@")
+	switch {
+	case email != "" && (p == email || p == local):
+		return ErrPasswordIsEmail
+	case strings.TrimSpace(name) != "" && p == canonicalEmail(name):
+		return ErrPasswordIsName
+	}
+	return nil
+}
+
+func (s *Service) checkPassword(pw string) error {
+	first, _ := utf8.DecodeRuneInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
-		return errors.New("Your password contains bytes that are not valid text.")
+		return ErrPasswordNotText
 	case utf8.RuneCountInString(pw) < s.MinPasswordLength:
-		return fmt.Errorf("Please choose a password of at least %d characters.", s.MinPasswordLength)
+		return limited(ErrPasswordTooShort, s.MinPasswordLength)
 	case len(pw) > password.MaxLength:
-		return fmt.Errorf("Passwords are at most %d bytes long.", password.MaxLength)
+		return limited(ErrPasswordTooLong, password.MaxLength)
+	case strings.Trim(pw, string(first)) == "":
+		return ErrPasswordRepeated
 	case isCommon(pw):
-		return errors.New("This password is too common and easy to guess; please choose another.")
+		return ErrPasswordCommon
 	}
 	return nil
 }
@@ -228,7 +317,8 @@ func isCommon(pw string) bool {
 
 // Login is an attempt to log in, as given to [Service.Authenticate].
 type Login struct {
-	// Email and Password are as the user typed them.
+	// Email and Password are as the user typed them. For an
+	// [Authenticator], Email is the login it looks up, whatever kind.
 	Email, Password string
 	// Client is the client's IP address.
 	Client string
@@ -253,97 +343,38 @@ type Login struct {
 // counted. The count is given back when the attempt does not fail after
 // all.
 func (s *Service) Authenticate(ctx context.Context, in Login) (User, error) {
-	// Under a login storm, refuse before any database work: a login that
-	// would find the hashing queue full should cost nothing.
-	if s.Hasher.Busy() {
-		return User{}, password.ErrBusy
-	}
-	email := canonicalEmail(in.Email)
-	// No account has an email longer than MaxEmailLength: a longer one is
-	// an unknown user, cut for its throttle key, which stays apart from
-	// every real account's.
-	tooLong := len(email) > MaxEmailLength
-	if tooLong {
-		email = email[:MaxEmailLength+1]
-	}
-	// The user is looked up before the throttle, which needs to know
-	// whether the device cookie is this user's.
+	// One sequence of checks for every kind of user store: the
+	// Authenticator's, over this Service's users.
 	var u User
-	if !tooLong {
-		var err error
-		if u, err = s.Store.UserByEmail(ctx, email); err != nil && !errors.Is(err, ErrUserNotFound) {
-			return User{}, fmt.Errorf("account: look up email: %w", err)
-		}
+	a := Authenticator{
+		Hasher:   s.Hasher,
+		Throttle: s.Throttle,
+		Devices:  s.Devices,
+		// The email as typed, not as given: an account stored before
+		// emails were case-folded is found by its older form too.
+		Lookup: func(ctx context.Context, _ string) (string, string, error) {
+			var err error
+			if u, err = s.userByEmail(ctx, in.Email); err != nil {
+				return "", "", err
+			}
+			return strconv.FormatInt(u.ID, 10), u.PasswordHash, nil
+		},
+		record: func(ctx context.Context, _, newHash string) error {
+			now := s.Now()
+			if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+				return fmt.Errorf("account: record login: %w", err)
+			}
+			u.LastLoginAt = now
+			if newHash != "" {
+				u.PasswordHash = newHash
+			}
+			return nil
+		},
 	}
-	keys := throttle.Keys{Account: email, Client: in.Client}
-	// An unknown email's user is "0", which no cookie names: the cookie
-	// is checked the same way, so that its check does not tell either.
-	if in.Device != "" && s.Devices != nil {
-		dev, err := s.Devices.Verify(ctx, in.Device, strconv.FormatInt(u.ID, 10))
-		if err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-		keys.Device = dev
-	}
-	ticket, err := s.begin(ctx, keys)
-	if err != nil {
+	if _, err := a.Authenticate(ctx, in); err != nil {
 		return User{}, err
 	}
-	// An unknown email is verified against nothing: the Hasher then does
-	// the same work as for a real hash, so timing does not tell.
-	ok, rehash, err := s.Hasher.Verify(ctx, u.PasswordHash, in.Password)
-	switch {
-	case errors.Is(err, password.ErrBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		// Abandoned unchecked: no failure.
-		return User{}, release(ctx, err, ticket)
-	case errors.Is(err, password.ErrTooLong):
-		ok = false // no password that long was ever accepted
-	case err != nil:
-		// An unreadable stored hash is no wrong password: it must reach
-		// the logs, not lock the user out as failures would.
-		return User{}, release(ctx, fmt.Errorf("account: check the password of user %d: %w", u.ID, err), ticket)
-	}
-	if !ok || u.ID == 0 {
-		// The failures counted in advance stand.
-		return User{}, ErrBadCredentials
-	}
-	var newHash string
-	if rehash {
-		if newHash, err = s.Hasher.Hash(ctx, in.Password); err != nil {
-			newHash = "" // keep the old hash; rehash on a later login
-		}
-	}
-	now := s.Now()
-	if err := s.Store.RecordLogin(ctx, u.ID, now, newHash); err != nil {
-		return User{}, release(ctx, fmt.Errorf("account: record login: %w", err), ticket)
-	}
-	u.LastLoginAt = now
-	if newHash != "" {
-		u.PasswordHash = newHash
-	}
-	if ticket != nil {
-		if err := ticket.Succeed(ctx); err != nil {
-			return User{}, fmt.Errorf("account: %w", err)
-		}
-	}
 	return u, nil
-}
-
-// begin counts an attempt with s.Throttle, or returns a [*ThrottledError]
-// while it must wait. Without a Throttle it throttles nothing, and returns
-// a nil Ticket.
-func (s *Service) begin(ctx context.Context, k throttle.Keys) (*throttle.Ticket, error) {
-	if s.Throttle == nil {
-		return nil, nil
-	}
-	t, wait, err := s.Throttle.Begin(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("account: %w", err)
-	}
-	if t == nil {
-		return nil, &ThrottledError{RetryAfter: wait}
-	}
-	return t, nil
 }
 
 // releaseTimeout bounds the time spent giving back an attempt's failure,

@@ -2,6 +2,9 @@ package account_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"github.com/latchauth/latch/sqlitestore"
 	"github.com/latchauth/latch/throttle"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -35,12 +39,84 @@ func TestNormalizeEmail(t *testing.T) {
 		{"ann@exa mple.com", "", false},
 		{"ann\x00@example.com", "", false},
 		{strings.Repeat("a", 250) + "@example.com", "", false},
+		// One address, however it is spelled: NFKC and case folding.
+		{"ＡＮＮ@example.com", "ann@example.com", true},
+		{"Straße@example.de", "strasse@example.de", true},
+		{"JOSE\u0301@example.com", "jos\u00e9@example.com", true},
+		{"jos\u00e9@example.com", "jos\u00e9@example.com", true},
+		{"ǅemal@example.com", "džemal@example.com", true},
 	}
 	for _, tt := range tests {
 		got, err := account.NormalizeEmail(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+		if again, err := account.NormalizeEmail(got); tt.ok && (again != got || err != nil) {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want it unchanged", got, again, err)
+		}
+	}
+}
+
+// TestNormalizeEmailRefuses checks that addresses with characters that
+// cannot be seen or that disguise the text, invalid UTF-8 and addresses at
+// an IP address are refused, each with a message saying what is wrong.
+func TestNormalizeEmailRefuses(t *testing.T) {
+	hidden := account.ErrEmailHiddenCharacter
+	tests := []struct {
+		in   string
+		rule *account.ValidationError
+		want string // in the Detail
+	}{
+		{"an\u200bn@example.com", hidden, "invisible character (U+200B)"},
+		{"\u202eann@example.com", hidden, "changes the direction of text (U+202E)"},
+		{"ann\u2060@example.com", hidden, "invisible character (U+2060)"},
+		{"\ufeffann@example.com", hidden, "invisible character (U+FEFF)"},
+		{"an\u0085n@example.com", hidden, "control character (U+0085)"},
+		{"an\u009bn@example.com", hidden, "control character (U+009B)"},
+		{"an\u00a0n@example.com", hidden, "special space character (U+00A0)"},
+		{"ann\xff@example.com", account.ErrEmailNotText, ""},
+		{"user@[192.0.2.1]", account.ErrEmailIPAddress, ""},
+		{"user@[IPv6:2001:db8::1]", account.ErrEmailIPAddress, ""},
+		{"user@192.0.2.1", account.ErrEmailIPAddress, ""},
+	}
+	for _, tt := range tests {
+		got, err := account.NormalizeEmail(tt.in)
+		var ve *account.ValidationError
+		if !errors.Is(err, tt.rule) || !errors.As(err, &ve) || !strings.Contains(ve.Detail, tt.want) {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %v with a Detail saying %q", tt.in, got, err, tt.rule, tt.want)
+		}
+	}
+}
+
+// TestEmailUniqueness checks that two spellings of one address are one
+// account, and that an account stored before emails were case-folded, in
+// lower case, is still found.
+func TestEmailUniqueness(t *testing.T) {
+	ctx := context.Background()
+	s, db := newService(t)
+	if _, err := s.SignUp(ctx, "Jos\u00e9@example.com", "José", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"jose\u0301@example.com", "JOSÉ@ＥＸＡＭＰＬＥ.com"} {
+		if _, err := s.SignUp(ctx, email, "Other", "correct horse battery"); !errors.Is(err, account.ErrEmailTaken) {
+			t.Errorf("SignUp(%q) after José = %v; want ErrEmailTaken", email, err)
+		}
+		if _, err := s.Authenticate(ctx, account.Login{Email: email, Password: "correct horse battery", Client: "192.0.2.1"}); err != nil {
+			t.Errorf("Authenticate(%q) = %v; want José's account", email, err)
+		}
+	}
+	hash, err := s.Hasher.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateUser(ctx, account.User{Email: "straße@example.de", Name: "Old", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, account.Login{Email: "Straße@example.de", Password: "correct horse battery", Client: "192.0.2.2"}); err != nil {
+		t.Errorf("Authenticate(Straße@example.de) of an account stored in lower case = %v; want nil", err)
+	}
+	if _, err := s.SignUp(ctx, "STRAßE@example.de", "New", "correct horse battery"); !errors.Is(err, account.ErrEmailTaken) {
+		t.Errorf("SignUp(STRAßE@example.de) beside straße@example.de = %v; want ErrEmailTaken", err)
 	}
 }
 
@@ -213,8 +289,13 @@ func TestSignUpRules(t *testing.T) {
 	ctx := context.Background()
 	_, err := s.SignUp(ctx, "bad", "", "123")
 	var fe account.FieldErrors
-	if !errors.As(err, &fe) || fe["email"] == "" || fe["name"] == "" || fe["password"] == "" {
+	if !errors.As(err, &fe) || len(fe) != 3 {
 		t.Fatalf("SignUp(all bad) = %v; want FieldErrors for email, name and password", err)
+	}
+	for _, rule := range []error{account.ErrEmailInvalid, account.ErrNameMissing, account.ErrPasswordTooShort} {
+		if !errors.Is(err, rule) {
+			t.Errorf("SignUp(all bad) = %v; want it to hold %v", err, rule)
+		}
 	}
 	if _, err := s.SignUp(ctx, "ann@example.com", "Ann", "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -223,8 +304,53 @@ func TestSignUpRules(t *testing.T) {
 		t.Errorf("SignUp(same email, other case) = %v; want ErrEmailTaken", err)
 	}
 	s.MinPasswordLength = 12
-	if err := s.CheckPassword("elevenchars"); err == nil || !strings.Contains(err.Error(), "12") {
-		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want an error naming 12", err)
+	var ve *account.ValidationError
+	if err := s.CheckPassword("elevenchars"); !errors.Is(err, account.ErrPasswordTooShort) || !errors.As(err, &ve) || ve.Limit != 12 {
+		t.Errorf("CheckPassword(11 chars) with minimum 12 = %v; want ErrPasswordTooShort with Limit 12", err)
+	}
+}
+
+// TestValidationErrors checks that each rule is told by its own value,
+// with its limit where it has one, and by no other.
+func TestValidationErrors(t *testing.T) {
+	s, _ := newService(t)
+	rules := []*account.ValidationError{
+		account.ErrEmailMissing, account.ErrEmailNotText, account.ErrEmailHiddenCharacter, account.ErrEmailTooLong, account.ErrEmailIPAddress, account.ErrEmailInvalid,
+		account.ErrNameMissing, account.ErrNameNotText, account.ErrNameTooLong, account.ErrNameControl,
+		account.ErrPasswordNotText, account.ErrPasswordTooShort, account.ErrPasswordTooLong, account.ErrPasswordRepeated, account.ErrPasswordIsEmail, account.ErrPasswordIsName, account.ErrPasswordCommon,
+	}
+	tests := []struct {
+		check func() error
+		want  *account.ValidationError
+		limit int
+	}{
+		{func() error { _, err := account.NormalizeEmail("  "); return err }, account.ErrEmailMissing, 0},
+		{func() error { _, err := account.NormalizeEmail(strings.Repeat("a", 250) + "@example.com"); return err }, account.ErrEmailTooLong, account.MaxEmailLength},
+		{func() error { _, err := account.NormalizeEmail("Ann <ann@example.com>"); return err }, account.ErrEmailInvalid, 0},
+		{func() error { _, err := account.NormalizeName(" "); return err }, account.ErrNameMissing, 0},
+		{func() error { _, err := account.NormalizeName("Ann\xff"); return err }, account.ErrNameNotText, 0},
+		{func() error { _, err := account.NormalizeName(strings.Repeat("é", 101)); return err }, account.ErrNameTooLong, account.MaxNameLength},
+		{func() error { _, err := account.NormalizeName("Ann\x1b[2J"); return err }, account.ErrNameControl, 0},
+		{func() error { return s.CheckPassword("long enough\xff") }, account.ErrPasswordNotText, 0},
+		{func() error { return s.CheckPassword("seven77") }, account.ErrPasswordTooShort, 8},
+		{func() error { return s.CheckPassword(strings.Repeat("p", password.MaxLength+1)) }, account.ErrPasswordTooLong, password.MaxLength},
+		{func() error { return s.CheckPassword("PASSWORD1") }, account.ErrPasswordCommon, 0},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		var ve *account.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.want.Field || ve.Code != tt.want.Code || ve.Limit != tt.limit {
+			t.Errorf("got %#v; want %s %s with Limit %d", err, tt.want.Field, tt.want.Code, tt.limit)
+			continue
+		}
+		for _, r := range rules {
+			if got := errors.Is(err, r); got != (r == tt.want) {
+				t.Errorf("errors.Is(%v, %v) = %v; want %v", err, r, got, !got)
+			}
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "account: "+tt.want.Field+" ") {
+			t.Errorf("%v: message %q; want it to start with the package and field", tt.want, msg)
+		}
 	}
 }
 
@@ -488,4 +614,43 @@ func atOnce(n int, f func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// TestAuthenticateFloor checks that a wrong password for a user imported
+// with a fast werkzeug hash, and an unknown email, are answered no sooner
+// than a wrong password for a user with a bcrypt hash of cost 10 would be:
+// timing tells neither which users exist nor how their hashes were made.
+func TestAuthenticateFloor(t *testing.T) {
+	ctx := context.Background()
+	s, db := newService(t)
+	mac := hmac.New(sha256.New, []byte("salt"))
+	mac.Write([]byte("fast password"))
+	fast := "sha256$salt$" + hex.EncodeToString(mac.Sum(nil))
+	slow, err := bcrypt.GenerateFromPassword([]byte("slow password"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, hash := range map[string]string{"fast@example.com": fast, "slow@example.com": string(slow)} {
+		if _, err := db.CreateUser(ctx, account.User{Email: email, Name: "N", PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bcryptCost, err := s.Hasher.Cost(ctx, string(slow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"fast@example.com", "nobody@example.com", "fast@example.com"} {
+		start := time.Now()
+		_, err := s.Authenticate(ctx, account.Login{Email: email, Password: "wrong password", Client: fmt.Sprintf("192.0.2.%d", i+1)})
+		took := time.Since(start)
+		if !errors.Is(err, account.ErrBadCredentials) {
+			t.Fatalf("Authenticate(%s, wrong password) = %v; want ErrBadCredentials", email, err)
+		}
+		if took < bcryptCost {
+			t.Errorf("Authenticate(%s, wrong password) answered after %s; want no sooner than a bcrypt-10 verification, %s", email, took, bcryptCost)
+		}
+	}
+	if _, err := s.Authenticate(ctx, account.Login{Email: "fast@example.com", Password: "fast password", Client: "192.0.2.9"}); err != nil {
+		t.Errorf("Authenticate(fast@example.com, right password) = %v; want nil", err)
+	}
 }

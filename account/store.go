@@ -76,3 +76,15 @@ type Store interface {
 	// in ID order.
 	ListUsers(ctx context.Context, after int64, limit int) ([]User, error)
 }
+
+// HashSampler is a [Store] that can report the password hash formats in use
+// cheaply. [NewService] uses it to make every failed login take as long as
+// one against the slowest of them (see [password.Hasher.WatchStoredHashes]).
+type HashSampler interface {
+	// LegacyHashSamples returns one stored password hash for each format
+	// and set of cost parameters among the hashes that are not argon2id,
+	// such as one "pbkdf2:sha256:600000$..." and one "$2b$12$...". Every
+	// login replaces such a hash by an argon2id one, so the answer is
+	// small, and stores keep an index of those rows alone.
+	LegacyHashSamples(ctx context.Context) ([]string, error)
+}

@@ -44,7 +44,7 @@ func TestFormsForAssistiveTechnology(t *testing.T) {
 			{"password", "password", "new-password", "Password"},
 		}},
 		{"/login", []field{
-			{"email", "email", "email", "Email"},
+			{"email", "email", "email webauthn", "Email"}, // passkeys offered in the autofill
 			{"password", "password", "current-password", "Password"},
 			{"remember", "checkbox", "", "Remember me"},
 		}},

@@ -21,3 +21,8 @@ func TestAudit(t *testing.T) {
 	var a memstore.Audit
 	storetest.Audit(t, &a)
 }
+
+func TestFactors(t *testing.T) {
+	var f memstore.Factors
+	storetest.Factors(t, &f)
+}

@@ -62,8 +62,10 @@
 // # Length
 //
 // Passwords are any byte string up to [MaxLength] (1024) bytes, normally
-// UTF-8, used as is without normalisation, as the libraries above do.
-// Longer passwords are refused with [ErrTooLong] before any work, rather than
+// UTF-8. New hashes are of the password's NFKC form ([Normalize]), so that
+// the same password typed as composed or decomposed characters, or with
+// full-width letters, is one password; the libraries above hash the bytes as
+// typed, so Verify tries both spellings. Longer passwords are refused with [ErrTooLong] before any work, rather than
 // truncated or hashed at attacker-chosen cost. Plain bcrypt reads only the
 // first 72 bytes of a password, so a bcrypt hash never matches a password
 // longer than that: otherwise any password sharing the first 72 bytes would
@@ -85,4 +87,12 @@
 // Verify when there is no such user: Verify then does a full argon2id
 // verification at the Hasher's parameters, the same work as for a real user,
 // and reports no match.
+//
+// Imported hashes cost what their format costs: a werkzeug sha256$ hash is
+// checked in microseconds, a bcrypt of cost 12 in a quarter of a second. So
+// that a failed login does not tell which users were imported, nor with what,
+// [Hasher.WatchStoredHashes] gives a Hasher a floor: every failed
+// verification, a wrong password or an unknown user, is answered no sooner
+// than a verification of the slowest format and parameters stored would be.
+// The floor is a wait after the work, in no hashing slot.
 package password

@@ -9,6 +9,9 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // MaxLength is the longest password accepted, in bytes. Longer input is
@@ -74,6 +77,7 @@ type Hasher struct {
 	queue   int64
 	waiting atomic.Int64
 	dummy   *argon2Hash // verified against when there is no stored hash
+	floor   *floor      // nil unless WatchStoredHashes was called
 
 	// argon2 computes argon2id keys; nil means argon2.IDKey, here.
 	argon2 Argon2Func
@@ -144,7 +148,8 @@ func (h *Hasher) Params() Params {
 //
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
 //
-// where salt and key are standard base64 without padding. It returns
+// where salt and key are standard base64 without padding, of the NFKC form
+// of password ([Normalize]). It returns
 // [ErrTooLong], [ErrBusy], or the context's error if ctx is done while
 // waiting for a slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -155,6 +160,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(a.salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
+	password = Normalize(password)
 	var err error
 	if rerr := h.run(ctx, func() {
 		a.key, err = h.derive(ctx, a, password, h.params.KeyLen)
@@ -170,14 +176,21 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // Verify reports whether password matches encoded, a hash in any format that
 // [Identify] accepts. When ok is true, rehash reports that the caller should
 // replace the stored hash with one from [Hasher.Hash], now that it knows the
-// password: because encoded is in a legacy format, or is argon2id with
-// parameters other than h.Params(). Rehash is false whenever ok is false.
+// password: because encoded is in a legacy format, is argon2id with
+// parameters other than h.Params(), or matched only the password as typed
+// and not its NFKC form. Rehash is false whenever ok is false.
+//
+// The password is tried in its NFKC form ([Normalize]) and, when that
+// differs, as typed: hashes made by other systems, or before passwords were
+// normalised, are of the bytes as typed, and are tried with those first.
 //
 // An empty encoded means there is no such user. Verify then does the work of
 // a full argon2id verification at h's parameters and reports ok == false with
 // a nil error, so that the caller's "bad credentials" answer takes as long
 // for an unknown user as for a wrong password and does not reveal which
-// accounts exist.
+// accounts exist. When h watches the stored hashes
+// ([Hasher.WatchStoredHashes]), every ok == false answer, for an unknown user
+// or a wrong password, comes no sooner than [Hasher.Floor] after the call.
 //
 // A malformed, unknown or out-of-bounds encoded returns an error wrapping
 // [ErrUnknownFormat]. Verify also returns [ErrTooLong], [ErrBusy], or the
@@ -188,9 +201,21 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 	if len(password) > MaxLength {
 		return false, false, ErrTooLong
 	}
+	start := time.Now()
+	forms := spellings(password)
 	if encoded == "" {
-		if rerr := h.run(ctx, func() { _, err = h.verify(ctx, h.dummy, password) }); rerr != nil {
+		// As many verifications as a real hash would get.
+		if rerr := h.run(ctx, func() {
+			for _, pw := range forms {
+				if _, err = h.verify(ctx, h.dummy, pw); err != nil {
+					return
+				}
+			}
+		}); rerr != nil {
 			return false, false, rerr
+		}
+		if err == nil {
+			h.waitFloor(ctx, start)
 		}
 		return false, false, err
 	}
@@ -198,17 +223,56 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 	if err != nil {
 		return false, false, err
 	}
-	if rerr := h.run(ctx, func() { ok, err = h.verify(ctx, s, password) }); rerr != nil {
+	a, isArgon2id := s.(*argon2Hash)
+	mine := isArgon2id && a.format() == "argon2id"
+	if !mine && len(forms) == 2 {
+		// Other systems hashed the bytes as typed: try those first.
+		forms[0], forms[1] = forms[1], forms[0]
+	}
+	matched := ""
+	if rerr := h.run(ctx, func() {
+		for _, pw := range forms {
+			if ok, err = h.verify(ctx, s, pw); ok || err != nil {
+				matched = pw
+				return
+			}
+		}
+	}); rerr != nil {
 		return false, false, rerr
 	}
 	if err != nil {
 		return false, false, err
 	}
 	if !ok {
+		h.waitFloor(ctx, start)
 		return false, false, nil
 	}
-	a, isArgon2id := s.(*argon2Hash)
-	return true, !isArgon2id || a.format() != "argon2id" || a.params != h.params, nil
+	return true, !mine || a.params != h.params || matched != forms[0], nil
+}
+
+// Normalize returns password in the form h hashes it: Unicode
+// normalisation form NFKC, so that the composed and decomposed spellings of
+// "é", or a full-width "Ａ" and an "A", typed on different keyboards, are
+// one password. It is RFC 8265's OpaqueString profile with NFKC in place of
+// NFC, which also maps every non-ASCII space to U+0020 as OpaqueString does.
+// Bytes that are not valid UTF-8 are kept as they are.
+func Normalize(password string) string {
+	for i := 0; i < len(password); i++ {
+		if password[i] >= utf8.RuneSelf {
+			return norm.NFKC.String(password)
+		}
+	}
+	return password
+}
+
+// spellings returns the forms of password to verify: its NFKC form and, when
+// that differs, the bytes as typed, which hashes made elsewhere, or here
+// before passwords were normalised, were made from.
+func spellings(password string) []string {
+	if n := Normalize(password); n != password {
+		return []string{n, password}
+	}
+	return []string{password}
 }
 
 // Identify reports the format of encoded: one of "argon2id",

@@ -2,6 +2,9 @@ package password
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -710,5 +713,43 @@ func TestWaitingAndObserveWait(t *testing.T) {
 	}
 	if len(waits) != 1 {
 		t.Errorf("ObserveWait called %d times; want 1, for the hash that waited", len(waits))
+	}
+}
+
+// TestVerifySpellings checks that a password typed as composed or
+// decomposed characters, or full-width, is one password; that hashes made
+// elsewhere over the bytes as typed still match those bytes; and that an
+// argon2id hash of the bytes as typed, from before normalisation, matches
+// and asks to be rehashed.
+func TestVerifySpellings(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(testParams, 0, 0)
+	nfc, nfd, wide := "caf\u00e9 cr\u00e8me", "cafe\u0301 cre\u0300me", "ｃａｆé crème"
+	encoded, err := h.Hash(ctx, nfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{nfc, nfd, wide} {
+		if ok, rehash, err := h.Verify(ctx, encoded, pw); !ok || rehash || err != nil {
+			t.Errorf("Verify(Hash(NFD), %q) = %v, %v, %v; want true, false, nil", pw, ok, rehash, err)
+		}
+	}
+	if ok, _, _ := h.Verify(ctx, encoded, "cafe crème"); ok {
+		t.Error("Verify matched a password without the accent")
+	}
+
+	// A werkzeug hash of the decomposed bytes, as Python made it.
+	mac := hmac.New(sha256.New, []byte("salt"))
+	mac.Write([]byte(nfd))
+	legacy := "sha256$salt$" + hex.EncodeToString(mac.Sum(nil))
+	if ok, rehash, err := h.Verify(ctx, legacy, nfd); !ok || !rehash || err != nil {
+		t.Errorf("Verify(werkzeug hash of NFD bytes, NFD) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+	}
+
+	// An argon2id hash of the decomposed bytes, made before normalisation.
+	a := &argon2Hash{params: testParams, salt: []byte("0123456789abcdef")}
+	a.key = a.derive(nfd, testParams.KeyLen)
+	if ok, rehash, err := h.Verify(ctx, a.String(), nfd); !ok || !rehash || err != nil {
+		t.Errorf("Verify(argon2id of NFD bytes, NFD) = %v, %v, %v; want true, true (to store the NFKC form), nil", ok, rehash, err)
 	}
 }

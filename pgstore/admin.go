@@ -15,14 +15,14 @@ var _ account.AdminStore = (*DB)(nil)
 // adminColumns read a user's roles and disabled time with the user, by
 // their primary keys, so every read of a user (and its cached copy) has
 // them.
-const adminColumns = `(SELECT string_agg(role, ' ' ORDER BY role) FROM latch_user_roles WHERE user_id = users.id),
-	(SELECT disabled_at FROM latch_disabled_users WHERE user_id = users.id)`
+const adminColumns = `(SELECT string_agg(role, ' ' ORDER BY role) FROM latch_user_roles WHERE user_id = latch_users.id),
+	(SELECT disabled_at FROM latch_disabled_users WHERE user_id = latch_users.id)`
 
 // SetRole implements [account.AdminStore].
 func (db *DB) SetRole(ctx context.Context, id int64, role string, on bool) error {
 	query := `DELETE FROM latch_user_roles WHERE user_id = $1 AND role = $2`
 	if on {
-		query = `INSERT INTO latch_user_roles (user_id, role) SELECT id, $2 FROM users WHERE id = $1 ON CONFLICT DO NOTHING`
+		query = `INSERT INTO latch_user_roles (user_id, role) SELECT id, $2 FROM latch_users WHERE id = $1 ON CONFLICT DO NOTHING`
 	}
 	tag, err := db.changeUser(ctx, id, nil, query, id, role)
 	return db.changedUser(ctx, "set role", id, tag, err)
@@ -32,7 +32,7 @@ func (db *DB) SetRole(ctx context.Context, id int64, role string, on bool) error
 func (db *DB) SetDisabled(ctx context.Context, id int64, at time.Time) error {
 	query, args := `DELETE FROM latch_disabled_users WHERE user_id = $1`, []any{id}
 	if !at.IsZero() {
-		query = `INSERT INTO latch_disabled_users (user_id, disabled_at) SELECT id, $2 FROM users WHERE id = $1
+		query = `INSERT INTO latch_disabled_users (user_id, disabled_at) SELECT id, $2 FROM latch_users WHERE id = $1
 			ON CONFLICT (user_id) DO UPDATE SET disabled_at = excluded.disabled_at`
 		args = append(args, at)
 	}
@@ -50,7 +50,7 @@ func (db *DB) changedUser(ctx context.Context, op string, id int64, tag pgconn.C
 		return nil
 	}
 	var exists bool
-	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, id).Scan(&exists); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM latch_users WHERE id = $1)`, id).Scan(&exists); err != nil {
 		return db.fail(op, err)
 	}
 	if !exists {
@@ -69,7 +69,7 @@ func (db *DB) SearchUsers(ctx context.Context, query string, after int64, limit 
 	pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(query) + "%"
 	return read(db, func() ([]account.User, error) {
 		rows, err := db.pool.Query(ctx, `
-			SELECT `+userColumns+` FROM users
+			SELECT `+userColumns+` FROM latch_users
 			WHERE id > $1 AND (email ILIKE $2 OR name ILIKE $2)
 			ORDER BY id
 			LIMIT $3`, after, pat, limit)

@@ -58,7 +58,7 @@ func (db *DB) noteOf(payload string) note {
 // noteListOf returns a note naming the session list of the owner of the
 // session id, found by the statement itself.
 func (db *DB) noteListOf(id string) note {
-	return note{`SELECT pg_notify($1, '` + noteList + `' || user_id) FROM sessions WHERE id = $2`, []any{db.channel, id}}
+	return note{`SELECT pg_notify($1, '` + noteList + `' || user_id) FROM latch_sessions WHERE id = $2`, []any{db.channel, id}}
 }
 
 // change runs the notes and then the write query in one round trip. The

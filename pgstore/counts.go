@@ -10,7 +10,7 @@ import (
 // yet pruned are counted.
 func (db *DB) CountLiveSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE expires_at > $1`, now).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > $1`, now).Scan(&n); err != nil {
 		return 0, db.fail("count sessions", err)
 	}
 	return n, nil

@@ -72,7 +72,20 @@
 // Open applies the schema migrations embedded in the package, each in a
 // transaction, and records them in the table latch_goose_db_version, named
 // apart from goose's default so that an application's own goose migrations
-// can live in the same schema. Several processes starting at once take turns
+// can live in the same schema. Every table, index, constraint and sequence
+// of latch's is named with the prefix latch_ (latch_users, latch_sessions,
+// latch_login_failures, latch_tokens, ...), so the schema can also hold an
+// application's own tables, a users table included: an application that
+// keeps its users itself can keep them beside latch's sessions, and leave
+// latch_users empty.
+//
+// A schema made before the prefix, whose tables were named users, sessions
+// and login_failures, is brought over in place when opened: its tables,
+// their indexes and constraints and the users' ID sequence are renamed in
+// one transaction, before the migrations run. It is recognised by
+// latch_goose_db_version and those three tables with latch's columns. Stop
+// the processes of the earlier release before starting the new one: they
+// look for the old names. Several processes starting at once take turns
 // through a PostgreSQL advisory lock, so each migration runs once.
 //
 // Times are stored as timestamptz, at microsecond precision; finer precision
@@ -304,6 +317,9 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) (schema string, err error
 	)
 	if err != nil {
 		return "", fmt.Errorf("migrate: %w", err)
+	}
+	if err := adopt(ctx, db, current.String); err != nil {
+		return "", fmt.Errorf("migrate schema %q: bring tables named before the latch_ prefix over: %w", current.String, explainConnect(err))
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithTableName(versionTable),

@@ -79,6 +79,10 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newTestDB(t))
 }
 
+func TestFactors(t *testing.T) {
+	storetest.Factors(t, newTestDB(t))
+}
+
 func TestDevices(t *testing.T) {
 	storetest.Devices(t, newTestDB(t))
 }
@@ -100,7 +104,7 @@ func TestShared(t *testing.T) {
 // included, are in schema, and that each migration was applied once.
 func wantSchema(t *testing.T, conn *pgx.Conn, schema string) {
 	t.Helper()
-	for _, table := range []string{"users", "sessions", "login_failures", "latch_device_revocations", "latch_goose_db_version"} {
+	for _, table := range []string{"latch_users", "latch_sessions", "latch_login_failures", "latch_device_revocations", "latch_goose_db_version"} {
 		var n int
 		err := conn.QueryRow(t.Context(),
 			`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,

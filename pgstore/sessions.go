@@ -40,7 +40,7 @@ func rememberValue(hash []byte) any {
 // relaxNote).
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 	_, err := db.change(ctx, []note{relaxNote, db.noteOf(noteList + s.UserID)}, nil, `
-		INSERT INTO sessions (`+sessionColumns+`)
+		INSERT INTO latch_sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
@@ -54,13 +54,13 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 
 // SessionByToken implements [latch.SessionStore].
 func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, "token", hash)
+	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE token_hash = $1`, "token", hash)
 }
 
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
 // nothing, so sessions without remember-me are never restored by it.
 func (db *DB) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE remember_hash = $1 OR prev_remember_hash = $1`, "remember token", hash)
+	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE remember_hash = $1 OR prev_remember_hash = $1`, "remember token", hash)
 }
 
 func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (latch.Session, error) {
@@ -83,7 +83,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	// update change it, and after.
 	notes := []note{db.noteListOf(s.ID), db.noteOf(noteList + s.UserID)}
 	tag, err := db.change(ctx, notes, nil, `
-		UPDATE sessions SET
+		UPDATE latch_sessions SET
 			user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
 			created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11,
 			prev_remember_hash = $12, rotated_at = $13
@@ -111,14 +111,14 @@ func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byt
 	var rotated, exists bool
 	_, err := db.change(ctx, notes, func(row pgx.Row) error { return row.Scan(&rotated, &exists) }, `
 		WITH rotated AS (
-			UPDATE sessions SET
+			UPDATE latch_sessions SET
 				user_id = $2, token_hash = $3, remember_hash = $4, remember = $5, fresh = $6,
 				created_at = $7, last_seen_at = $8, expires_at = $9, ip = $10, user_agent = $11,
 				prev_remember_hash = $12, rotated_at = $13
 			WHERE id = $1 AND remember_hash = $14
 			RETURNING 1
 		)
-		SELECT EXISTS (SELECT 1 FROM rotated), EXISTS (SELECT 1 FROM sessions WHERE id = $1)`,
+		SELECT EXISTS (SELECT 1 FROM rotated), EXISTS (SELECT 1 FROM latch_sessions WHERE id = $1)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.IP, s.UserAgent,
 		rememberValue(s.PrevRememberHash), nullTime(s.RotatedAt), rememberValue(remember))
@@ -145,7 +145,7 @@ func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) e
 		}
 		found = userID != ""
 		return nil
-	}, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1 RETURNING user_id`, id, lastSeen)
+	}, `UPDATE latch_sessions SET last_seen_at = $2 WHERE id = $1 RETURNING user_id`, id, lastSeen)
 	db.cache.ForgetSessions(nil, userID)
 	if err != nil {
 		return db.fail("touch session", err)
@@ -164,7 +164,7 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 			return err
 		}
 		return nil
-	}, `DELETE FROM sessions WHERE id = $1 RETURNING user_id`, id)
+	}, `DELETE FROM latch_sessions WHERE id = $1 RETURNING user_id`, id)
 	db.cache.ForgetSessions(nil, userID)
 	if err != nil {
 		return db.fail("delete session", err)
@@ -186,7 +186,7 @@ func (db *DB) UserSessions(ctx context.Context, userID string) ([]latch.Session,
 func (db *DB) userSessions(ctx context.Context, userID string, limit any) ([]latch.Session, error) {
 	list, err := read(db, func() ([]latch.Session, error) {
 		rows, err := db.pool.Query(ctx, `
-			SELECT `+sessionColumns+` FROM sessions
+			SELECT `+sessionColumns+` FROM latch_sessions
 			WHERE user_id = $1
 			ORDER BY created_at DESC, id DESC
 			LIMIT $2`, userID, limit)
@@ -228,14 +228,14 @@ func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBe
 	res, err := read(db, func() (result, error) {
 		var res result
 		if limit <= 0 {
-			err := db.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE `+liveWhere, userID, now, idleBefore).Scan(&res.total)
+			err := db.pool.QueryRow(ctx, `SELECT count(*) FROM latch_sessions WHERE `+liveWhere, userID, now, idleBefore).Scan(&res.total)
 			return res, err
 		}
 		// The window's count is taken over every live session before
 		// LIMIT applies, in the same snapshot as the rows.
 		rows, err := db.pool.Query(ctx, `
 			SELECT `+sessionColumns+`, count(*) OVER ()
-			FROM sessions WHERE `+liveWhere+`
+			FROM latch_sessions WHERE `+liveWhere+`
 			ORDER BY last_seen_at DESC, id DESC LIMIT $4`,
 			userID, now, idleBefore, limit)
 		if err != nil {
@@ -278,7 +278,7 @@ func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, e
 			found = true
 		}
 		return nil
-	}, `DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING id`, id, userID)
+	}, `DELETE FROM latch_sessions WHERE id = $1 AND user_id = $2 RETURNING id`, id, userID)
 	db.cache.ForgetSessions(nil, userID)
 	if err != nil {
 		return false, db.fail("delete user session", err)
@@ -295,12 +295,12 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 	// keep takes one of the places if it is the user's session.
 	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, `
 		WITH gone AS (
-			DELETE FROM sessions
+			DELETE FROM latch_sessions
 			WHERE user_id = $1 AND id <> $2 AND id NOT IN (
-				SELECT id FROM sessions
+				SELECT id FROM latch_sessions
 				WHERE user_id = $1 AND id <> $2
 				ORDER BY last_seen_at DESC, id DESC
-				LIMIT greatest($3::int - (SELECT count(*) FROM sessions WHERE id = $2 AND user_id = $1), 0)
+				LIMIT greatest($3::int - (SELECT count(*) FROM latch_sessions WHERE id = $2 AND user_id = $1), 0)
 			)
 			RETURNING 1
 		), counted AS (SELECT count(*)::int AS n FROM gone)
@@ -318,7 +318,7 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
-	tag, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, nil, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
+	tag, err := db.change(ctx, []note{db.noteOf(noteList + userID)}, nil, `DELETE FROM latch_sessions WHERE user_id = $1 AND id <> $2`, userID, keep)
 	db.cache.ForgetSessions(nil, userID)
 	if err != nil {
 		return 0, db.fail("delete user sessions", err)
@@ -334,7 +334,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Ti
 	var n, notified int
 	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, `
 		WITH gone AS (
-			DELETE FROM sessions
+			DELETE FROM latch_sessions
 			WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)
 			RETURNING 1
 		), counted AS (SELECT count(*)::int AS n FROM gone)

@@ -16,7 +16,7 @@ import (
 // failure and $3 the cutoff: a count whose last failure is at or before it
 // starts again, as in [throttle.MemoryStore].
 const addFailureQuery = `
-	INSERT INTO login_failures AS f (key, failures, last_failure)
+	INSERT INTO latch_login_failures AS f (key, failures, last_failure)
 	VALUES ($1, 1, $2)
 	ON CONFLICT (key) DO UPDATE SET
 		failures = CASE WHEN f.last_failure <= $3 THEN 1 ELSE f.failures + 1 END,
@@ -33,13 +33,13 @@ const addFailureQuery = `
 // the old ones, and $4 and $5 the new ones.
 const (
 	insertFailuresQuery = `
-		INSERT INTO login_failures (key, failures, last_failure) VALUES ($1, $2, $3)
+		INSERT INTO latch_login_failures (key, failures, last_failure) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO NOTHING`
 	updateFailuresQuery = `
-		UPDATE login_failures SET failures = $4, last_failure = $5
+		UPDATE latch_login_failures SET failures = $4, last_failure = $5
 		WHERE key = $1 AND failures = $2 AND last_failure = $3`
 	deleteFailuresQuery = `
-		DELETE FROM login_failures
+		DELETE FROM latch_login_failures
 		WHERE key = $1 AND failures = $2 AND last_failure = $3`
 )
 
@@ -58,7 +58,7 @@ const sweepEvery = 1024
 func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) {
 	st, err := read(db, func() (throttle.State, error) {
 		var st throttle.State
-		err := db.pool.QueryRow(ctx, `SELECT failures, last_failure FROM login_failures WHERE key = $1`, []byte(key)).
+		err := db.pool.QueryRow(ctx, `SELECT failures, last_failure FROM latch_login_failures WHERE key = $1`, []byte(key)).
 			Scan(&st.Failures, &st.LastFailure)
 		return st, err
 	})
@@ -99,7 +99,7 @@ func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Dura
 	if db.failureWrites.Add(1)%sweepEvery != 0 {
 		return nil
 	}
-	_, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM login_failures WHERE last_failure <= $1`, now.Add(-forget))
+	_, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM latch_login_failures WHERE last_failure <= $1`, now.Add(-forget))
 	return err
 }
 
@@ -137,7 +137,7 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 
 // ResetFailures implements [throttle.Store].
 func (db *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM login_failures WHERE key = $1`, []byte(key)); err != nil {
+	if _, err := db.change(ctx, []note{relaxNote}, nil, `DELETE FROM latch_login_failures WHERE key = $1`, []byte(key)); err != nil {
 		return db.fail("reset failures", err)
 	}
 	return nil

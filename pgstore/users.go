@@ -15,7 +15,7 @@ import (
 
 // emailIndex is the unique index on users (email), created by the first
 // migration. A unique violation of it is account.ErrEmailTaken.
-const emailIndex = "users_email"
+const emailIndex = "latch_users_email"
 
 const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at, ` + adminColumns
 
@@ -49,7 +49,7 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	// No lookup first: only the unique index decides, so two concurrent
 	// sign-ups cannot both pass a check.
 	err := db.pool.QueryRow(ctx, `
-		INSERT INTO users (email, name, password_hash, created_at, last_login_at, email_verified_at)
+		INSERT INTO latch_users (email, name, password_hash, created_at, last_login_at, email_verified_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING id, created_at, last_login_at, email_verified_at`,
 		u.Email, u.Name, u.PasswordHash, u.CreatedAt, nullTime(u.LastLoginAt), nullTime(u.EmailVerifiedAt),
@@ -67,7 +67,7 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 // see the package documentation.
 func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
 	return db.cache.ReadUser(id, func() (account.User, error) {
-		return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, "id", id)
+		return db.userBy(ctx, `SELECT `+userColumns+` FROM latch_users WHERE id = $1`, "id", id)
 	})
 }
 
@@ -79,7 +79,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, erro
 	if !utf8.ValidString(email) || strings.IndexByte(email, 0) >= 0 {
 		return account.User{}, account.ErrUserNotFound
 	}
-	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, "email", email)
+	return db.userBy(ctx, `SELECT `+userColumns+` FROM latch_users WHERE email = $1`, "email", email)
 }
 
 func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
@@ -101,7 +101,7 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 		relax = []note{relaxNote} // a last-login time alone
 	}
 	tag, err := db.changeUser(ctx, id, relax, `
-		UPDATE users SET
+		UPDATE latch_users SET
 			last_login_at = $2,
 			password_hash = CASE WHEN $3 = '' THEN password_hash ELSE $3 END
 		WHERE id = $1`,
@@ -111,13 +111,13 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE latch_users SET password_hash = $2 WHERE id = $1`, id, hash)
 	return db.updatedUser("set password hash", tag, err)
 }
 
 // SetEmail implements [account.Store].
 func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error {
-	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1`,
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE latch_users SET email = $2, email_verified_at = $3 WHERE id = $1`,
 		id, email, nullTime(verifiedAt))
 	if isUniqueViolation(err, emailIndex) {
 		return account.ErrEmailTaken
@@ -127,13 +127,13 @@ func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt t
 
 // SetName implements [account.Store].
 func (db *DB) SetName(ctx context.Context, id int64, name string) error {
-	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET name = $2 WHERE id = $1`, id, name)
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE latch_users SET name = $2 WHERE id = $1`, id, name)
 	return db.updatedUser("set name", tag, err)
 }
 
 // SetEmailVerified implements [account.Store].
 func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at time.Time) error {
-	tag, err := db.changeUser(ctx, id, nil, `UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2`,
+	tag, err := db.changeUser(ctx, id, nil, `UPDATE latch_users SET email_verified_at = $3 WHERE id = $1 AND email = $2`,
 		id, email, nullTime(at))
 	return db.updatedUser("set email verified", tag, err)
 }
@@ -142,7 +142,7 @@ func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at t
 // account store's business: the caller deletes them through the session
 // store, whose user IDs are strings of its own.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	tag, err := db.changeUser(ctx, id, nil, `DELETE FROM users WHERE id = $1`, id)
+	tag, err := db.changeUser(ctx, id, nil, `DELETE FROM latch_users WHERE id = $1`, id)
 	return db.updatedUser("delete user", tag, err)
 }
 
@@ -173,7 +173,7 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	}
 	list, err := read(db, func() ([]account.User, error) {
 		rows, err := db.pool.Query(ctx, `
-			SELECT `+userColumns+` FROM users
+			SELECT `+userColumns+` FROM latch_users
 			WHERE id > $1
 			ORDER BY id
 			LIMIT $2`, after, limit)
@@ -186,6 +186,37 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	})
 	if err != nil {
 		return nil, db.fail("list users", err)
+	}
+	return list, nil
+}
+
+// legacyHashSamples picks one hash per format and parameters among those
+// that are not argon2id, reading only the rows that the partial index
+// latch_users_legacy_hash lists. Hashes are grouped by what precedes their
+// salt: the text before the last two '$'-separated fields
+// ("pbkdf2:sha256:600000$", "pbkdf2_sha256$870000$"), or for bcrypt before
+// the last one ("$2b$12$"). rtrim of h, with every character of h but '$'
+// as the set to trim, cuts h after its last '$'.
+const legacyHashSamples = `
+	SELECT min(password_hash) FROM latch_users
+	WHERE password_hash NOT LIKE '$argon2id$%'
+	GROUP BY CASE
+		WHEN password_hash LIKE '$2%' OR password_hash LIKE 'bcrypt%'
+		THEN rtrim(password_hash, replace(password_hash, '$', ''))
+		ELSE rtrim(rtrim(rtrim(password_hash, replace(password_hash, '$', '')), '$'), replace(password_hash, '$', ''))
+	END`
+
+// LegacyHashSamples implements [account.HashSampler].
+func (db *DB) LegacyHashSamples(ctx context.Context) ([]string, error) {
+	list, err := read(db, func() ([]string, error) {
+		rows, err := db.pool.Query(ctx, legacyHashSamples)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	})
+	if err != nil {
+		return nil, db.fail("sample password hashes", err)
 	}
 	return list, nil
 }

@@ -14,14 +14,14 @@ var _ account.AdminStore = (*DB)(nil)
 // adminColumns read a user's roles and disabled time with the user, by
 // their primary keys, so every read of a user (and its cached copy) has
 // them.
-const adminColumns = `(SELECT group_concat(role, ' ') FROM latch_user_roles WHERE user_id = users.id),
-	(SELECT disabled_at FROM latch_disabled_users WHERE user_id = users.id)`
+const adminColumns = `(SELECT group_concat(role, ' ') FROM latch_user_roles WHERE user_id = latch_users.id),
+	(SELECT disabled_at FROM latch_disabled_users WHERE user_id = latch_users.id)`
 
 // SetRole implements [account.AdminStore].
 func (db *DB) SetRole(ctx context.Context, id int64, role string, on bool) error {
 	query := `DELETE FROM latch_user_roles WHERE user_id = ?1 AND role = ?2`
 	if on {
-		query = `INSERT INTO latch_user_roles (user_id, role) SELECT id, ?2 FROM users WHERE id = ?1 ON CONFLICT DO NOTHING`
+		query = `INSERT INTO latch_user_roles (user_id, role) SELECT id, ?2 FROM latch_users WHERE id = ?1 ON CONFLICT DO NOTHING`
 	}
 	res, err := db.write.ExecContext(ctx, query, id, role)
 	db.cache.ForgetUser(id)
@@ -32,7 +32,7 @@ func (db *DB) SetRole(ctx context.Context, id int64, role string, on bool) error
 func (db *DB) SetDisabled(ctx context.Context, id int64, at time.Time) error {
 	query, args := `DELETE FROM latch_disabled_users WHERE user_id = ?`, []any{id}
 	if !at.IsZero() {
-		query = `INSERT INTO latch_disabled_users (user_id, disabled_at) SELECT id, ?2 FROM users WHERE id = ?1
+		query = `INSERT INTO latch_disabled_users (user_id, disabled_at) SELECT id, ?2 FROM latch_users WHERE id = ?1
 			ON CONFLICT (user_id) DO UPDATE SET disabled_at = excluded.disabled_at`
 		args = append(args, micros(at))
 	}
@@ -50,7 +50,7 @@ func (db *DB) changedUser(ctx context.Context, op string, id int64, res interfac
 	if n, err := res.RowsAffected(); err == nil && n > 0 {
 		return nil
 	}
-	if _, err := db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, "id", id); err != nil {
+	if _, err := db.userBy(ctx, `SELECT `+userColumns+` FROM latch_users WHERE id = ?`, "id", id); err != nil {
 		return err
 	}
 	return nil
@@ -72,7 +72,7 @@ func (db *DB) SearchUsers(ctx context.Context, query string, after int64, limit 
 	}
 	pat := likePattern(query)
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+userColumns+` FROM users
+		SELECT `+userColumns+` FROM latch_users
 		WHERE id > ? AND (email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')
 		ORDER BY id
 		LIMIT ?`, after, pat, pat, limit)

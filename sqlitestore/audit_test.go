@@ -16,7 +16,7 @@ func TestAuditQueryPlans(t *testing.T) {
 		want  []string
 	}{
 		{auditPageQuery, []string{"SEARCH latch_audit_events USING INDEX latch_audit_events_user_id"}},
-		{`SELECT ` + userColumns + ` FROM users WHERE id = ?`, []string{"SEARCH latch_user_roles USING PRIMARY KEY", "SEARCH latch_disabled_users USING INTEGER PRIMARY KEY"}},
+		{`SELECT ` + userColumns + ` FROM latch_users WHERE id = ?`, []string{"SEARCH latch_user_roles USING PRIMARY KEY", "SEARCH latch_disabled_users USING INTEGER PRIMARY KEY"}},
 	} {
 		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+tt.query, "1", 2, 3)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 // yet pruned are counted.
 func (db *DB) CountLiveSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE expires_at > ?`, micros(now)).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ?`, micros(now)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlitestore: count sessions: %w", err)
 	}
 	return n, nil

@@ -42,8 +42,24 @@
 // # Storage
 //
 // [Open] creates the file if needed and applies the schema migrations
-// embedded in the package, each in a transaction, recording them in goose's
-// version table. Times are stored as INTEGER microseconds since the Unix
+// embedded in the package, each in a transaction, recording them in the
+// table latch_goose_db_version. Every table and index of latch's is named
+// with the prefix latch_ (latch_users, latch_sessions, latch_login_failures,
+// latch_tokens, ...), so the file can also hold an application's own
+// tables, a users table and goose's default version table goose_db_version
+// included: an application that keeps its users itself can keep them in
+// the same file as latch's sessions, and leave latch_users empty.
+//
+// A file made before the prefix, whose tables were named users, sessions
+// and login_failures and whose migrations were recorded in goose_db_version,
+// is brought over in place when opened: its tables, their indexes and its
+// version table are renamed in one transaction, before the migrations run.
+// It is recognised by those three tables with latch's columns; when its
+// goose_db_version also holds versions of other migrations, Open refuses to
+// guess whose each row is, and says how to move latch's rows to
+// latch_goose_db_version; it renames the tables once they are there.
+//
+// Times are stored as INTEGER microseconds since the Unix
 // epoch, UTC, so they sort and compare as numbers and survive any time zone
 // setting; finer precision is dropped. Times read back are in UTC.
 //
@@ -115,8 +131,9 @@ type DB struct {
 	watching  chan struct{}      // closed when watch has returned
 }
 
-// Open opens the SQLite database at path, creating the file if it does not
-// exist (but not its directory), and brings its schema up to date.
+// Open opens the SQLite database at path, creating the file with mode 0600
+// if it does not exist (but not its directory), and brings its schema up to
+// date.
 //
 // The path names a file; it is not a URI and may not be ":memory:": the
 // writer and the readers are separate connections, and each in-memory
@@ -141,6 +158,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("sqlitestore: open %s: is a directory", path)
+	}
+
+	// The file holds password hashes and session records: it is created
+	// for its owner alone, and SQLite gives the -wal and -shm files it
+	// makes beside it the same mode. An existing file keeps its mode.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 
 	db := &DB{Now: time.Now, cache: storecache.New()}
@@ -269,8 +295,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	// Go migrations registered globally by other packages are none of ours.
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err := adopt(ctx, db, fsys); err != nil {
+		return fmt.Errorf("migrate: bring tables named before the latch_ prefix over: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+		goose.WithTableName(versionTable),
+		// Go migrations registered globally by other packages are none
+		// of ours.
+		goose.WithDisableGlobalRegistry(true),
+	)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

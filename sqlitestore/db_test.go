@@ -51,8 +51,8 @@ func TestPragmas(t *testing.T) {
 		}
 	}
 
-	if _, err := db.read.ExecContext(t.Context(), `DELETE FROM users`); err == nil {
-		t.Errorf("reader: DELETE FROM users = nil error; want a query_only error")
+	if _, err := db.read.ExecContext(t.Context(), `DELETE FROM latch_users`); err == nil {
+		t.Errorf("reader: DELETE FROM latch_users = nil error; want a query_only error")
 	}
 	if got := db.write.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer: MaxOpenConnections = %d; want 1", got)
@@ -130,14 +130,14 @@ func TestRelaxedWrites(t *testing.T) {
 func TestQueryPlans(t *testing.T) {
 	db := openTestDB(t)
 	for _, q := range []string{
-		`SELECT ` + sessionColumns + ` FROM sessions WHERE token_hash = ?`,
-		`SELECT ` + sessionColumns + ` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`,
-		`SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`,
-		`SELECT ` + userColumns + ` FROM users WHERE email = ?`,
-		`SELECT failures, last_failure FROM login_failures WHERE key = ?`,
-		`DELETE FROM login_failures WHERE key = ?`,
+		`SELECT ` + sessionColumns + ` FROM latch_sessions WHERE token_hash = ?`,
+		`SELECT ` + sessionColumns + ` FROM latch_sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`,
+		`SELECT ` + sessionColumns + ` FROM latch_sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC`,
+		`SELECT ` + userColumns + ` FROM latch_users WHERE email = ?`,
+		`SELECT failures, last_failure FROM latch_login_failures WHERE key = ?`,
+		`DELETE FROM latch_login_failures WHERE key = ?`,
 		`SELECT revoked_at FROM latch_device_revocations WHERE user_id = ?`,
-		`UPDATE sessions SET last_seen_at = ? WHERE id = ?`,
+		`UPDATE latch_sessions SET last_seen_at = ? WHERE id = ?`,
 	} {
 		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, []byte("x"), "y")
 		if err != nil {
@@ -179,10 +179,10 @@ func TestMigrationKeepsData(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	expires := fmt.Sprint(micros(now.Add(time.Hour)))
 	for _, q := range []string{
-		`INSERT INTO users (id, email, name, password_hash, created_at) VALUES (1, 'ann@example.com', 'Ann', 'hash', 0)`,
-		`INSERT INTO sessions VALUES ('s1', '1', x'01', x'02', 1, 1, 0, 0, ` + expires + `, '192.0.2.1', 'agent', x'03', 5)`,
-		`INSERT INTO sessions VALUES ('s2', '1', x'04', NULL, 0, 0, 0, 0, ` + expires + `, '192.0.2.1', 'agent', NULL, NULL)`,
-		`INSERT INTO login_failures VALUES ('ann@example.com|192.0.2.1', 3, ` + fmt.Sprint(micros(now)) + `)`,
+		`INSERT INTO latch_users (id, email, name, password_hash, created_at) VALUES (1, 'ann@example.com', 'Ann', 'hash', 0)`,
+		`INSERT INTO latch_sessions VALUES ('s1', '1', x'01', x'02', 1, 1, 0, 0, ` + expires + `, '192.0.2.1', 'agent', x'03', 5)`,
+		`INSERT INTO latch_sessions VALUES ('s2', '1', x'04', NULL, 0, 0, 0, 0, ` + expires + `, '192.0.2.1', 'agent', NULL, NULL)`,
+		`INSERT INTO latch_login_failures VALUES ('ann@example.com|192.0.2.1', 3, ` + fmt.Sprint(micros(now)) + `)`,
 	} {
 		if _, err := pool.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -223,7 +223,7 @@ func TestMigrationKeepsData(t *testing.T) {
 		t.Fatalf("down to version 2: %v", err)
 	}
 	var remember string
-	if err := pool.QueryRowContext(ctx, `SELECT hex(remember_hash) FROM sessions WHERE id = 's1'`).Scan(&remember); err != nil || remember != "02" {
+	if err := pool.QueryRowContext(ctx, `SELECT hex(remember_hash) FROM latch_sessions WHERE id = 's1'`).Scan(&remember); err != nil || remember != "02" {
 		t.Errorf("after going down: remember hash of s1 = %q, %v; want 02", remember, err)
 	}
 	check("down to 2 and up again")
@@ -235,7 +235,7 @@ func TestMigrationKeepsData(t *testing.T) {
 func TestSessionIndexes(t *testing.T) {
 	db := openTestDB(t)
 	var sqls []string
-	rows, err := db.read.QueryContext(t.Context(), `SELECT name, coalesce(sql, '') FROM sqlite_schema WHERE tbl_name IN ('sessions', 'login_failures') ORDER BY name`)
+	rows, err := db.read.QueryContext(t.Context(), `SELECT name, coalesce(sql, '') FROM sqlite_schema WHERE tbl_name IN ('latch_sessions', 'latch_login_failures') ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,8 +249,8 @@ func TestSessionIndexes(t *testing.T) {
 	}
 	all := strings.Join(sqls, "\n")
 	for _, want := range []string{
-		"sessions_remember_hash: CREATE UNIQUE INDEX sessions_remember_hash ON sessions (remember_hash) WHERE remember_hash IS NOT NULL",
-		"sessions_prev_remember_hash: CREATE UNIQUE INDEX sessions_prev_remember_hash ON sessions (prev_remember_hash) WHERE prev_remember_hash IS NOT NULL",
+		"latch_sessions_remember_hash: CREATE UNIQUE INDEX latch_sessions_remember_hash ON latch_sessions (remember_hash) WHERE remember_hash IS NOT NULL",
+		"latch_sessions_prev_remember_hash: CREATE UNIQUE INDEX latch_sessions_prev_remember_hash ON latch_sessions (prev_remember_hash) WHERE prev_remember_hash IS NOT NULL",
 		"WITHOUT ROWID",
 	} {
 		if !strings.Contains(all, want) {
@@ -258,7 +258,7 @@ func TestSessionIndexes(t *testing.T) {
 		}
 	}
 	// Two B-trees for login_failures would show its key's own index.
-	if strings.Contains(all, "sqlite_autoindex_login_failures") {
+	if strings.Contains(all, "sqlite_autoindex_latch_login_failures") {
 		t.Errorf("login_failures has an index of its own beside the table:\n%s", all)
 	}
 }
@@ -271,9 +271,32 @@ func migrationProvider(t *testing.T, pool *sql.DB) *goose.Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, pool, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectSQLite3, pool, fsys, goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestLegacyHashSamplesPlan checks that sampling the hash formats in use
+// reads the index of legacy hashes alone, never the whole users table.
+func TestLegacyHashSamplesPlan(t *testing.T) {
+	db := openTestDB(t)
+	rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+legacyHashSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if all := strings.Join(plan, "; "); !strings.Contains(all, "USING INDEX latch_users_legacy_hash") {
+		t.Errorf("plan: %s\nwant a scan of the index latch_users_legacy_hash", all)
+	}
 }

@@ -42,7 +42,7 @@ func rememberValue(hash []byte) any {
 // [DB.relaxed]): a power failure may undo it, and its user logs in again.
 func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 	_, err := db.execRelaxed(ctx, `
-		INSERT INTO sessions (`+sessionColumns+`)
+		INSERT INTO latch_sessions (`+sessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.TokenHash, rememberValue(s.RememberHash), s.Remember, s.Fresh,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), s.IP, s.UserAgent,
@@ -58,14 +58,14 @@ func (db *DB) CreateSession(ctx context.Context, s latch.Session) error {
 // in memory; see the package documentation.
 func (db *DB) SessionByToken(ctx context.Context, hash []byte) (latch.Session, error) {
 	return db.cache.ReadSession(hash, func() (latch.Session, error) {
-		return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, "token", hash)
+		return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE token_hash = ?`, "token", hash)
 	})
 }
 
 // SessionByRemember implements [latch.SessionStore]. An empty hash finds
 // nothing, so sessions without remember-me are never restored by it.
 func (db *DB) SessionByRemember(ctx context.Context, hash []byte) (latch.Session, error) {
-	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`, "remember token", hash)
+	return db.sessionBy(ctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE remember_hash = ?1 OR prev_remember_hash = ?1`, "remember token", hash)
 }
 
 func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (latch.Session, error) {
@@ -89,7 +89,7 @@ func (db *DB) sessionBy(ctx context.Context, query, what string, hash []byte) (l
 // replaced.
 func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 	res, err := db.write.ExecContext(ctx, `
-		UPDATE sessions SET
+		UPDATE latch_sessions SET
 			user_id = ?, token_hash = ?, remember_hash = ?, remember = ?, fresh = ?,
 			created_at = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?,
 			prev_remember_hash = ?, rotated_at = ?
@@ -107,7 +107,7 @@ func (db *DB) UpdateSession(ctx context.Context, s latch.Session) error {
 // write, so that of racing rotations one finds it.
 func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byte) error {
 	res, err := db.write.ExecContext(ctx, `
-		UPDATE sessions SET
+		UPDATE latch_sessions SET
 			user_id = ?, token_hash = ?, remember_hash = ?, remember = ?, fresh = ?,
 			created_at = ?, last_seen_at = ?, expires_at = ?, ip = ?, user_agent = ?,
 			prev_remember_hash = ?, rotated_at = ?
@@ -127,7 +127,7 @@ func (db *DB) RotateSession(ctx context.Context, s latch.Session, remember []byt
 		return fmt.Errorf("sqlitestore: rotate session: %w", qerr)
 	}
 	var one int
-	switch qerr := db.read.QueryRowContext(qctx, `SELECT 1 FROM sessions WHERE id = ?`, s.ID).Scan(&one); {
+	switch qerr := db.read.QueryRowContext(qctx, `SELECT 1 FROM latch_sessions WHERE id = ?`, s.ID).Scan(&one); {
 	case errors.Is(qerr, sql.ErrNoRows):
 		return latch.ErrSessionNotFound
 	case qerr != nil:
@@ -144,7 +144,7 @@ func (db *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) e
 	// not hold the session itself.
 	var userID string
 	err := db.relaxed(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		return conn.QueryRowContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? RETURNING user_id`, micros(lastSeen), id).Scan(&userID)
+		return conn.QueryRowContext(ctx, `UPDATE latch_sessions SET last_seen_at = ? WHERE id = ? RETURNING user_id`, micros(lastSeen), id).Scan(&userID)
 	})
 	db.cache.ForgetSessions([]string{id}, userID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -160,7 +160,7 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	// The owner is returned to forget their session list, which the
 	// cache may hold even when it does not hold the session itself.
 	var userID string
-	err := db.write.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? RETURNING user_id`, id).Scan(&userID)
+	err := db.write.QueryRowContext(ctx, `DELETE FROM latch_sessions WHERE id = ? RETURNING user_id`, id).Scan(&userID)
 	db.cache.ForgetSessions([]string{id}, userID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlitestore: delete session: %w", err)
@@ -184,7 +184,7 @@ func (db *DB) userSessions(ctx context.Context, userID string, limit int) ([]lat
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
-	rows, err := db.read.QueryContext(qctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
+	rows, err := db.read.QueryContext(qctx, `SELECT `+sessionColumns+` FROM latch_sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user sessions: %w", err)
 	}
@@ -248,7 +248,7 @@ func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBe
 	}
 	var total int
 	if limit <= 0 {
-		err := db.read.QueryRowContext(qctx, `SELECT count(*) FROM sessions WHERE `+liveWhere, userID, micros(now), micros(idleBefore)).Scan(&total)
+		err := db.read.QueryRowContext(qctx, `SELECT count(*) FROM latch_sessions WHERE `+liveWhere, userID, micros(now), micros(idleBefore)).Scan(&total)
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlitestore: recent user sessions: %w", err)
 		}
@@ -258,7 +258,7 @@ func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBe
 	// applies, in the same snapshot as the rows.
 	rows, err := db.read.QueryContext(qctx, `
 		SELECT `+sessionColumns+`, count(*) OVER ()
-		FROM sessions WHERE `+liveWhere+`
+		FROM latch_sessions WHERE `+liveWhere+`
 		ORDER BY last_seen_at DESC, id DESC LIMIT ?4`,
 		userID, micros(now), micros(idleBefore), limit)
 	if err != nil {
@@ -277,7 +277,7 @@ func (db *DB) recentUserSessions(ctx context.Context, userID string, now, idleBe
 // DeleteUserSession implements [latch.SessionStore].
 func (db *DB) DeleteUserSession(ctx context.Context, userID, id string) (bool, error) {
 	var gone string
-	err := db.write.QueryRowContext(ctx, `DELETE FROM sessions WHERE id = ? AND user_id = ? RETURNING id`, id, userID).Scan(&gone)
+	err := db.write.QueryRowContext(ctx, `DELETE FROM latch_sessions WHERE id = ? AND user_id = ? RETURNING id`, id, userID).Scan(&gone)
 	db.cache.ForgetSessions([]string{id}, userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -295,12 +295,12 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 	// keep takes one of the places if it is the user's session. A
 	// negative LIMIT would mean none in SQLite, hence max(..., 0).
 	rows, err := db.write.QueryContext(ctx, `
-		DELETE FROM sessions
+		DELETE FROM latch_sessions
 		WHERE user_id = ?1 AND id <> ?2 AND id NOT IN (
-			SELECT id FROM sessions
+			SELECT id FROM latch_sessions
 			WHERE user_id = ?1 AND id <> ?2
 			ORDER BY last_seen_at DESC, id DESC
-			LIMIT max(?3 - (SELECT count(*) FROM sessions WHERE id = ?2 AND user_id = ?1), 0)
+			LIMIT max(?3 - (SELECT count(*) FROM latch_sessions WHERE id = ?2 AND user_id = ?1), 0)
 		)
 		RETURNING id`, userID, keep, limit)
 	var ids []string
@@ -332,7 +332,7 @@ func (db *DB) TrimUserSessions(ctx context.Context, userID, keep string, limit i
 
 // DeleteUserSessions implements [latch.SessionStore].
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keep)
+	res, err := db.write.ExecContext(ctx, `DELETE FROM latch_sessions WHERE user_id = ? AND id <> ?`, userID, keep)
 	db.cache.ForgetUserSessions(userID)
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete user sessions: %w", err)
@@ -347,7 +347,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 // DeleteExpiredSessions implements [latch.SessionPruner], in one statement.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
 	res, err := db.write.ExecContext(ctx, `
-		DELETE FROM sessions
+		DELETE FROM latch_sessions
 		WHERE expires_at < ? OR (remember = 0 AND last_seen_at < ?)`,
 		micros(now), micros(idleBefore))
 	var n int64

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,10 @@ func TestThrottle(t *testing.T) {
 
 func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, newDB(t))
+}
+
+func TestFactors(t *testing.T) {
+	storetest.Factors(t, newDB(t))
 }
 
 func TestDevices(t *testing.T) {
@@ -169,9 +174,9 @@ func TestReopen(t *testing.T) {
 
 	// Each migration is recorded once.
 	raw := rawDB(t, path)
-	rows, err := raw.QueryContext(t.Context(), `SELECT version_id, count(*) FROM goose_db_version WHERE is_applied GROUP BY version_id`)
+	rows, err := raw.QueryContext(t.Context(), `SELECT version_id, count(*) FROM latch_goose_db_version WHERE is_applied GROUP BY version_id`)
 	if err != nil {
-		t.Fatalf("query goose_db_version: %v", err)
+		t.Fatalf("query latch_goose_db_version: %v", err)
 	}
 	defer rows.Close()
 	n := 0
@@ -496,5 +501,27 @@ func TestPingAndCancel(t *testing.T) {
 	}
 	if err := db.CreateSession(ctx, newSession("1")); !errors.Is(err, context.Canceled) {
 		t.Errorf("CreateSession(canceled, ...) error = %v; want %v", err, context.Canceled)
+	}
+}
+
+// TestFileModes checks that a new database, and the log and shared-memory
+// files SQLite makes beside it, can be read by their owner alone: they hold
+// password hashes and session records.
+func TestFileModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no Unix file modes")
+	}
+	path := filepath.Join(t.TempDir(), "latch.db")
+	db := openDB(t, path)
+	if _, err := db.CreateUser(t.Context(), account.User{Email: "ann@example.com", Name: "Ann", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("stat %s: %v", p, err)
+		} else if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s mode = %04o; want 0600", filepath.Base(p), perm)
+		}
 	}
 }

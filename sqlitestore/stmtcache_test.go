@@ -55,11 +55,11 @@ func TestStatementCacheReusesStatements(t *testing.T) {
 
 	before := c.prepared
 	for i := range 3 {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, 0)`, fmt.Sprint("k", i)); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO latch_login_failures (key, failures, last_failure) VALUES (?, 1, 0)`, fmt.Sprint("k", i)); err != nil {
 			t.Fatal(err)
 		}
 		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM login_failures`).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM latch_login_failures`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n != i+1 {
@@ -117,7 +117,7 @@ func TestStatementCacheNested(t *testing.T) {
 	db := openTestDB(t)
 	ctx := t.Context()
 	for _, k := range []string{"a", "b"} {
-		if _, err := db.write.ExecContext(ctx, `INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, 0)`, k); err != nil {
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO latch_login_failures (key, failures, last_failure) VALUES (?, 1, 0)`, k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,7 +126,7 @@ func TestStatementCacheNested(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	const q = `SELECT key FROM login_failures ORDER BY key`
+	const q = `SELECT key FROM latch_login_failures ORDER BY key`
 	keys := func(rows *sql.Rows) (got string) {
 		t.Helper()
 		for rows.Next() {
@@ -199,7 +199,7 @@ func TestStatementCacheSchemaChange(t *testing.T) {
 	ctx := t.Context()
 	columns := func() int {
 		t.Helper()
-		rows, err := conn.QueryContext(ctx, `SELECT * FROM login_failures`)
+		rows, err := conn.QueryContext(ctx, `SELECT * FROM latch_login_failures`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func TestStatementCacheSchemaChange(t *testing.T) {
 	if got := columns(); got != 3 {
 		t.Fatalf("columns = %d; want 3", got)
 	}
-	if _, err := conn.ExecContext(ctx, `ALTER TABLE login_failures ADD COLUMN note TEXT`); err != nil {
+	if _, err := conn.ExecContext(ctx, `ALTER TABLE latch_login_failures ADD COLUMN note TEXT`); err != nil {
 		t.Fatal(err)
 	}
 	if got := columns(); got != 4 {
@@ -223,20 +223,20 @@ func TestStatementCacheSchemaChange(t *testing.T) {
 
 func TestCacheable(t *testing.T) {
 	for q, want := range map[string]bool{
-		"SELECT 1":                                true,
-		"\n\t\tSELECT\n\t\t\tid FROM users":       true,
-		"insert into users VALUES (1)":            true,
-		"UPDATE users SET name = ?":               true,
-		"DELETE FROM sessions":                    true,
-		"WITH x AS (SELECT 1) SELECT * FROM x":    true,
-		"PRAGMA synchronous = NORMAL":             false,
-		"pragma data_version":                     false,
-		"BEGIN IMMEDIATE":                         false,
-		"CREATE TABLE t (a)":                      false,
-		"-- a comment\nSELECT 1":                  false,
-		"":                                        false,
-		"SELECT":                                  true,
-		"ALTER TABLE login_failures ADD COLUMN x": false,
+		"SELECT 1": true,
+		"\n\t\tSELECT\n\t\t\tid FROM latch_users":       true,
+		"insert into users VALUES (1)":                  true,
+		"UPDATE latch_users SET name = ?":               true,
+		"DELETE FROM latch_sessions":                    true,
+		"WITH x AS (SELECT 1) SELECT * FROM x":          true,
+		"PRAGMA synchronous = NORMAL":                   false,
+		"pragma data_version":                           false,
+		"BEGIN IMMEDIATE":                               false,
+		"CREATE TABLE t (a)":                            false,
+		"-- a comment\nSELECT 1":                        false,
+		"":                                              false,
+		"SELECT":                                        true,
+		"ALTER TABLE latch_login_failures ADD COLUMN x": false,
 	} {
 		if got := cacheable(q); got != want {
 			t.Errorf("cacheable(%q) = %v; want %v", q, got, want)

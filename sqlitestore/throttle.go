@@ -17,7 +17,7 @@ import (
 // [throttle.MemoryStore]. In the SET clause, unqualified columns are the old
 // row's values.
 const addFailureQuery = `
-	INSERT INTO login_failures (key, failures, last_failure)
+	INSERT INTO latch_login_failures (key, failures, last_failure)
 	VALUES (?1, 1, ?2)
 	ON CONFLICT (key) DO UPDATE SET
 		failures = CASE WHEN last_failure <= ?3 THEN 1 ELSE failures + 1 END,
@@ -32,13 +32,13 @@ const addFailureQuery = `
 // and time; otherwise they are the old ones, and ?4 and ?5 the new ones.
 const (
 	insertFailuresQuery = `
-		INSERT INTO login_failures (key, failures, last_failure) VALUES (?1, ?2, ?3)
+		INSERT INTO latch_login_failures (key, failures, last_failure) VALUES (?1, ?2, ?3)
 		ON CONFLICT (key) DO NOTHING`
 	updateFailuresQuery = `
-		UPDATE login_failures SET failures = ?4, last_failure = ?5
+		UPDATE latch_login_failures SET failures = ?4, last_failure = ?5
 		WHERE key = ?1 AND failures = ?2 AND last_failure = ?3`
 	deleteFailuresQuery = `
-		DELETE FROM login_failures
+		DELETE FROM latch_login_failures
 		WHERE key = ?1 AND failures = ?2 AND last_failure = ?3`
 )
 
@@ -56,7 +56,7 @@ func (db *DB) Failures(ctx context.Context, key string) (throttle.State, error) 
 	if err != nil {
 		return throttle.State{}, fmt.Errorf("sqlitestore: failures: %w", err)
 	}
-	err = db.read.QueryRowContext(qctx, `SELECT failures, last_failure FROM login_failures WHERE key = ?`, key).Scan(&st.Failures, &last)
+	err = db.read.QueryRowContext(qctx, `SELECT failures, last_failure FROM latch_login_failures WHERE key = ?`, key).Scan(&st.Failures, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return throttle.State{}, nil
 	} else if err != nil {
@@ -97,7 +97,7 @@ func (db *DB) sweepFailures(ctx context.Context, now time.Time, forget time.Dura
 	if db.failureWrites.Add(1)%sweepEvery != 0 {
 		return nil
 	}
-	if _, err := db.execRelaxed(ctx, `DELETE FROM login_failures WHERE last_failure <= ?`, micros(now.Add(-forget))); err != nil {
+	if _, err := db.execRelaxed(ctx, `DELETE FROM latch_login_failures WHERE last_failure <= ?`, micros(now.Add(-forget))); err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	return nil
@@ -140,7 +140,7 @@ func (db *DB) SwapFailures(ctx context.Context, key string, old, new throttle.St
 
 // ResetFailures implements [throttle.Store].
 func (db *DB) ResetFailures(ctx context.Context, key string) error {
-	if _, err := db.execRelaxed(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
+	if _, err := db.execRelaxed(ctx, `DELETE FROM latch_login_failures WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("sqlitestore: reset failures: %w", err)
 	}
 	return nil

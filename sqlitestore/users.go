@@ -53,7 +53,7 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 	// No lookup first: only the unique index decides, so two concurrent
 	// sign-ups cannot both pass a check.
 	res, err := db.write.ExecContext(qctx, `
-		INSERT INTO users (email, name, password_hash, created_at, last_login_at, email_verified_at)
+		INSERT INTO latch_users (email, name, password_hash, created_at, last_login_at, email_verified_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		u.Email, u.Name, u.PasswordHash, micros(u.CreatedAt), nullMicros(u.LastLoginAt), nullMicros(u.EmailVerifiedAt))
 	if isUnique(err) {
@@ -73,14 +73,14 @@ func (db *DB) CreateUser(ctx context.Context, u account.User) (account.User, err
 // Users found are cached in memory; see the package documentation.
 func (db *DB) UserByID(ctx context.Context, id int64) (account.User, error) {
 	return db.cache.ReadUser(id, func() (account.User, error) {
-		return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, "id", id)
+		return db.userBy(ctx, `SELECT `+userColumns+` FROM latch_users WHERE id = ?`, "id", id)
 	})
 }
 
 // UserByEmail implements [account.Store]. The email is compared exactly; the
 // caller normalises it.
 func (db *DB) UserByEmail(ctx context.Context, email string) (account.User, error) {
-	return db.userBy(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, "email", email)
+	return db.userBy(ctx, `SELECT `+userColumns+` FROM latch_users WHERE email = ?`, "email", email)
 }
 
 func (db *DB) userBy(ctx context.Context, query, what string, key any) (account.User, error) {
@@ -107,7 +107,7 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 		exec = db.execRelaxed
 	}
 	res, err := exec(ctx, `
-		UPDATE users SET
+		UPDATE latch_users SET
 			last_login_at = ?1,
 			password_hash = CASE WHEN ?2 = '' THEN password_hash ELSE ?2 END
 		WHERE id = ?3`,
@@ -118,14 +118,14 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 
 // SetPasswordHash implements [account.Store].
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+	res, err := db.write.ExecContext(ctx, `UPDATE latch_users SET password_hash = ? WHERE id = ?`, hash, id)
 	db.cache.ForgetUser(id)
 	return updated("set password hash", account.ErrUserNotFound, res, err)
 }
 
 // SetEmail implements [account.Store].
 func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET email = ?, email_verified_at = ? WHERE id = ?`,
+	res, err := db.write.ExecContext(ctx, `UPDATE latch_users SET email = ?, email_verified_at = ? WHERE id = ?`,
 		email, nullMicros(verifiedAt), id)
 	db.cache.ForgetUser(id)
 	if isUnique(err) {
@@ -136,14 +136,14 @@ func (db *DB) SetEmail(ctx context.Context, id int64, email string, verifiedAt t
 
 // SetName implements [account.Store].
 func (db *DB) SetName(ctx context.Context, id int64, name string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ?`, name, id)
+	res, err := db.write.ExecContext(ctx, `UPDATE latch_users SET name = ? WHERE id = ?`, name, id)
 	db.cache.ForgetUser(id)
 	return updated("set name", account.ErrUserNotFound, res, err)
 }
 
 // SetEmailVerified implements [account.Store].
 func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ?`,
+	res, err := db.write.ExecContext(ctx, `UPDATE latch_users SET email_verified_at = ? WHERE id = ? AND email = ?`,
 		nullMicros(at), id, email)
 	db.cache.ForgetUser(id)
 	return updated("set email verified", account.ErrUserNotFound, res, err)
@@ -153,7 +153,7 @@ func (db *DB) SetEmailVerified(ctx context.Context, id int64, email string, at t
 // account store's business: the caller deletes them through the session
 // store, whose user IDs are strings of its own.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := db.write.ExecContext(ctx, `DELETE FROM latch_users WHERE id = ?`, id)
 	db.cache.ForgetUser(id)
 	return updated("delete user", account.ErrUserNotFound, res, err)
 }
@@ -181,7 +181,7 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 		return nil, nil
 	}
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+userColumns+` FROM users
+		SELECT `+userColumns+` FROM latch_users
 		WHERE id > ?
 		ORDER BY id
 		LIMIT ?`, after, limit)
@@ -199,6 +199,43 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
+	}
+	return list, nil
+}
+
+// legacyHashSamples picks one hash per format and parameters among those
+// that are not argon2id, reading only the rows that the partial index
+// latch_users_legacy_hash lists. Hashes are grouped by what precedes their
+// salt: the text before the last two '$'-separated fields
+// ("pbkdf2:sha256:600000$", "pbkdf2_sha256$870000$"), or for bcrypt before
+// the last one ("$2b$12$"). rtrim of h, with every character of h but '$'
+// as the set to trim, cuts h after its last '$'.
+const legacyHashSamples = `
+	SELECT min(password_hash) FROM latch_users
+	WHERE password_hash NOT LIKE '$argon2id$%'
+	GROUP BY CASE
+		WHEN password_hash LIKE '$2%' OR password_hash LIKE 'bcrypt%'
+		THEN rtrim(password_hash, replace(password_hash, '$', ''))
+		ELSE rtrim(rtrim(rtrim(password_hash, replace(password_hash, '$', '')), '$'), replace(password_hash, '$', ''))
+	END`
+
+// LegacyHashSamples implements [account.HashSampler].
+func (db *DB) LegacyHashSamples(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, legacyHashSamples)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
+	}
+	defer rows.Close()
+	var list []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
+		}
+		list = append(list, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: sample password hashes: %w", err)
 	}
 	return list, nil
 }

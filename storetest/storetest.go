@@ -8,6 +8,7 @@
 //		storetest.Users(t, db)
 //		storetest.Throttle(t, db)
 //		storetest.MailQueue(t, db)
+//		storetest.Factors(t, db)
 //	}
 //
 // Each function runs subtests and reports every misbehaviour it finds rather

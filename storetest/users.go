@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,9 @@ func Users(t *testing.T, s account.Store) {
 	t.Run("SetEmail", func(t *testing.T) { testSetEmail(t, s) })
 	t.Run("SetName", func(t *testing.T) { testSetName(t, s) })
 	t.Run("SetEmailVerified", func(t *testing.T) { testSetEmailVerified(t, s) })
+	if hs, ok := s.(account.HashSampler); ok {
+		t.Run("LegacyHashSamples", func(t *testing.T) { testLegacyHashSamples(t, s, hs) })
+	}
 }
 
 // newUser returns an unsaved user with a random email.
@@ -409,5 +414,75 @@ func testSetEmailVerified(t *testing.T, s account.Store) {
 	wantUser(t, s, other)
 	if err := s.SetEmailVerified(t.Context(), math.MaxInt64, u.Email, at); !errors.Is(err, account.ErrUserNotFound) {
 		t.Errorf("SetEmailVerified(%d) = %v; want %v", int64(math.MaxInt64), err, account.ErrUserNotFound)
+	}
+}
+
+// hashGroup is the part of a stored hash that names its format and cost
+// parameters: what precedes the salt.
+func hashGroup(h string) string {
+	cut := func(s string) string { return s[:strings.LastIndexByte(s, '$')+1] }
+	if strings.HasPrefix(h, "$2") || strings.HasPrefix(h, "bcrypt") {
+		return cut(h)
+	}
+	return cut(strings.TrimRight(cut(h), "$"))
+}
+
+func testLegacyHashSamples(t *testing.T, s account.Store, hs account.HashSampler) {
+	bcryptTail := func() string { return strings.Repeat("a", 22) + (randomID() + strings.Repeat("b", 31))[:31] }
+	hashes := []string{
+		"sha256$" + randomID() + "$" + strings.Repeat("0", 64),
+		"sha256$" + randomID() + "$" + strings.Repeat("1", 64),
+		"pbkdf2:sha256:600000$" + randomID() + "$" + strings.Repeat("2", 64),
+		"pbkdf2:sha256:600000$" + randomID() + "$" + strings.Repeat("3", 64),
+		"pbkdf2:sha256:1000$" + randomID() + "$" + strings.Repeat("4", 64),
+		"$2b$12$" + bcryptTail(),
+		"$2b$12$" + bcryptTail(),
+		"$2b$10$" + bcryptTail(),
+		"pbkdf2_sha256$870000$" + randomID() + "$c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ=",
+		"bcrypt_sha256$$2b$12$" + bcryptTail(),
+		"argon2$argon2id$v=19$m=102400,t=2,p=8$" + randomID() + "$" + randomID(),
+	}
+	var users []account.User
+	for _, h := range hashes {
+		u := newUser()
+		u.PasswordHash = h
+		users = append(users, createUser(t, s, u))
+	}
+	createUser(t, s, newUser()) // argon2id: never sampled
+
+	samples := func() map[string]string {
+		t.Helper()
+		list, err := hs.LegacyHashSamples(t.Context())
+		if err != nil {
+			t.Fatalf("LegacyHashSamples() error = %v; want nil", err)
+		}
+		byGroup := make(map[string]string)
+		for _, h := range list {
+			if strings.HasPrefix(h, "$argon2id$") {
+				t.Errorf("LegacyHashSamples() returned the argon2id hash %q", h)
+			}
+			if prev, ok := byGroup[hashGroup(h)]; ok {
+				t.Errorf("LegacyHashSamples() returned %q and %q, of the same format and parameters %q", prev, h, hashGroup(h))
+			}
+			byGroup[hashGroup(h)] = h
+		}
+		return byGroup
+	}
+	got := samples()
+	for _, h := range hashes {
+		if sample, ok := got[hashGroup(h)]; !ok || !slices.Contains(hashes, sample) {
+			t.Errorf("LegacyHashSamples() = %q; want one hash of %q, such as %q", got[hashGroup(h)], hashGroup(h), h)
+		}
+	}
+	// Logins replace legacy hashes: their formats are then gone.
+	for _, u := range users {
+		if err := s.RecordLogin(t.Context(), u.ID, baseTime(), "$argon2id$v=19$m=65536,t=3,p=4$"+randomID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for group, sample := range samples() {
+		if slices.ContainsFunc(hashes, func(h string) bool { return hashGroup(h) == group }) {
+			t.Errorf("after every legacy hash was replaced, LegacyHashSamples() still returns %q", sample)
+		}
 	}
 }

@@ -38,16 +38,6 @@ type response struct {
 	body       []byte // only when asked for
 }
 
-// cookie returns the value of the named cookie the response set, if any.
-func (r response) cookie(name string) (string, bool) {
-	for _, c := range r.cookies {
-		if v, ok := strings.CutPrefix(c, name+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 func (c *client) close() {
 	if c.conn != nil {
 		c.conn.Close()

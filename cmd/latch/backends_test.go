@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -15,7 +14,7 @@ import (
 )
 
 // sharedSecret is the secret key of instances that serve one site.
-var sharedSecret = "LATCH_SECRET_KEY=" + strings.Repeat("s3cret-", 6)
+var sharedSecret = "LATCH_SECRET_KEY=6f1c0e9a4b7d2358e1f04a9c6b3d7e2058c1f9a0b4e7d3c2169f8e0a5b4c3d21"
 
 // extraBackends lists the server databases available to process tests:
 // PostgreSQL (with Redis for throttling when LATCH_TEST_REDIS_URL is set)

@@ -26,11 +26,14 @@ import (
 // config is every setting of `latch serve`. Each has a flag and an
 // environment variable; the flag wins.
 type config struct {
-	Addr              string
-	DataDir           string
-	DatabaseURL       string
-	RedisURL          string
-	SecretKey         string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	RedisURL    string
+	SecretKey   string
+	// keyOrigin says where the secret key came from, for the start-up
+	// log; openServer sets it.
+	keyOrigin         string
 	SecureCookies     bool
 	LogLevel          slog.Level
 	LogFormat         string
@@ -47,6 +50,7 @@ type config struct {
 	SMTPURL              string // empty: mail goes to DATA_DIR/outbox
 	MailFrom             string
 	MetricsAddr          string // empty: no metrics listener
+	TwoFactorResetDelay  time.Duration
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
 	// chose (see processorGovernor).
@@ -79,6 +83,7 @@ var settings = []setting{
 	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
 	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
 	{"metrics-addr", "LATCH_METRICS_ADDR", "", "address (host:port) of a separate listener serving Prometheus metrics at /metrics, for the monitoring network only; empty: no metrics"},
+	{"two-factor-reset-delay", "LATCH_TWO_FACTOR_RESET_DELAY", "72h", "wait between a removal of two-step sign-in asked for by email and the removal, during which any logged-in session of the user may cancel it"},
 }
 
 // boolean reports whether the setting is true or false: its flag may then
@@ -225,6 +230,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if cfg.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || cfg.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", errors.New("want a positive duration such as 30s"))
 	}
+	if cfg.TwoFactorResetDelay, err = time.ParseDuration(get("two-factor-reset-delay")); err != nil || cfg.TwoFactorResetDelay <= 0 {
+		bad("two-factor-reset-delay", errors.New("want a positive duration such as 72h"))
+	}
 	if cfg.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
 		bad("trusted-proxies", err)
 	}
@@ -245,8 +253,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if cfg.DataDir == "" {
 		bad("data-dir", errors.New("want a folder path"))
 	}
-	if cfg.SecretKey != "" && len(cfg.SecretKey) < 32 {
-		bad("secret-key", errors.New("too short: use at least 32 characters, for example the output of `openssl rand -hex 32`"))
+	if cfg.SecretKey != "" {
+		if err := checkSecretKey(cfg.SecretKey); err != nil {
+			bad("secret-key", fmt.Errorf("the key %w", err))
+		}
 	}
 	if len(errs) == 0 {
 		cfg.HashConcurrency = cfg.hashConcurrency()
@@ -288,45 +298,103 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 }
 
 // secretKey returns the configured key, or the one kept in the data folder,
-// generating and saving it (mode 0600) on first start.
-func secretKey(cfg config) ([]byte, error) {
+// generating and saving it (mode 0600) on first start. It also says where
+// the key came from, for the start-up log.
+func secretKey(cfg config) (key []byte, origin string, err error) {
 	if cfg.SecretKey != "" {
-		return []byte(cfg.SecretKey), nil
+		return []byte(cfg.SecretKey), "set (masked)", nil
 	}
 	path := filepath.Join(cfg.DataDir, "secret.key")
-	b, err := os.ReadFile(path)
+	b, err := readKeyFile(path)
 	if err == nil {
 		key := strings.TrimSpace(string(b))
-		if len(key) < 32 {
-			return nil, fmt.Errorf("secret key in %s is shorter than 32 characters: delete the file and latch generates a new one at the next start", path)
+		if err := checkSecretKey(key); err != nil {
+			return nil, "", fmt.Errorf("secret key in %s %v; or delete the file and latch generates a new one at the next start", path, err)
 		}
-		return []byte(key), nil
+		return []byte(key), "read from " + path, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read secret key: %w", err)
+		return nil, "", err
 	}
 	raw := make([]byte, 32)
 	rand.Read(raw)
-	key := hex.EncodeToString(raw)
+	hexKey := hex.EncodeToString(raw)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return secretKey(cfg) // another process created it meanwhile
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create secret key: %w", err)
+		return nil, "", fmt.Errorf("create secret key: %w", err)
 	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
+	if _, err := f.WriteString(hexKey + "\n"); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("write secret key: %w", err)
+		return nil, "", fmt.Errorf("write secret key: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("write secret key: %w", err)
+		return nil, "", fmt.Errorf("write secret key: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write secret key: %w", err)
+		return nil, "", fmt.Errorf("write secret key: %w", err)
 	}
-	return []byte(key), nil
+	return []byte(hexKey), "generated in " + path, nil
+}
+
+// readKeyFile reads the secret key file at path, refusing one that other
+// users of the machine may read or change: whoever reads the key can forge
+// the cookies it signs.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	// Windows has no such mode bits; its folders' ACLs decide.
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return nil, fmt.Errorf("secret key file %s has mode %04o, so other users can read it: run chmod 600 %s", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	return b, nil
+}
+
+// minKeyBytes is how many different bytes a secret key must hold. A random
+// key of 32 characters has some twenty; a key with fewer than this was typed
+// or made up, not drawn at random, and may be guessed.
+const minKeyBytes = 8
+
+// checkSecretKey refuses a key too short or too plainly not random to keep
+// cookies from being forged. Its errors follow "the key" or a file name.
+func checkSecretKey(key string) error {
+	const advice = "use a random key of at least 32 characters, such as the output of `openssl rand -hex 32`"
+	var seen [256]bool
+	distinct := 0
+	for i := 0; i < len(key); i++ {
+		if !seen[key[i]] {
+			seen[key[i]] = true
+			distinct++
+		}
+	}
+	switch {
+	case len(key) < 32:
+		return fmt.Errorf("is too short: %s", advice)
+	case strings.TrimSpace(key) == "":
+		return fmt.Errorf("is only spaces: %s", advice)
+	case distinct == 1:
+		return fmt.Errorf("is one character repeated: %s", advice)
+	case distinct < minKeyBytes:
+		return fmt.Errorf("has only %d different characters: %s", distinct, advice)
+	}
+	return nil
 }
 
 // hashConcurrency is how many password hashes may run at once: the
@@ -343,7 +411,7 @@ func (c config) hashConcurrency() int {
 
 // logValues returns the configuration for the start-up log, secrets masked.
 func (c config) logValues() []any {
-	secret := "generated, in data folder"
+	secret := c.keyOrigin
 	if c.SecretKey != "" {
 		secret = "set (masked)"
 	}
@@ -354,6 +422,7 @@ func (c config) logValues() []any {
 		"hash_concurrency", c.HashConcurrency, "hash_memory_mib", c.HashMemory, "hash_queue", c.HashQueue,
 		"hash_in_process", c.HashInProcess, "base_url", c.BaseURL, "require_verified_email", c.RequireVerifiedEmail,
 		"smtp", c.smtpForLog(), "mail_from", c.MailFrom,
+		"two_factor_reset_delay", c.TwoFactorResetDelay,
 	}
 }
 

@@ -73,7 +73,8 @@ func mailsIn(t *testing.T, dir string) []string {
 	entries, _ := os.ReadDir(dir)
 	var texts []string
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".eml") {
+		// A message is written to a dot file, then renamed into place.
+		if !strings.HasSuffix(e.Name(), ".eml") || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))

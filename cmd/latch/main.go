@@ -68,7 +68,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return 1
 	}
 	defer srv.Close()
-	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, cfg.logValues()...)...)
+	log.Info("latch listening", append([]any{"url", "http://" + srv.Addr()}, srv.cfg.logValues()...)...)
 	if cfg.BaseURL == "" {
 		log.Info("no base URL set (-base-url, LATCH_BASE_URL): links in mails use http:// and the listen address, and requests for any host are served", "addr", cfg.Addr)
 	}

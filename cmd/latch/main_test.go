@@ -43,6 +43,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"LATCH_SECURE_COOKIES": "maybe"}, nil, "LATCH_SECURE_COOKIES"},
 		{nil, []string{"-min-password-length", "0"}, "-min-password-length"},
 		{map[string]string{"LATCH_SECRET_KEY": "short"}, nil, "at least 32 characters"},
+		{map[string]string{"LATCH_SECRET_KEY": strings.Repeat("a", 40)}, nil, "openssl rand -hex 32"},
+		{map[string]string{"LATCH_SECRET_KEY": strings.Repeat(" ", 40)}, nil, "only spaces"},
+		{map[string]string{"LATCH_SECRET_KEY": strings.Repeat("abc1", 10)}, nil, "only 4 different characters"},
 		{map[string]string{"LATCH_TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, nil, `"nonsense"`},
 		{nil, []string{"serve", "extra"}, "unexpected argument"},
 		{nil, []string{"-secure-cookies", "true"}, "write -secure-cookies=true"},
@@ -149,14 +152,27 @@ func TestServeCreatesDataAndAnswers(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("secret.key mode = %v; want 0600", fi.Mode().Perm())
 	}
-	if _, err := os.Stat(dir + "/latch.db"); err != nil {
-		t.Errorf("database not created: %v", err)
+	// The database and its log hold password hashes and session records:
+	// for latch's user alone, like the folder.
+	for _, name := range []string{"", "/latch.db", "/latch.db-wal", "/latch.db-shm"} {
+		want := os.FileMode(0o600)
+		if name == "" {
+			want = 0o700
+		}
+		if fi, err := os.Stat(dir + name); err != nil {
+			t.Errorf("%s not created: %v", dir+name, err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s mode = %04o; want %04o", dir+name, fi.Mode().Perm(), want)
+		}
 	}
 	key1, _ := os.ReadFile(dir + "/secret.key")
 	cfg := config{DataDir: dir}
-	key2, err := secretKey(cfg)
+	key2, origin, err := secretKey(cfg)
 	if err != nil || strings.TrimSpace(string(key1)) != string(key2) {
 		t.Errorf("secret key not reused on the next start")
+	}
+	if want := "read from " + filepath.Join(dir, "secret.key"); origin != want {
+		t.Errorf("secretKey origin = %q; want %q", origin, want)
 	}
 }
 
@@ -195,5 +211,42 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + srv.Addr() + "/"); err == nil {
 		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+// TestSecretKeyFile checks the key kept in the data folder: generated and
+// then read, each said truthfully for the start-up log; refused when other
+// users may read it, or when it is plainly not random, with what to do.
+func TestSecretKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret.key")
+	cfg := config{DataDir: dir}
+	if _, origin, err := secretKey(cfg); err != nil || origin != "generated in "+path {
+		t.Fatalf("secretKey on an empty folder = %q, %v; want %q", origin, err, "generated in "+path)
+	}
+	if _, origin, err := secretKey(cfg); err != nil || origin != "read from "+path {
+		t.Fatalf("secretKey on the next start = %q, %v; want %q", origin, err, "read from "+path)
+	}
+	tests := []struct {
+		content string
+		mode    os.FileMode
+		want    string
+	}{
+		{"0123456789abcdef0123456789abcdef\n", 0o644, "chmod 600"},
+		{"0123456789abcdef0123456789abcdef\n", 0o640, "chmod 600"},
+		{strings.Repeat("x", 64) + "\n", 0o600, "openssl rand -hex 32"},
+		{"short\n", 0o600, "too short"},
+	}
+	for _, tt := range tests {
+		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, tt.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := secretKey(cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("secretKey with %q, mode %04o: error %v; want one saying %q", tt.content, tt.mode, err, tt.want)
+		}
 	}
 }

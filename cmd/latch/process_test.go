@@ -40,7 +40,8 @@ func latchBinary(t *testing.T) string {
 		binPath = filepath.Join(dir, "latch")
 		goCmd, err := exec.LookPath("go")
 		if err != nil {
-			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+			buildErr = fmt.Errorf("the go command builds latch for these tests: put it on PATH: %w", err)
+			return
 		}
 		out, err := exec.Command(goCmd, "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {

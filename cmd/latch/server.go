@@ -97,10 +97,11 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	key, err := secretKey(cfg)
+	key, origin, err := secretKey(cfg)
 	if err != nil {
 		return nil, err
 	}
+	cfg.keyOrigin = origin
 	s = &server{cfg: cfg, log: log}
 	if s.store, err = openStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -161,6 +162,7 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		BaseURL:              cfg.BaseURL,
 		ListenAddr:           linkAddr(cfg.Addr, s.ln.Addr()),
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
+		TwoFactorResetDelay:  cfg.TwoFactorResetDelay,
 		Mail:                 s.mail,
 		Metrics:              appMetrics(m),
 		Ready:                s.ready,

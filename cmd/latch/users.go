@@ -20,6 +20,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/userimport"
 	"github.com/latchauth/latch/password"
 	"golang.org/x/term"
@@ -57,6 +58,8 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdin
 		return usersSetRole(ctx, uio, args)
 	case "import":
 		return usersImport(ctx, uio, args)
+	case "reset-2fa":
+		return usersResetTwoFactor(ctx, uio, args)
 	}
 	fmt.Fprintf(stderr, "latch users: unknown command %q; see latch users --help\n", cmd)
 	return 2
@@ -74,6 +77,9 @@ Usage:
                                          give an account a role, such as admin (the
                                          administration console at /admin/users), or
                                          with -remove take it away
+  latch users reset-2fa -email E         remove an account's two-step sign-in (authenticator,
+                                         recovery codes, remembered browsers), for a user
+                                         who lost them; the password alone then logs in
   latch users import [-dry-run] [-format F] [-v] SOURCE
                                          import accounts, with their password hashes, from
                                          another application
@@ -86,7 +92,9 @@ first line of standard input, so that scripts can pipe it:
   printf '%s\n' "$PASSWORD" | latch users create -email ada@example.com -name Ada
 
 The same rules as the sign-up page apply: at least -min-password-length
-characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not a common password.
+characters ($LATCH_MIN_PASSWORD_LENGTH, default 8), not one character
+repeated, not the account's email, its part before the @ or its name, not a
+common password.
 
 Import: SOURCE is one of
   - the SQLite database of the Flask-Login tutorial (table user: id, email,
@@ -186,11 +194,38 @@ func (f *usersFlags) fail(err error) int {
 		return 0
 	case errors.Is(err, errUsage):
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(f.uio.stderr, "latch users %s: %s; see latch users %s --help\n", f.name, msg, f.name)
+		fmt.Fprintf(f.uio.stderr, "latch users %s: %s; see latch users %s --help\n", f.name, escapeText(msg), f.name)
 		return 2
 	}
-	fmt.Fprintf(f.uio.stderr, "latch users %s: %v\n", f.name, err)
+	fmt.Fprintf(f.uio.stderr, "latch users %s: %s\n", f.name, escapeText(err.Error()))
 	return 1
+}
+
+// escapeText returns s, a line of prose that may quote values from a
+// database, a source file or the command line, with every character that
+// is not printable written as a Go escape (\x1b, \u202e), so that no value
+// can move the cursor, recolour the terminal, reverse the text around it or
+// hide in a message.
+func escapeText(s string) string {
+	odd := func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, odd) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case odd(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // usageErr returns a usage error with a message.
@@ -328,7 +363,7 @@ func emailFlag(email string) (string, error) {
 	}
 	e, err := account.NormalizeEmail(email)
 	if err != nil {
-		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(err.Error(), "."))
+		return "", usageErr("-email %s: %s", clean(email), strings.TrimSuffix(app.ValidationMessage(err), "."))
 	}
 	return e, nil
 }
@@ -349,7 +384,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 		return f.fail(usageErr("-name is required"))
 	}
 	if _, err := account.NormalizeName(*name); err != nil {
-		return f.fail(usageErr("-name: %s", strings.TrimSuffix(err.Error(), ".")))
+		return f.fail(usageErr("-name: %s", strings.TrimSuffix(app.ValidationMessage(err), ".")))
 	}
 	store, err := openUsersStore(ctx, cfg, true)
 	if err != nil {
@@ -359,7 +394,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	// Checked before asking for the password, to save typing it twice
 	// in vain; SignUp checks again.
 	if _, err := store.UserByEmail(ctx, addr); err == nil {
-		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", addr))
+		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", clean(addr)))
 	} else if !errors.Is(err, account.ErrUserNotFound) {
 		return f.fail(fmt.Errorf("look up email: %w", err))
 	}
@@ -373,18 +408,16 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		for _, field := range []string{"email", "name", "password"} {
-			if msg, ok := fe[field]; ok {
-				fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", field, msg)
-			}
+		for _, e := range fe {
+			fmt.Fprintf(uio.stderr, "latch users create: %s: %s\n", e.Field, escapeText(app.ValidationMessage(e)))
 		}
 		return 1
 	case errors.Is(err, account.ErrEmailTaken):
-		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", addr))
+		return f.fail(fmt.Errorf("%s already has an account; change its password with latch users set-password", clean(addr)))
 	case err != nil:
 		return f.fail(err)
 	}
-	fmt.Fprintf(uio.stdout, "created user %d: %s %q\n", u.ID, u.Email, u.Name)
+	fmt.Fprintf(uio.stdout, "created user %d: %s %s\n", u.ID, clean(u.Email), strconv.Quote(u.Name))
 	return 0
 }
 
@@ -393,7 +426,7 @@ func usersCreate(ctx context.Context, uio usersIO, args []string) int {
 func findUser(ctx context.Context, store storeCloser, email string) (account.User, error) {
 	u, err := store.UserByEmail(ctx, email)
 	if errors.Is(err, account.ErrUserNotFound) {
-		return u, fmt.Errorf("no user has the email %s; latch users list shows them all", email)
+		return u, fmt.Errorf("no user has the email %s; latch users list shows them all", clean(email))
 	} else if err != nil {
 		return u, fmt.Errorf("look up email: %w", err)
 	}
@@ -459,9 +492,28 @@ func usersDelete(ctx context.Context, uio usersIO, args []string) int {
 	}
 	n, err := store.DeleteUserSessions(ctx, strconv.FormatInt(u.ID, 10), "")
 	if err != nil {
-		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, u.Email, err))
+		return f.fail(fmt.Errorf("deleted user %d (%s), but not its sessions: %w; they can no longer be used, and latch removes them when they expire", u.ID, clean(u.Email), err))
 	}
-	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
+	// Its second factors go too: nothing of a deleted user is kept.
+	if err := store.DeleteFactors(ctx, u.ID); err != nil {
+		return f.fail(fmt.Errorf("deleted user %d (%s), but not its second factors: %w; they can no longer be used", u.ID, clean(u.Email), err))
+	}
+	fmt.Fprintf(uio.stdout, "deleted user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
+	return 0
+}
+
+func usersResetTwoFactor(ctx context.Context, uio usersIO, args []string) int {
+	f := newUsersFlags(uio, "reset-2fa", "reset-2fa -email E [flags]")
+	email := f.String("email", "", "email address of the account (required)")
+	_, store, u, err := f.existingUser(ctx, args, email)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer store.Close()
+	if err := store.DeleteFactors(ctx, u.ID); err != nil {
+		return f.fail(fmt.Errorf("remove two-step sign-in: %w", err))
+	}
+	fmt.Fprintf(uio.stdout, "removed two-step sign-in of user %d: %s; the password alone now logs in\n", u.ID, clean(u.Email))
 	return 0
 }
 
@@ -480,8 +532,8 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	hasher := newHasher()
 	svc := account.NewService(store, hasher, nil)
 	svc.MinPasswordLength = cfg.MinPasswordLength
-	if err := svc.CheckPassword(pw); err != nil {
-		return f.fail(fmt.Errorf("password: %v", err))
+	if err := svc.CheckNewPassword(pw, u.Email, u.Name); err != nil {
+		return f.fail(fmt.Errorf("password: %s", app.ValidationMessage(err)))
 	}
 	hash, err := hasher.Hash(ctx, pw)
 	if err != nil {
@@ -494,9 +546,9 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 	// ends every session, remembered ones included.
 	n, err := store.DeleteUserSessions(ctx, strconv.FormatInt(u.ID, 10), "")
 	if err != nil {
-		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", u.Email, err))
+		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", clean(u.Email), err))
 	}
-	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, u.Email, sessions(n))
+	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
 	return 0
 }
 
@@ -563,7 +615,7 @@ func readNewPassword(uio usersIO) (string, error) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}
 	if line == "" {
-		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line, as in printf '%s\n' "$PASSWORD" | latch users ...`)
+		return "", errors.New(`no password on standard input: type it at a terminal, or pipe it as one line (printf '%s\n' "$PASSWORD" | latch users COMMAND)`)
 	}
 	line = strings.TrimSuffix(line, "\n")
 	line = strings.TrimSuffix(line, "\r")
@@ -594,6 +646,13 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 	if err != nil {
 		return f.fail(err)
 	}
+	// The source first: a wrong path must not leave a new, empty database
+	// behind.
+	src, err := userimport.Open(ctx, source, fmtName)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer src.Close()
 
 	var store userimport.Store
 	exists, err := storeExists(cfg)
@@ -612,7 +671,7 @@ func usersImport(ctx context.Context, uio usersIO, args []string) int {
 		store = s
 	}
 
-	res, err := userimport.Import(ctx, store, source, userimport.Options{Format: fmtName, DryRun: *dryRun})
+	res, err := src.Import(ctx, store, *dryRun)
 	if res == nil {
 		return f.fail(err)
 	}
@@ -636,17 +695,17 @@ func printImport(w io.Writer, source string, res *userimport.Result, verbose boo
 	if verbose {
 		for _, im := range res.Imported {
 			if res.DryRun {
-				fmt.Fprintf(w, "would import %s %s (%s)\n", im.Ref, im.Email, im.HashFormat)
+				fmt.Fprintf(w, "would import %s %s (%s)\n", clean(im.Ref), clean(im.Email), im.HashFormat)
 			} else {
-				fmt.Fprintf(w, "imported %s %s as user %d (%s)\n", im.Ref, im.Email, im.ID, im.HashFormat)
+				fmt.Fprintf(w, "imported %s %s as user %d (%s)\n", clean(im.Ref), clean(im.Email), im.ID, im.HashFormat)
 			}
 		}
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "skipped %s\n", s)
+		fmt.Fprintf(w, "skipped %s\n", escapeText(s.String()))
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", escapeText(n.String()))
 	}
 	if res.DryRun {
 		fmt.Fprintf(w, "dry run: %s; nothing was written\n", res.Summary())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/twofactor"
 )
 
 // usersEnv returns a getenv with LATCH_DATA_DIR set to dir.
@@ -236,6 +238,19 @@ func TestUsersImport(t *testing.T) {
 	if code, _, errs := latchRun(t, getenv, "users", "import", filepath.Join(t.TempDir(), "missing.db")); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("users import of a missing file = %d, stderr %q; want 1", code, errs)
 	}
+	// A source that cannot be imported is refused before the data folder
+	// and the database are created.
+	fresh := filepath.Join(t.TempDir(), "data")
+	noHeader := filepath.Join(t.TempDir(), "users.csv")
+	os.WriteFile(noHeader, []byte("ann@example.com,Ann,x\n"), 0o600)
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.csv"), noHeader} {
+		if code, _, errs := latchRun(t, usersEnv(fresh), "users", "import", bad); code != 1 {
+			t.Errorf("users import %s = %d, stderr %q; want 1", bad, code, errs)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Errorf("users import %s created the data folder (stat: %v)", filepath.Base(bad), err)
+		}
+	}
 	notes := filepath.Join(t.TempDir(), "notes.txt")
 	os.WriteFile(notes, []byte("hello\n"), 0o600)
 	if code, _, errs := latchRun(t, getenv, "users", "import", notes); code != 1 || !strings.Contains(errs, "cannot tell the format") {
@@ -356,5 +371,119 @@ func TestUsersSetRole(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.want) {
 			t.Errorf("users set-role %q = %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
 		}
+	}
+}
+
+// TestUsersOutputEscaped checks that values from a source file, the
+// database or the command line reach the terminal escaped: no escape
+// sequence, C1 control or bidi override from them is printed as it is.
+func TestUsersOutputEscaped(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	b, err := os.ReadFile(csvSource(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcrypt := strings.Split(strings.Split(string(b), "\n")[1], ",")[2]
+	src := filepath.Join(t.TempDir(), "users.csv")
+	content := "email,name,password_hash\n" +
+		"\"\u202egnp.exe\"@example.com,Rev," + bcrypt + "\n" +
+		"\u009b31m@example.com,Csi," + bcrypt + "\n" +
+		"\"\x1b[2J\"@example.com,Esc," + bcrypt + "\n" +
+		"ok@example.com,\"Name\x1b[31m\"," + bcrypt + "\n"
+	if err := os.WriteFile(src, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what, out string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\u009b", "\u202e"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s printed %q as it is: %q", what, bad, out)
+			}
+		}
+	}
+	code, out, errs := latchRun(t, getenv, "users", "import", "-v", src)
+	if code != 0 {
+		t.Fatalf("users import -v = %d, stderr %q", code, errs)
+	}
+	check("users import -v", out+errs)
+	_, out, errs = latchRun(t, getenv, "users", "list")
+	check("users list", out+errs)
+	missing := filepath.Join(t.TempDir(), "x\x1b[31m\u202e.csv")
+	code, out, errs = latchRun(t, getenv, "users", "import", missing)
+	if code != 1 || !strings.Contains(errs, `\x1b[31m\u202e.csv`) {
+		t.Errorf("users import of a missing file = %d, stderr %q; want 1 and the name escaped", code, errs)
+	}
+	check("users import of a missing file", out+errs)
+}
+
+// TestUsersPasswordRules checks that create and set-password refuse the
+// account's own email, its part before the @, its name and one character
+// repeated, as the sign-up page does.
+func TestUsersPasswordRules(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	if code, _, errs := usersStdin(t, getenv, "correct horse battery\n", "create", "-email", "grace.hopper@example.com", "-name", "Grace Hopper"); code != 0 {
+		t.Fatalf("users create = %d, stderr %q", code, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		pw   string
+		want string
+	}{
+		{[]string{"create", "-email", "ada.lovelace@example.com", "-name", "Ada"}, "Ada.Lovelace", "email address"},
+		{[]string{"create", "-email", "ada@example.com", "-name", "Ada Lovelace"}, "ada lovelace", "your name"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "GRACE.HOPPER@example.com", "email address"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "Grace Hopper", "your name"},
+		{[]string{"set-password", "-email", "grace.hopper@example.com"}, "kkkkkkkkkkkk", "one character repeated"},
+	} {
+		code, _, errs := usersStdin(t, getenv, tt.pw+"\n", tt.args...)
+		if code != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("users %q with password %q = %d, stderr %q; want 1 and %q", tt.args, tt.pw, code, errs, tt.want)
+		}
+	}
+}
+
+func TestUsersResetTwoFactor(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	if code, out, errs := usersStdin(t, getenv, "a long and unusual passphrase\n", "create", "-email", "ada@example.com", "-name", "Ada"); code != 0 {
+		t.Fatalf("users create = %d, %q, %q", code, out, errs)
+	}
+	db := openData(t, dir)
+	now := time.Now()
+	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRecoveryCodes(ctx, 1, [][]byte{[]byte("h1"), []byte("h2")}, now); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "reset-2fa", "-email", "nobody@example.com"); code != 1 || !strings.Contains(errs, "no user has the email") {
+		t.Errorf("users reset-2fa of an unknown email = %d, stderr %q; want 1", code, errs)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "reset-2fa"); code != 2 || !strings.Contains(errs, "email") {
+		t.Errorf("users reset-2fa without -email = %d, stderr %q; want 2", code, errs)
+	}
+	code, out, errs := latchRun(t, getenv, "users", "reset-2fa", "-email", "Ada@Example.com")
+	if code != 0 || !strings.Contains(out, "removed two-step sign-in of user 1") {
+		t.Fatalf("users reset-2fa = %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, err := db.TOTP(ctx, 1); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("TOTP after reset-2fa: %v; want ErrNotFound", err)
+	}
+	if n, _ := db.RecoveryCodesLeft(ctx, 1); n != 0 {
+		t.Errorf("recovery codes after reset-2fa = %d; want 0", n)
+	}
+
+	// Deleting the user removes its factors too.
+	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "delete", "-email", "ada@example.com"); code != 0 {
+		t.Fatalf("users delete = %d, stderr %q", code, errs)
+	}
+	if _, err := db.TOTP(ctx, 1); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("TOTP after users delete: %v; want ErrNotFound", err)
 	}
 }

@@ -1,7 +1,8 @@
 // Command byo-users is a small web app that brings its own users to latch:
-// its own SQLite table of users, passwords hashed with latch's password
-// package, sessions kept by sqlitestore, HTML pages for people and a JSON
-// API for programs.
+// its own table of users, named users, in the SQLite file where sqlitestore
+// keeps latch's sessions (latch's tables are all named latch_...), logins
+// checked by account.Authenticator over that table, HTML pages for people
+// and a JSON API for programs.
 //
 //	go run ./examples/byo-users -addr localhost:8081 -data-dir ./byo-data
 //
@@ -27,6 +28,7 @@ import (
 	"fmt"
 	"html/template"
 	"log"
+	"net"
 	"net/http"
 	"net/mail"
 	"os"
@@ -39,14 +41,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/sqlitestore"
+	"github.com/latchauth/latch/throttle"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver for database/sql
 )
 
 func main() {
 	addr := flag.String("addr", "localhost:8081", "address to listen on")
-	dir := flag.String("data-dir", "./byo-data", "folder for the users and sessions databases")
+	dir := flag.String("data-dir", "./byo-data", "folder for the database of users and sessions")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -100,47 +104,50 @@ CREATE TABLE IF NOT EXISTS users (
 	created_at    TEXT NOT NULL
 )`
 
-// app holds the app's databases and latch's Manager.
+// app holds the app's database and latch's Manager.
 type app struct {
 	users    *sql.DB
 	sessions *sqlitestore.DB
 	hasher   *password.Hasher
 	auth     *latch.Manager[User]
-	// dummyHash is verified for unknown emails, so that a login with one
-	// takes as long as a login with a wrong password.
-	dummyHash string
+	// logins checks passwords against the users table, throttled and
+	// timed alike for unknown emails and wrong passwords.
+	logins *account.Authenticator
 }
 
-// newApp opens the app's databases in dir and hashes passwords with params.
+// newApp opens the app's database in dir and hashes passwords with params.
 //
-// The users live in users.db, latch's sessions in sessions.db: sqlitestore
-// keeps tables of its own in the file it opens, one of them also named
-// users, so each side has a file to itself and neither sees the other's
-// tables.
+// The users and latch's sessions share one file, app.db: sqlitestore names
+// its tables latch_..., so the app's users table is its own. sqlitestore
+// creates the file and sets it to WAL; the app's pool then opens it.
 func newApp(ctx context.Context, dir string, params password.Params) (*app, error) {
+	path := filepath.Join(dir, "app.db")
+	sessions, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
 	// One connection: SQLite has one writer at a time, and this app's
-	// traffic is small. WAL and synchronous=FULL make a committed sign-up
-	// survive a crash; busy_timeout waits out another process's write.
-	dsn := "file:" + filepath.Join(dir, "users.db") +
-		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)"
+	// traffic is small. synchronous=FULL makes a committed sign-up survive
+	// a crash; busy_timeout waits while sqlitestore writes.
+	dsn := "file:" + path + "?_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
 	users, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		sessions.Close()
 		return nil, fmt.Errorf("open users database: %w", err)
 	}
 	users.SetMaxOpenConns(1)
 	if _, err := users.ExecContext(ctx, schema); err != nil {
 		users.Close()
-		return nil, fmt.Errorf("create users table in %s: %w", dir, err)
-	}
-	sessions, err := sqlitestore.Open(ctx, filepath.Join(dir, "sessions.db"))
-	if err != nil {
-		users.Close()
-		return nil, err
+		sessions.Close()
+		return nil, fmt.Errorf("create users table in %s: %w", path, err)
 	}
 	a := &app{users: users, sessions: sessions, hasher: password.NewHasher(params, 0, 64)}
-	if a.dummyHash, err = a.hasher.Hash(ctx, "not anyone's password"); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("hash the dummy password: %w", err)
+	a.logins = &account.Authenticator{
+		Lookup: a.lookupLogin,
+		Rehash: a.rehash,
+		Hasher: a.hasher,
+		// Failure counts live in latch's table latch_login_failures.
+		Throttle: throttle.NewPolicy(sessions),
 	}
 	a.auth = latch.New(sessions, a.loadUser)
 	a.auth.RequestLoader = a.userFromKey
@@ -185,6 +192,30 @@ func (a *app) loadUser(ctx context.Context, id string) (User, error) {
 		return User{}, fmt.Errorf("load user %d: %w", n, err)
 	}
 	return u, nil
+}
+
+// lookupLogin is the Authenticator's Lookup: the ID and hash of the user
+// with that email.
+func (a *app) lookupLogin(ctx context.Context, email string) (id, hash string, err error) {
+	var n int64
+	err = a.users.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&n, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", account.ErrUserNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("look up %s: %w", email, err)
+	}
+	return strconv.FormatInt(n, 10), hash, nil
+}
+
+// rehash is the Authenticator's Rehash: it stores a hash at the current
+// parameters after a login with an older one.
+func (a *app) rehash(ctx context.Context, id, hash string) error {
+	if _, err := a.users.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
+		log.Printf("byo-users: replace the password hash of user %s: %v", id, err)
+		return err
+	}
+	return nil
 }
 
 // userFromKey is latch's RequestLoader: the user whose API key the
@@ -316,27 +347,26 @@ func (a *app) signup(w http.ResponseWriter, r *http.Request) {
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
-	pw := r.PostFormValue("password")
 	next, hasNext := latch.SafeNext(r.PostFormValue("next"))
-	var id int64
-	hash := a.dummyHash
-	err := a.users.QueryRowContext(r.Context(), `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&id, &hash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	p := page{Title: "Log in", Email: email, Next: next}
+	id, err := a.logins.Authenticate(r.Context(), account.Login{Email: email, Password: r.PostFormValue("password"), Client: clientIP(r)})
+	var throttled *account.ThrottledError
+	switch {
+	case errors.Is(err, account.ErrBadCredentials):
+		p.Error = "Please check your login details and try again."
+		a.render(w, r, http.StatusUnauthorized, "login", p)
+		return
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		p.Error = "Too many failed attempts. Please wait a minute and try again."
+		a.render(w, r, http.StatusTooManyRequests, "login", p)
+		return
+	case err != nil:
 		a.fail(w, r, err)
 		return
 	}
-	ok, _, verr := a.hasher.Verify(r.Context(), hash, pw)
-	if verr != nil && !errors.Is(verr, password.ErrTooLong) {
-		a.fail(w, r, verr)
-		return
-	}
-	if !ok || id == 0 {
-		a.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Email: email, Next: next,
-			Error: "Please check your login details and try again."})
-		return
-	}
 	opts := latch.LoginOptions{Remember: r.PostFormValue("remember") != ""}
-	if err := a.auth.LogIn(w, r, strconv.FormatInt(id, 10), opts); err != nil {
+	if err := a.auth.LogIn(w, r, id, opts); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -345,6 +375,17 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		to = next
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// clientIP is the address the request came from. The app answers
+// browsers directly; behind a proxy, take it from the proxy's header
+// instead, or every client is throttled as one.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {

@@ -123,9 +123,9 @@ func TestSignUpLogInAndAPIKey(t *testing.T) {
 		t.Errorf("GET /api/me with the key after logout = %d; want 200", resp.StatusCode)
 	}
 
-	// The users are in the app's own table named users, in its own file,
-	// with the key stored only as its hash.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "users.db")+"?mode=ro")
+	// The users are in the app's own table named users, in the file that
+	// also holds latch's sessions, with the key stored only as its hash.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +133,39 @@ func TestSignUpLogInAndAPIKey(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM users WHERE email = 'ada@example.com' AND length(api_key_hash) = 32 AND password_hash LIKE '$argon2id$%'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("users rows for Ada with a hashed key = %d, %v; want 1", n, err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('latch_sessions', 'latch_users')`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("latch's tables in app.db = %d, %v; want latch_sessions and latch_users", n, err)
+	}
+}
+
+// TestLoginThrottled guesses Ada's password until the login is throttled:
+// then even the right one is refused with 429 and Retry-After, and an
+// unknown email is answered as a wrong password is.
+func TestLoginThrottled(t *testing.T) {
+	_, srv, _ := server(t)
+	b := client()
+	if resp, _ := do(t, b, "POST", srv.URL+"/signup", url.Values{"email": {"ada@example.com"}, "name": {"Ada"}, "password": {"correct horse"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /signup = %d; want 303", resp.StatusCode)
+	}
+	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
+		resp, body := do(t, b, "POST", srv.URL+"/login", url.Values{"email": {email}, "password": {"wrong horse"}})
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "check your login details") {
+			t.Errorf("POST /login %s, wrong password = %d; want 401 asking to check the details", email, resp.StatusCode)
+		}
+	}
+	var resp *http.Response
+	for range 20 {
+		if resp, _ = do(t, b, "POST", srv.URL+"/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong horse"}}); resp.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("POST /login after 20 wrong passwords = %d; want 429", resp.StatusCode)
+	}
+	resp, _ = do(t, b, "POST", srv.URL+"/login", url.Values{"email": {"ada@example.com"}, "password": {"correct horse"}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("POST /login with the right password while throttled = %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
 

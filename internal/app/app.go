@@ -14,12 +14,15 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
+	"github.com/latchauth/latch/twofactor"
 )
 
 // maxBodyBytes bounds request bodies; the largest form is a few kilobytes.
@@ -35,6 +38,7 @@ type Store interface {
 	throttle.Store
 	throttle.DeviceStore
 	latch.AuditStore
+	twofactor.Store
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
 }
@@ -86,6 +90,14 @@ type Config struct {
 	// AuditRetention is how long the security events of the audit log
 	// are kept. Default [latch.DefaultAuditRetention], 180 days.
 	AuditRetention time.Duration
+	// TwoFactorResetDelay is the wait between a removal of a user's second
+	// factors asked for by email, from the login's second step, and the
+	// removal, during which any logged-in session of the user may cancel
+	// it. Default 3 days.
+	TwoFactorResetDelay time.Duration
+	// Now returns the current time for sessions and second factors; tests
+	// replace it. Default time.Now.
+	Now func() time.Time
 }
 
 // Metrics receives what the app measures, for an operator's dashboard;
@@ -124,6 +136,13 @@ type App struct {
 	mailTo      *throttle.Limiter // mails sent per recipient
 	jobs        chan struct{}     // a slot per mail job running off the request path
 	jobsRunning sync.WaitGroup
+	// forwardedWarned is set once a request carried X-Forwarded-For
+	// while no proxy is trusted, and the warning about it was logged.
+	forwardedWarned atomic.Bool
+
+	factors         *twofactor.Service
+	secondStepLimit *throttle.Limiter // second-step attempts per account
+	webauthn        *webauthn.WebAuthn
 }
 
 // New returns the app on store with cfg.
@@ -176,6 +195,23 @@ func New(store Store, cfg Config) (*App, error) {
 	a.auth.ClientIP = a.clientIP
 	a.auth.ErrorHandler = a.serveError
 	a.auth.RefreshURL = "/login/confirm"
+	a.auth.PendingKey = cfg.SecretKey
+	if a.factors, err = twofactor.NewService(store, cfg.SecretKey); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if cfg.TwoFactorResetDelay > 0 {
+		a.factors.ResetDelay = cfg.TwoFactorResetDelay
+	}
+	if cfg.Now != nil {
+		a.auth.Now, a.factors.Now = cfg.Now, cfg.Now
+	}
+	a.secondStepLimit = secondStepLimiter(cfg.Throttle)
+	if a.webauthn, err = newWebAuthn(base.Scheme+"://"+base.Host, base.Hostname()); err != nil {
+		// WebAuthn binds keys to a domain name: a site reached by IP
+		// address runs without passkeys rather than not at all.
+		a.log.Warn("passkeys are off: the base URL needs a domain name, such as localhost, not an IP address", "base_url", base.String(), "error", err)
+		a.webauthn = nil
+	}
 	a.auth.OnEvent = a.onAuthEvent
 	a.audit = &latch.AuditLog{Store: store, Retention: cfg.AuditRetention, Logger: cfg.Logger}
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
@@ -258,6 +294,8 @@ func (a *App) Handler() http.Handler {
 	route("POST /logout", a.handle(a.logout))
 	a.lifecycleRoutes(route)
 	a.adminRoutes(route)
+	a.twoFactorRoutes(route)
+	a.passkeyRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
 	mux.Handle("/", page(pages))
 

@@ -427,6 +427,13 @@ func TestSignupValidation(t *testing.T) {
 		{"ann@example.com", "Ann", "Password1", "too common"},
 		{"ann@example.com", "Ann", long, "at most 1024 bytes"},
 		{"ann@example.com", "Ann", "\xff\xfe invalid utf8", "not valid text"},
+		{"ann.lee@example.com", "Ann", "Ann.Lee@Example.com", "don't use your email address"},
+		{"annalee99@example.com", "Ann", "AnnaLee99", "don't use your email address"},
+		{"ann@example.com", "Ann Lovelace", "ann lovelace", "don't use your name"},
+		{"ann@example.com", "Ann", "zzzzzzzzzzzz", "one character repeated"},
+		{"an\u200bn@example.com", "Ann", goodPassword, "invisible character (U+200B)"},
+		{"\u202eann@example.com", "Ann", goodPassword, "direction of text (U+202E)"},
+		{"ann@[192.0.2.1]", "Ann", goodPassword, "not at an IP address"},
 	}
 	for _, tt := range tests {
 		b := s.browser()
@@ -728,4 +735,26 @@ func TestUnreadableHashIsOurFailure(t *testing.T) {
 	}
 	mustContain(t, "error page", r.body, "Something went wrong on our side")
 	mustContain(t, "logs", s.logs.String(), "request failed", "unknown password hash format")
+}
+
+// TestPasswordSpellings checks that a password signed up with composed
+// characters logs in typed with decomposed ones, as another keyboard or
+// system may send it, and the other way round.
+func TestPasswordSpellings(t *testing.T) {
+	s := newSite(t)
+	for i, pw := range [][2]string{
+		{"cr\u00e8me br\u00fbl\u00e9e", "cre\u0300me bru\u0302le\u0301e"},
+		{"pa\u0308ssw\u00f6rd ok", "p\u00e4ssw\u00f6rd ok"},
+	} {
+		email := fmt.Sprintf("spell%d@example.com", i)
+		b := s.browser()
+		if r := b.signup(email, "Spell", pw[0]); r.status != 303 || r.header.Get("Location") != "/login" {
+			t.Fatalf("signup with %q = %d → %q; want 303 → /login", pw[0], r.status, r.header.Get("Location"))
+		}
+		for _, typed := range pw {
+			if r := s.browser().login(email, typed, false); r.status != 303 || r.header.Get("Location") != "/profile" {
+				t.Errorf("login with %q after signup with %q = %d → %q; want 303 → /profile", typed, pw[0], r.status, r.header.Get("Location"))
+			}
+		}
+	}
 }

@@ -25,6 +25,9 @@ const (
 	outcomeThrottled = "throttled"
 	outcomeBusy      = "busy"
 	outcomeError     = "error"
+	// outcomeSecondStep is a right password whose user owes a second
+	// factor.
+	outcomeSecondStep = "second factor owed"
 )
 
 // authEvent logs an authentication event of r at level with its outcome,

@@ -12,10 +12,6 @@ import (
 	"github.com/latchauth/latch/account"
 )
 
-// msgBadConfirm answers a wrong password on the confirmation page. The user
-// is known there, so the message can name the password alone.
-const msgBadConfirm = "That password is not right. Please try again."
-
 // confirmForm asks a logged-in user for the password again: the page that
 // RequireFresh sends a remembered, not fresh, session to before a sensitive
 // action such as ending other sessions.

@@ -20,16 +20,6 @@ import (
 	"github.com/latchauth/latch/password"
 )
 
-// Messages the tutorial shows, word for word.
-const (
-	msgEmailExists    = "Email address already exists"
-	msgBadLogin       = "Please check your login details and try again."
-	msgSignedUp       = "Your account has been created. Please log in."
-	msgLoggedOut      = "You have been logged out."
-	msgTooManyTries   = "Too many failed login attempts. Please try again in %s."
-	msgTooManySignUps = "Too many sign-up attempts from your network. Please try again in %s."
-)
-
 func (a *App) home(w http.ResponseWriter, r *http.Request) error {
 	// Most visits are anonymous and carry no flash: they all get the same
 	// bytes, rendered once in New, which saves executing the template.
@@ -103,8 +93,8 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "invalid "+strings.Join(slices.Sorted(maps.Keys(fe)), ",")))
-		return a.render(w, r, http.StatusUnprocessableEntity, "signup", page{Title: "Sign Up", Form: form, Errors: fe, Flashes: []flash{}})
+		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "invalid "+strings.Join(slices.Sorted(maps.Keys(messagesOf(fe))), ",")))
+		return a.render(w, r, http.StatusUnprocessableEntity, "signup", page{Title: "Sign Up", Form: form, Errors: messagesOf(fe), Flashes: []flash{}})
 	case errors.Is(err, account.ErrEmailTaken) && a.cfg.RequireVerifiedEmail:
 		a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeFailure, masked, slog.String("reason", "email taken"))
 		// The same answer as for a new account, after the same work (a
@@ -155,7 +145,9 @@ func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 func (a *App) loginForm(w http.ResponseWriter, r *http.Request) error {
 	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
 	fc := a.flashes.takeAll(w, r)
-	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next})
+	a.allowScript(w) // passkeys
+	return a.render(w, r, http.StatusOK, "login", page{Title: "Login", Flashes: nonNil(fc.Flashes), Form: fc.Form, Next: next,
+		TwoFactor: &twoFactorView{PasskeysOn: a.webauthn != nil}})
 }
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) error {
@@ -204,6 +196,15 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strconv.FormatInt(u.ID, 10)
+	owed, err := a.secondFactorOwed(r, u)
+	if err != nil {
+		return err
+	}
+	if owed {
+		a.setDeviceCookie(w, id)
+		a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSecondStep, masked, hasDevice, slog.Int64("user_id", u.ID))
+		return a.beginSecondStep(w, r, id, remember, next)
+	}
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}

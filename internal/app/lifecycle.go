@@ -36,28 +36,6 @@ type lifeView struct {
 	RequireVerified bool
 }
 
-// Messages of the account lifecycle.
-const (
-	msgCheckInbox      = "If an account uses %s, we have sent it a link to choose a new password, and a code to type below instead. Check your inbox (and spam folder)."
-	msgSignUpInbox     = "Check your inbox: we have sent a link to %s. Open it to confirm your address, then log in."
-	msgPasswordReset   = "Your password has been changed and every device logged out. Please log in."
-	msgTokenInvalid    = "This link or code is invalid or has expired. Please ask for a new one."
-	msgTooManyMails    = "Too many emails were asked for. Please try again in %s."
-	msgVerified        = "Thank you: your email address is confirmed."
-	msgVerifySent      = "We have sent a new link to %s."
-	msgNotMatching     = "The two passwords differ. Please type the same password twice."
-	msgWrongPassword   = "That is not your current password."
-	msgNameChanged     = "Your name has been changed."
-	msgPasswordChanged = "Your password has been changed, and your other devices logged out."
-	msgEmailSent       = "We have sent a link to %s. Your address changes when you open it."
-	msgEmailChanged    = "Your email address is now %s."
-	msgEmailTaken      = "Another account uses that address now, so your address was not changed."
-	msgEmailRestored   = "Your previous email address is back, and every device has been logged out. If someone else changed it, choose a new password."
-	msgDeleted         = "Your account has been deleted. Goodbye."
-	msgSameEmail       = "This is already your email address."
-	msgCodeMissing     = "Please type the code from the mail, or open its link."
-)
-
 // resetCookieName holds a reset link's token between opening the link and
 // posting the new password: the token leaves the URL before any page shows,
 // so that neither the address bar, the history, nor a Referer carries it.
@@ -208,7 +186,7 @@ func (a *App) forgot(w http.ResponseWriter, r *http.Request) error {
 	form := formValues{Email: bounded(email, account.MaxEmailLength*2)}
 	e, err := account.NormalizeEmail(email)
 	if err != nil {
-		return a.render(w, r, http.StatusUnprocessableEntity, "forgot", page{Title: "Forgot password", Form: form, Errors: account.FieldErrors{"email": err.Error()}, Flashes: []flash{}})
+		return a.render(w, r, http.StatusUnprocessableEntity, "forgot", page{Title: "Forgot password", Form: form, Errors: emailMessages(err), Flashes: []flash{}})
 	}
 	wait, err := a.mailWait(r.Context(), r, e)
 	if err != nil {
@@ -309,11 +287,11 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 	useCode := code != "" || token == ""
 	p := page{Title: "Choose a new password", Form: formValues{Email: bounded(email, account.MaxEmailLength*2)}, Flashes: []flash{}, Life: lifeView{HasToken: !useCode}}
 	if useCode && strings.TrimSpace(code) == "" {
-		p.Errors = account.FieldErrors{"code": msgCodeMissing}
+		p.Errors = fieldMessages{"code": msgCodeMissing}
 		return a.render(w, r, http.StatusUnprocessableEntity, "reset", p)
 	}
 	if pw != confirm {
-		p.Errors = account.FieldErrors{"confirm": msgNotMatching}
+		p.Errors = fieldMessages{"confirm": msgNotMatching}
 		return a.render(w, r, http.StatusUnprocessableEntity, "reset", p)
 	}
 	var u account.User
@@ -327,7 +305,7 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &fe):
-		p.Errors = fe
+		p.Errors = messagesOf(fe)
 		return a.render(w, r, http.StatusUnprocessableEntity, "reset", p)
 	case errors.As(err, &te):
 		p.Flashes = tooMany(w, msgTooManyTries, te.RetryAfter)
@@ -343,12 +321,16 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 	a.clearResetCookie(w)
 	a.record(r, slog.LevelInfo, "password_reset", outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditPasswordReset})
 	// Whoever knew the old password is logged out everywhere, remember-me
-	// included, this browser too.
+	// included, this browser too, and no browser they had trusted skips
+	// the second step any more.
 	if _, err := a.auth.RevokeAll(r.Context(), strconv.FormatInt(u.ID, 10), ""); err != nil {
 		return err
 	}
+	if err := a.factors.ForgetDevices(r.Context(), u.ID); err != nil {
+		return err
+	}
 	d := userMail(u)
-	d.Note, d.CodeLink = "Every device was logged out.", a.link("/forgot", nil)
+	d.Note, d.CodeLink = msgAllDevicesOut, a.link("/forgot", nil)
 	a.send(r.Context(), "password-changed", u.Email, d)
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgPasswordReset, Kind: "success"}}, Form: formValues{Email: u.Email}})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -443,10 +425,14 @@ func (a *App) resendVerification(w http.ResponseWriter, r *http.Request) error {
 
 // accountPageOf renders the account page with status and the given
 // flashes and errors.
-func (a *App) accountPageOf(w http.ResponseWriter, r *http.Request, status int, flashes []flash, errs account.FieldErrors, form formValues) error {
+func (a *App) accountPageOf(w http.ResponseWriter, r *http.Request, status int, flashes []flash, errs fieldMessages, form formValues) error {
 	cur := a.auth.Current(r)
+	tf, err := a.twoFactorStatus(r.Context(), cur.User.ID)
+	if err != nil {
+		return err
+	}
 	return a.render(w, r, status, "account", page{Title: "Account", Flashes: flashes, Errors: errs, Form: form,
-		Life: lifeView{Fresh: cur.Fresh, RequireVerified: a.cfg.RequireVerifiedEmail}})
+		Life: lifeView{Fresh: cur.Fresh, RequireVerified: a.cfg.RequireVerifiedEmail}, TwoFactor: tf})
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -474,7 +460,7 @@ func (a *App) changeName(w http.ResponseWriter, r *http.Request) error {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fe, formValues{Name: bounded(name, account.MaxNameLength*8)})
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, messagesOf(fe), formValues{Name: bounded(name, account.MaxNameLength*8)})
 	case err != nil:
 		return err
 	}
@@ -488,9 +474,9 @@ func (a *App) passwordProblem(w http.ResponseWriter, r *http.Request, err error)
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &fe):
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fe, formValues{})
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, messagesOf(fe), formValues{})
 	case errors.Is(err, account.ErrBadCredentials):
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, account.FieldErrors{"current": msgWrongPassword}, formValues{})
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fieldMessages{"current": msgWrongPassword}, formValues{})
 	case errors.As(err, &te):
 		return a.accountPageOf(w, r, http.StatusTooManyRequests, tooMany(w, msgTooManyTries, te.RetryAfter), nil, formValues{})
 	}
@@ -503,7 +489,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	pw := r.PostForm.Get("password")
 	if pw != r.PostForm.Get("confirm") {
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, account.FieldErrors{"confirm": msgNotMatching}, formValues{})
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fieldMessages{"confirm": msgNotMatching}, formValues{})
 	}
 	u, err := a.accounts.ChangePassword(r.Context(), a.userID(r), r.PostForm.Get("current"), pw, a.clientIP(r))
 	if err != nil {
@@ -518,7 +504,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := userMail(u)
-	d.Note, d.CodeLink = "Your other devices were logged out.", a.link("/forgot", nil)
+	d.Note, d.CodeLink = msgOtherDevicesOut, a.link("/forgot", nil)
 	a.send(r.Context(), "password-changed", u.Email, d)
 	return a.done(w, r, "/account", flash{Text: msgPasswordChanged, Kind: "success"})
 }
@@ -531,7 +517,7 @@ func (a *App) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	form := formValues{Email: bounded(email, account.MaxEmailLength*2)}
 	e, err := account.NormalizeEmail(email)
 	if err != nil {
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, account.FieldErrors{"email": err.Error()}, form)
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, emailMessages(err), form)
 	}
 	wait, err := a.mailWait(r.Context(), r, e)
 	if err != nil {
@@ -544,9 +530,9 @@ func (a *App) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	var fe account.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fe, form)
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, messagesOf(fe), form)
 	case errors.Is(err, account.ErrSameEmail):
-		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, account.FieldErrors{"email": msgSameEmail}, form)
+		return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fieldMessages{"email": msgSameEmail}, form)
 	case err != nil:
 		return err
 	}
@@ -623,7 +609,7 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.accounts.DeleteAccount(r.Context(), a.userID(r), r.PostForm.Get("password"), a.clientIP(r))
 	if err != nil {
 		if errors.Is(err, account.ErrBadCredentials) {
-			return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, account.FieldErrors{"delete": msgWrongPassword}, formValues{})
+			return a.accountPageOf(w, r, http.StatusUnprocessableEntity, []flash{}, fieldMessages{"delete": msgWrongPassword}, formValues{})
 		}
 		return a.passwordProblem(w, r, err)
 	}
@@ -631,6 +617,9 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := a.auth.RevokeAll(r.Context(), strconv.FormatInt(u.ID, 10), ""); err != nil {
+		return err
+	}
+	if err := a.factors.Disable(r.Context(), u.ID); err != nil {
 		return err
 	}
 	a.send(r.Context(), "goodbye", u.Email, userMail(u))

@@ -16,7 +16,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		User:              &account.User{ID: 1, Email: "ada@example.com", Name: "Ada"},
 		Flashes:           []flash{{Text: "hello", Kind: "info"}},
 		Form:              formValues{Email: "ada@example.com"},
-		Errors:            account.FieldErrors{"email": "bad"},
+		Errors:            fieldMessages{"email": "bad"},
 		Next:              "/profile",
 		Message:           "message",
 		Sessions:          []sessionView{{ID: "s1", Device: "Firefox on Linux"}},
@@ -25,6 +25,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		Life:              lifeView{Fresh: true},
 		Activity:          activityView{Events: []eventView{{Text: "Signed in"}}, Older: "/a?before=2"},
 		Admin:             adminView{Users: []adminRow{{ID: 1}}, Sessions: []sessionView{{ID: "s"}}},
+		TwoFactor:         &twoFactorView{Enabled: true, Codes: []string{"abcde-fghjk"}},
 	}
 	copyOf := func(p page) page {
 		u := *p.User
@@ -34,11 +35,14 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		p.Activity.Events = append([]eventView(nil), p.Activity.Events...)
 		p.Admin.Users = append([]adminRow(nil), p.Admin.Users...)
 		p.Admin.Sessions = append([]sessionView(nil), p.Admin.Sessions...)
-		errs := account.FieldErrors{}
+		errs := fieldMessages{}
 		for k, v := range p.Errors {
 			errs[k] = v
 		}
 		p.Errors = errs
+		tf := *p.TwoFactor
+		tf.Codes = append([]string(nil), tf.Codes...)
+		p.TwoFactor = &tf
 		return p
 	}
 	if !samePage(base, copyOf(base)) {
@@ -58,6 +62,7 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"Life":              func(p *page) { p.Life.Fresh = false },
 		"Activity":          func(p *page) { p.Activity.Events[0].Text = "Signed out" },
 		"Admin":             func(p *page) { p.Admin.Users[0].Disabled = true },
+		"TwoFactor":         func(p *page) { p.TwoFactor.Codes[0] = "other-codes" },
 	}
 	fields := reflect.TypeFor[page]()
 	for i := range fields.NumField() {

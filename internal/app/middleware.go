@@ -15,6 +15,7 @@ import (
 
 // contentSecurityPolicy allows the site's own stylesheets and nothing else:
 // no script at all, no inline style, no framing, forms only to this site.
+// The pages that use passkeys replace it with cspWithScript.
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -23,7 +24,8 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'se
 // canonicalisation, which showed in profiles of the home page.
 //
 // The set is the one OWASP ASVS 5.0 asks for (V3.4), and no more:
-//   - the Content-Security-Policy forbids all script and all framing
+//   - the Content-Security-Policy forbids all script (but the site's own
+//     passkey script on the pages that use it) and all framing
 //     (frame-ancestors), which makes X-Frame-Options, obsolete since CSP
 //     level 2, and a Permissions-Policy moot: no page can run the script
 //     that would ask for a camera or a location, nor embed a frame that
@@ -176,14 +178,29 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 // only when the connection comes from a configured proxy, and then only up
 // to the first address that is not a trusted proxy itself, counting from
 // the right: entries further left were written by the client and may be
-// forged.
+// forged. Entries may carry a port, as IP:port or [IPv6]:port.
+//
+// A hop that is no address at all, where a trusted proxy says who sent it
+// the request, leaves the client unknown, and clientIP returns
+// [unknownClient]. Falling back to the proxy's own address would pool such
+// requests with everything else the proxy sends without a header, and a
+// client able to garble its hop could then spend that address's login
+// failures for everyone; taking the hop's text as it is would let it pick a
+// fresh identity for every attempt. Unknown clients share one identity
+// instead, apart from every real address.
 func (a *App) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	if len(a.cfg.TrustedProxies) == 0 {
-		return host // no proxy to believe: the usual case, decided at once
+		// No proxy to believe: the usual case, decided at once. A
+		// header here means a proxy nobody told latch about, behind
+		// which every user would share the proxy's address.
+		if _, ok := r.Header["X-Forwarded-For"]; ok && !a.forwardedWarned.Load() && a.forwardedWarned.CompareAndSwap(false, true) {
+			a.log.Warn("requests carry X-Forwarded-For but no proxy is trusted, so every client behind a proxy shares its address for throttling and session records; set -trusted-proxies (LATCH_TRUSTED_PROXIES) to the proxy's address", "proxy", host)
+		}
+		return host
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil || !a.trusted(addr) {
@@ -191,9 +208,12 @@ func (a *App) clientIP(r *http.Request) string {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
+		hop, ok := parseHop(hops[i])
+		if !ok {
+			if i == len(hops)-1 && strings.TrimSpace(hops[i]) == "" {
+				break // no header at all: the proxy is the client
+			}
+			return unknownClient
 		}
 		addr = hop.Unmap()
 		if !a.trusted(addr) {
@@ -201,6 +221,23 @@ func (a *App) clientIP(r *http.Request) string {
 		}
 	}
 	return addr.String()
+}
+
+// unknownClient is the client address of a request whose X-Forwarded-For
+// does not say who sent it; see clientIP.
+const unknownClient = "unknown"
+
+// parseHop parses one X-Forwarded-For entry: an IP address, IP:port or
+// [IPv6]:port, with surrounding spaces.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr(), true
+	}
+	return netip.Addr{}, false
 }
 
 func (a *App) trusted(addr netip.Addr) bool {

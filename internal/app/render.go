@@ -32,7 +32,7 @@ type page struct {
 	// Form holds submitted values to show again (never the password).
 	Form formValues
 	// Errors maps fields to validation messages.
-	Errors account.FieldErrors
+	Errors fieldMessages
 	// Next is the safe page to go to after login.
 	Next string
 	// Message is the text of an error page.
@@ -50,6 +50,8 @@ type page struct {
 	Activity activityView
 	// Admin is what the administration console shows.
 	Admin adminView
+	// TwoFactor holds what the two-step sign-in pages show, or nil.
+	TwoFactor *twoFactorView
 }
 
 // formValues are the fields kept filled after a failed submission.
@@ -60,7 +62,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity", "admin-users", "admin-user"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity", "admin-users", "admin-user", "twofactor", "secondstep"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -204,7 +206,8 @@ func samePage(a, b page) bool {
 		a.MinPasswordLength == b.MinPasswordLength &&
 		a.Life == b.Life &&
 		a.Activity.same(b.Activity) &&
-		a.Admin.same(b.Admin)
+		a.Admin.same(b.Admin) &&
+		sameTwoFactor(a.TwoFactor, b.TwoFactor)
 }
 
 // execute renders the page name with p into buf.

@@ -87,11 +87,11 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		// Revoking the current session is logging out.
 		return a.logout(w, r)
 	}
-	msg := flash{Text: "That device has been logged out.", Kind: "success"}
+	msg := flash{Text: msgDeviceLoggedOut, Kind: "success"}
 	ended := 1
 	switch err := a.auth.Revoke(r.Context(), cur.UserID, id); {
 	case errors.Is(err, latch.ErrSessionNotFound):
-		msg = flash{Text: "That session had already ended.", Kind: "info"}
+		msg = flash{Text: msgSessionEnded, Kind: "info"}
 		ended = 0
 	case err != nil:
 		return err
@@ -114,7 +114,7 @@ func (a *App) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	a.logRevocation(r, "revoke_other_sessions", "", n)
-	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: "You have been logged out everywhere else.", Kind: "success"}}})
+	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgOthersLoggedOut, Kind: "success"}}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
 }

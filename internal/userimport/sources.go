@@ -29,7 +29,8 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 // UTF-8 files.
 const bom = "\ufeff"
 
-// maxLine bounds a JSON Lines line; a user record is a few hundred bytes.
+// maxLine bounds a JSON Lines line and a CSV record; a user record is a
+// few hundred bytes.
 const maxLine = 1 << 20
 
 // source is an open source of records.
@@ -78,7 +79,7 @@ func open(ctx context.Context, path string, format Format) (*source, error) {
 		}
 		return openSQLite(ctx, path, format)
 	case format != "":
-		return &source{path: path, format: format, file: f}, nil
+		return textSource(path, format, f)
 	case isSQLite:
 		// The header decides whatever the file is called.
 		f.Close()
@@ -86,15 +87,28 @@ func open(ctx context.Context, path string, format Format) (*source, error) {
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		return &source{path: path, format: CSV, file: f}, nil
+		return textSource(path, CSV, f)
 	case ".jsonl", ".ndjson":
-		return &source{path: path, format: JSONLines, file: f}, nil
+		return textSource(path, JSONLines, f)
 	}
 	if format = sniff(head); format == "" {
 		f.Close()
 		return nil, fmt.Errorf("cannot tell the format of %s: it is not a SQLite database, and its first line is neither a CSV header naming email and password_hash nor a JSON object; name the format with -format (%s)", path, formatList())
 	}
-	return &source{path: path, format: format, file: f}, nil
+	return textSource(path, format, f)
+}
+
+// textSource returns the CSV or JSON Lines source in f, whose CSV header
+// row is checked first.
+func textSource(path string, format Format, f *os.File) (*source, error) {
+	s := &source{path: path, format: format, file: f}
+	if format == CSV {
+		if err := s.checkCSV(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 func formatList() string {
@@ -348,7 +362,7 @@ func (s *source) djangoRecords(ctx context.Context) iter.Seq2[record, error] {
 			rec.Name = username.String
 		}
 		if !truthy(active) {
-			rec.Reason, rec.Detail = Inactive, fmt.Sprintf("is_active is %v", active)
+			rec.Reason, rec.Detail = Inactive, "is_active is "+printable(fmt.Sprint(active))
 		}
 		return rec, nil
 	})
@@ -439,46 +453,97 @@ func (s *source) rewind() error {
 	return err
 }
 
+// csvHeader reads a CSV source's header row and finds its columns, or
+// says what is wrong with it.
+func csvHeader(r *csv.Reader) ([]string, map[string]int, error) {
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, errors.New("the file is empty: a CSV source starts with a header row naming the columns email, name and password_hash")
+	}
+	if errors.Is(err, errRecordTooLong) {
+		return nil, nil, fmt.Errorf("the header row is longer than %d bytes; is this really CSV?", maxLine)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("header row: %w", err)
+	}
+	cols := columns(header)
+	for _, need := range []string{"email", "password_hash"} {
+		if _, ok := cols[need]; !ok {
+			found := make([]string, len(header))
+			for i, h := range header {
+				found[i] = printable(h)
+			}
+			return nil, nil, fmt.Errorf("the header row has no %s column: it must name the columns email, name and password_hash, separated by commas (found: %s)", need, strings.Join(found, ", "))
+		}
+	}
+	return header, cols, nil
+}
+
+// checkCSV reads a CSV source's header row, so that a file without the
+// columns needed is refused before anything is created for the import.
+func (s *source) checkCSV() error {
+	if err := s.rewind(); err != nil {
+		return err
+	}
+	_, _, err := csvHeader(csv.NewReader(&boundedReader{r: s.file}))
+	return err
+}
+
+// errRecordTooLong is returned by a boundedReader past maxLine bytes of one
+// record.
+var errRecordTooLong = errors.New("record too long")
+
+// boundedReader stops a CSV record at maxLine bytes, as JSON Lines lines
+// are: encoding/csv would otherwise gather a record of any size, such as
+// a quoted field that never ends, in memory. start is where the current
+// record began; csv.Reader buffers 4 KiB ahead of it, which is allowed for.
+type boundedReader struct {
+	r           io.Reader
+	read, start int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.read-b.start > maxLine+4096 {
+		return 0, errRecordTooLong
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
+}
+
 func (s *source) csvRecords() iter.Seq2[record, error] {
 	return func(yield func(record, error) bool) {
 		if err := s.rewind(); err != nil {
 			yield(record{}, err)
 			return
 		}
-		r := csv.NewReader(bufio.NewReader(s.file))
+		br := &boundedReader{r: s.file}
+		r := csv.NewReader(br)
 		r.FieldsPerRecord = -1 // a short row is reported as malformed, not fatal
-		header, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			yield(record{}, errors.New("the file is empty: a CSV source starts with a header row naming the columns email, name and password_hash"))
-			return
-		}
+		header, cols, err := csvHeader(r)
 		if err != nil {
-			yield(record{}, fmt.Errorf("header row: %w", err))
+			yield(record{}, err)
 			return
-		}
-		cols := columns(header)
-		for _, need := range []string{"email", "password_hash"} {
-			if _, ok := cols[need]; !ok {
-				found := make([]string, len(header))
-				for i, h := range header {
-					found[i] = printable(h)
-				}
-				yield(record{}, fmt.Errorf("the header row has no %s column: it must name the columns email, name and password_hash, separated by commas (found: %s)", need, strings.Join(found, ", ")))
-				return
-			}
 		}
 		nameCol, hasName := cols["name"]
 		width := max(cols["email"], cols["password_hash"]) + 1
 		if hasName {
 			width = max(width, nameCol+1)
 		}
+		lastLine, _ := r.FieldPos(0) // the header's
 		for {
+			br.start = r.InputOffset()
 			fields, err := r.Read()
 			if errors.Is(err, io.EOF) {
 				return
 			}
+			if errors.Is(err, errRecordTooLong) {
+				yield(record{}, fmt.Errorf("the record after line %d is longer than %d bytes; is this really CSV?", lastLine, maxLine))
+				return
+			}
 			var perr *csv.ParseError
 			if errors.As(err, &perr) {
+				lastLine = perr.Line
 				rec := record{Ref: fmt.Sprintf("line %d", perr.StartLine), Reason: Malformed, Detail: perr.Err.Error()}
 				if !yield(rec, nil) {
 					return
@@ -490,6 +555,7 @@ func (s *source) csvRecords() iter.Seq2[record, error] {
 				return
 			}
 			line, _ := r.FieldPos(0)
+			lastLine = line
 			rec := record{Ref: fmt.Sprintf("line %d", line)}
 			field := func(i int) string {
 				if i < len(fields) {

@@ -30,7 +30,9 @@
 //     is active ([Inactive]): latch has no disabled accounts, and importing
 //     one would let someone log in whom the old site refused.
 //  2. Its email is an address [account.NormalizeEmail] accepts
-//     ([InvalidEmail]); it is stored normalised (trimmed, lower case).
+//     ([InvalidEmail]): no control, invisible or direction-changing
+//     characters, valid UTF-8, at a domain name rather than an IP address.
+//     It is stored normalised: trimmed, NFKC, case-folded.
 //  3. No earlier record had the same normalised email
 //     ([DuplicateInSource]). The first record with an address is the one
 //     considered, even when it is then skipped for another reason, so the
@@ -57,7 +59,9 @@
 // [password.Identify] accepts has bounded verification cost, and the
 // password package verifies every format in constant time, so an imported
 // hash can neither make a login succeed without the password nor stall the
-// server. [account.Service.Authenticate] replaces a legacy hash by an
+// server. A wrong password for an imported user is answered no sooner than
+// one for the slowest hash format stored ([password.Hasher.WatchStoredHashes]),
+// so timing does not tell which users were imported. [account.Service.Authenticate] replaces a legacy hash by an
 // argon2id one at the user's first successful login.
 package userimport
 
@@ -165,9 +169,9 @@ func (r Reason) Hint() string {
 	case Inactive:
 		return "the account is disabled in Django (is_active false) and latch has no disabled accounts; activate it in Django first if it should be imported"
 	case InvalidEmail:
-		return "latch needs a plain address like name@example.com: fix it in the source and run the import again"
+		return "latch needs a plain address at a domain name, like name@example.com, of visible characters: fix it in the source and run the import again"
 	case DuplicateInSource:
-		return "only the first record with an address is considered (emails are compared in lower case): merge the accounts in the source if another one should win"
+		return "only the first record with an address is considered (emails are compared after NFKC normalisation and case folding, so ANN@example.com and ann@example.com are one address): merge the accounts in the source if another one should win"
 	case UnusablePassword:
 		return "Django marks accounts that cannot log in with a password with \"!\"; give them one with latch users create"
 	case UnknownHash:
@@ -319,19 +323,54 @@ func (r *Result) Reasons() []Reason {
 // returned even then, and tells what was done before it stopped; running the
 // import again carries on from there.
 func Import(ctx context.Context, store Store, path string, opts Options) (*Result, error) {
-	src, err := open(ctx, path, opts.Format)
+	src, err := Open(ctx, path, opts.Format)
 	if err != nil {
 		return nil, err
 	}
-	defer src.close()
+	defer src.Close()
+	return src.Import(ctx, store, opts.DryRun)
+}
+
+// Source is a source of users, open and checked, ready to import.
+type Source struct {
+	src *source
+}
+
+// Open opens the file at path and finds its format, or checks that it has
+// format when that is not empty. It checks what can be checked before
+// reading records: that the file exists and is readable, its format, a
+// database's table and columns, a CSV file's header row. Call it before
+// creating anything for the import, so that a wrong path leaves nothing
+// behind.
+func Open(ctx context.Context, path string, format Format) (*Source, error) {
+	src, err := open(ctx, path, format)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{src: src}, nil
+}
+
+// Format returns the source's format.
+func (s *Source) Format() Format {
+	return s.src.format
+}
+
+// Close closes the source.
+func (s *Source) Close() error {
+	return s.src.close()
+}
+
+// Import imports the source's users into store, as the function [Import]
+// does, writing nothing when dryRun is set. A Source is read once.
+func (s *Source) Import(ctx context.Context, store Store, dryRun bool) (*Result, error) {
 	im := &importer{
 		store: store,
-		res:   &Result{Format: src.format, DryRun: opts.DryRun},
+		res:   &Result{Format: s.src.format, DryRun: dryRun},
 		seen:  make(map[string]string),
 	}
-	for rec, err := range src.records(ctx) {
+	for rec, err := range s.src.records(ctx) {
 		if err != nil {
-			return im.res, fmt.Errorf("read %s: %w", path, err)
+			return im.res, fmt.Errorf("read %s: %w", s.src.path, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return im.res, err
@@ -362,7 +401,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 	}
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
-		skip(InvalidEmail, emailProblem(email))
+		skip(InvalidEmail, emailProblem(email, err))
 		return nil
 	}
 	email = norm
@@ -402,7 +441,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 		skip(AlreadyPresent, "")
 		return nil
 	} else if !errors.Is(err, account.ErrUserNotFound) {
-		return fmt.Errorf("look up %s: %w", email, err)
+		return fmt.Errorf("look up %s: %w", printable(email), err)
 	}
 	var id int64
 	if !im.res.DryRun {
@@ -412,7 +451,7 @@ func (im *importer) add(ctx context.Context, rec record) error {
 			skip(AlreadyPresent, "")
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("create user %s from %s: %w", email, rec.Ref, err)
+			return fmt.Errorf("create user %s from %s: %w", printable(email), rec.Ref, err)
 		}
 		id = u.ID
 	}
@@ -423,12 +462,19 @@ func (im *importer) add(ctx context.Context, rec record) error {
 	return nil
 }
 
-// emailProblem says what is wrong with an email NormalizeEmail refused, in
-// words for an operator rather than for a sign-up form.
-func emailProblem(email string) string {
+// emailProblem says what is wrong with an email NormalizeEmail refused with
+// err, in words for an operator rather than for a sign-up form.
+func emailProblem(email string, err error) string {
+	var ve *account.ValidationError
 	switch {
 	case email == "":
 		return "the email is empty"
+	case errors.Is(err, account.ErrEmailNotText):
+		return "the email is not valid UTF-8 text"
+	case errors.Is(err, account.ErrEmailHiddenCharacter) && errors.As(err, &ve):
+		return "the email contains " + ve.Detail
+	case errors.Is(err, account.ErrEmailIPAddress):
+		return "the email is at an IP address rather than a domain name"
 	case len(email) > account.MaxEmailLength:
 		return fmt.Sprintf("longer than %d bytes", account.MaxEmailLength)
 	}

@@ -539,6 +539,15 @@ func TestSourceErrors(t *testing.T) {
 		{"flask format on a csv", func(t *testing.T) string { return writeFile(t, "u.csv", "email,name,password_hash\n") }, userimport.Flask, "not a SQLite database"},
 		{"django format on a flask database", func(t *testing.T) string { return sqliteFile(t, "f.db", flaskSchema) }, userimport.Django, "no Django auth_user table"},
 		{"unknown format", func(t *testing.T) string { return writeFile(t, "u.csv", "") }, "xml", "unknown format"},
+		{"csv record too long", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash\na@example.com,A,x\nb@example.com,"+strings.Repeat("B", 2<<20)+",x\n")
+		}, "", "the record after line 2 is longer than 1048576 bytes"},
+		{"csv quote never closed", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash\nb@example.com,\""+strings.Repeat("B\n", 1<<20)+",x\n")
+		}, "", "the record after line 1 is longer than"},
+		{"csv header too long", func(t *testing.T) string {
+			return writeFile(t, "u.csv", "email,name,password_hash"+strings.Repeat(",x", 1<<20)+"\n")
+		}, "", "header row is longer than"},
 	}
 	for _, tt := range tests {
 		store := newStore(t)
@@ -599,5 +608,39 @@ func TestImportCanceled(t *testing.T) {
 	}
 	if users, _ := store.ListUsers(context.Background(), 0, 10); len(users) != 0 {
 		t.Errorf("Import with a canceled context created %d users", len(users))
+	}
+}
+
+// TestImportEmailRules checks that the import applies the sign-up's email
+// rules: invisible and direction-changing characters and addresses at an IP
+// address are refused, saying why, and spellings of one address are
+// duplicates.
+func TestImportEmailRules(t *testing.T) {
+	bcrypt := vectorFor(t, "bcrypt", "$2b$04$").Hash
+	content := "email,name,password_hash\n" +
+		"\u202eann@example.com,Ann," + bcrypt + "\n" +
+		"an\u200bn@example.com,Ann," + bcrypt + "\n" +
+		"ann@[192.0.2.1],Ann," + bcrypt + "\n" +
+		"ＢＥＮ@example.com,Ben," + bcrypt + "\n" +
+		"ben@example.com,Ben," + bcrypt + "\n"
+	res, err := userimport.Import(context.Background(), newStore(t), writeFile(t, "u.csv", content), userimport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := refs(res), []string{"line 5 ben@example.com bcrypt"}; !slices.Equal(got, want) {
+		t.Errorf("imported %q; want %q", got, want)
+	}
+	want := []string{
+		"line 2 \u202eann@example.com: invalid email: the email contains a character that changes the direction of text (U+202E)",
+		"line 3 an\u200bn@example.com: invalid email: the email contains an invisible character (U+200B)",
+		"line 4 ann@[192.0.2.1]: invalid email: the email is at an IP address rather than a domain name",
+		"line 6 ben@example.com: duplicate in the source: same address as line 5",
+	}
+	var got []string
+	for _, s := range res.Skipped {
+		got = append(got, s.Ref+" "+s.Email+": "+string(s.Reason)+": "+s.Detail)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("skipped\n%q\nwant\n%q", got, want)
 	}
 }

@@ -3,7 +3,7 @@
 -- that any bytes compare exactly and none is rejected as invalid text.
 
 -- +goose Up
-CREATE TABLE users (
+CREATE TABLE latch_users (
 	-- An identity column draws from a sequence, so an ID is never reused
 	-- after a delete. ALWAYS: only the sequence assigns IDs.
 	id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -16,9 +16,9 @@ CREATE TABLE users (
 
 -- The store turns a unique violation of this index, found by its name, into
 -- account.ErrEmailTaken: rename it only together with the Go constant.
-CREATE UNIQUE INDEX users_email ON users (email);
+CREATE UNIQUE INDEX latch_users_email ON latch_users (email);
 
-CREATE TABLE sessions (
+CREATE TABLE latch_sessions (
 	id            text        PRIMARY KEY,
 	user_id       text        NOT NULL,
 	token_hash    bytea       NOT NULL UNIQUE,
@@ -32,10 +32,10 @@ CREATE TABLE sessions (
 	user_agent    text        NOT NULL
 );
 
-CREATE INDEX sessions_user_id ON sessions (user_id);
-CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE INDEX latch_sessions_user_id ON latch_sessions (user_id);
+CREATE INDEX latch_sessions_expires_at ON latch_sessions (expires_at);
 
-CREATE TABLE login_failures (
+CREATE TABLE latch_login_failures (
 	key          bytea       PRIMARY KEY,
 	failures     integer     NOT NULL,
 	last_failure timestamptz NOT NULL
@@ -43,9 +43,9 @@ CREATE TABLE login_failures (
 
 -- For the periodic sweep of stale records, which would otherwise read the
 -- whole table, perhaps large after a spray of guesses from many addresses.
-CREATE INDEX login_failures_last_failure ON login_failures (last_failure);
+CREATE INDEX latch_login_failures_last_failure ON latch_login_failures (last_failure);
 
 -- +goose Down
-DROP TABLE login_failures;
-DROP TABLE sessions;
-DROP TABLE users;
+DROP TABLE latch_login_failures;
+DROP TABLE latch_sessions;
+DROP TABLE latch_users;

@@ -3,11 +3,11 @@
 -- and when it was rotated. NULL: none / never.
 
 -- +goose Up
-ALTER TABLE sessions
+ALTER TABLE latch_sessions
 	ADD COLUMN prev_remember_hash bytea UNIQUE,
 	ADD COLUMN rotated_at timestamptz;
 
 -- +goose Down
-ALTER TABLE sessions
+ALTER TABLE latch_sessions
 	DROP COLUMN rotated_at,
 	DROP COLUMN prev_remember_hash;

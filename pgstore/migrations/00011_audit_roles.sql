@@ -19,13 +19,13 @@ CREATE INDEX latch_audit_events_user_id ON latch_audit_events (user_id, id); -- 
 CREATE INDEX latch_audit_events_at ON latch_audit_events (at);               -- for pruning
 
 CREATE TABLE latch_user_roles (
-	user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	user_id bigint NOT NULL REFERENCES latch_users (id) ON DELETE CASCADE,
 	role    text   NOT NULL,
 	PRIMARY KEY (user_id, role)
 );
 
 CREATE TABLE latch_disabled_users (
-	user_id     bigint      PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	user_id     bigint      PRIMARY KEY REFERENCES latch_users (id) ON DELETE CASCADE,
 	disabled_at timestamptz NOT NULL
 );
 

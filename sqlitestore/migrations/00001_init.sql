@@ -3,7 +3,7 @@
 -- error rather than silently stored.
 
 -- +goose Up
-CREATE TABLE users (
+CREATE TABLE latch_users (
 	id            INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused after a delete
 	email         TEXT    NOT NULL,                  -- normalised by the caller
 	name          TEXT    NOT NULL,
@@ -14,9 +14,9 @@ CREATE TABLE users (
 
 -- The only unique constraint on users besides the key: a unique violation
 -- when inserting a user means the email is taken.
-CREATE UNIQUE INDEX users_email ON users (email);
+CREATE UNIQUE INDEX latch_users_email ON latch_users (email);
 
-CREATE TABLE sessions (
+CREATE TABLE latch_sessions (
 	id            TEXT    PRIMARY KEY,
 	user_id       TEXT    NOT NULL,
 	token_hash    BLOB    NOT NULL UNIQUE,
@@ -30,16 +30,16 @@ CREATE TABLE sessions (
 	user_agent    TEXT    NOT NULL
 ) STRICT;
 
-CREATE INDEX sessions_user_id ON sessions (user_id);
-CREATE INDEX sessions_expires_at ON sessions (expires_at);
+CREATE INDEX latch_sessions_user_id ON latch_sessions (user_id);
+CREATE INDEX latch_sessions_expires_at ON latch_sessions (expires_at);
 
-CREATE TABLE login_failures (
+CREATE TABLE latch_login_failures (
 	key          TEXT    PRIMARY KEY,
 	failures     INTEGER NOT NULL,
 	last_failure INTEGER NOT NULL
 ) STRICT;
 
 -- +goose Down
-DROP TABLE login_failures;
-DROP TABLE sessions;
-DROP TABLE users;
+DROP TABLE latch_login_failures;
+DROP TABLE latch_sessions;
+DROP TABLE latch_users;

@@ -3,11 +3,11 @@
 -- and when it was rotated. NULL: none / never.
 
 -- +goose Up
-ALTER TABLE sessions ADD COLUMN prev_remember_hash BLOB;
-ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
-CREATE UNIQUE INDEX sessions_prev_remember_hash ON sessions (prev_remember_hash);
+ALTER TABLE latch_sessions ADD COLUMN prev_remember_hash BLOB;
+ALTER TABLE latch_sessions ADD COLUMN rotated_at INTEGER;
+CREATE UNIQUE INDEX latch_sessions_prev_remember_hash ON latch_sessions (prev_remember_hash);
 
 -- +goose Down
-DROP INDEX sessions_prev_remember_hash;
-ALTER TABLE sessions DROP COLUMN rotated_at;
-ALTER TABLE sessions DROP COLUMN prev_remember_hash;
+DROP INDEX latch_sessions_prev_remember_hash;
+ALTER TABLE latch_sessions DROP COLUMN rotated_at;
+ALTER TABLE latch_sessions DROP COLUMN prev_remember_hash;

@@ -12,7 +12,7 @@
 -- B-tree instead of two, the table and the index of its key.
 
 -- +goose Up
-CREATE TABLE sessions_new (
+CREATE TABLE latch_sessions_new (
 	id                 TEXT    PRIMARY KEY,
 	user_id            TEXT    NOT NULL,
 	token_hash         BLOB    NOT NULL UNIQUE,
@@ -27,38 +27,38 @@ CREATE TABLE sessions_new (
 	prev_remember_hash BLOB,             -- NULL: never rotated
 	rotated_at         INTEGER           -- NULL: never rotated
 ) STRICT;
-INSERT INTO sessions_new (id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at)
+INSERT INTO latch_sessions_new (id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at)
 	SELECT id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at
-	FROM sessions;
-DROP TABLE sessions;
-ALTER TABLE sessions_new RENAME TO sessions;
-CREATE INDEX sessions_user_id ON sessions (user_id);
-CREATE INDEX sessions_expires_at ON sessions (expires_at);
-CREATE UNIQUE INDEX sessions_remember_hash ON sessions (remember_hash) WHERE remember_hash IS NOT NULL;
-CREATE UNIQUE INDEX sessions_prev_remember_hash ON sessions (prev_remember_hash) WHERE prev_remember_hash IS NOT NULL;
+	FROM latch_sessions;
+DROP TABLE latch_sessions;
+ALTER TABLE latch_sessions_new RENAME TO latch_sessions;
+CREATE INDEX latch_sessions_user_id ON latch_sessions (user_id);
+CREATE INDEX latch_sessions_expires_at ON latch_sessions (expires_at);
+CREATE UNIQUE INDEX latch_sessions_remember_hash ON latch_sessions (remember_hash) WHERE remember_hash IS NOT NULL;
+CREATE UNIQUE INDEX latch_sessions_prev_remember_hash ON latch_sessions (prev_remember_hash) WHERE prev_remember_hash IS NOT NULL;
 
-CREATE TABLE login_failures_new (
+CREATE TABLE latch_login_failures_new (
 	key          TEXT    PRIMARY KEY,
 	failures     INTEGER NOT NULL,
 	last_failure INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
-INSERT INTO login_failures_new (key, failures, last_failure)
-	SELECT key, failures, last_failure FROM login_failures;
-DROP TABLE login_failures;
-ALTER TABLE login_failures_new RENAME TO login_failures;
+INSERT INTO latch_login_failures_new (key, failures, last_failure)
+	SELECT key, failures, last_failure FROM latch_login_failures;
+DROP TABLE latch_login_failures;
+ALTER TABLE latch_login_failures_new RENAME TO latch_login_failures;
 
 -- +goose Down
-CREATE TABLE login_failures_old (
+CREATE TABLE latch_login_failures_old (
 	key          TEXT    PRIMARY KEY,
 	failures     INTEGER NOT NULL,
 	last_failure INTEGER NOT NULL
 ) STRICT;
-INSERT INTO login_failures_old (key, failures, last_failure)
-	SELECT key, failures, last_failure FROM login_failures;
-DROP TABLE login_failures;
-ALTER TABLE login_failures_old RENAME TO login_failures;
+INSERT INTO latch_login_failures_old (key, failures, last_failure)
+	SELECT key, failures, last_failure FROM latch_login_failures;
+DROP TABLE latch_login_failures;
+ALTER TABLE latch_login_failures_old RENAME TO latch_login_failures;
 
-CREATE TABLE sessions_old (
+CREATE TABLE latch_sessions_old (
 	id            TEXT    PRIMARY KEY,
 	user_id       TEXT    NOT NULL,
 	token_hash    BLOB    NOT NULL UNIQUE,
@@ -73,11 +73,11 @@ CREATE TABLE sessions_old (
 	prev_remember_hash BLOB,
 	rotated_at    INTEGER
 ) STRICT;
-INSERT INTO sessions_old (id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at)
+INSERT INTO latch_sessions_old (id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at)
 	SELECT id, user_id, token_hash, remember_hash, remember, fresh, created_at, last_seen_at, expires_at, ip, user_agent, prev_remember_hash, rotated_at
-	FROM sessions;
-DROP TABLE sessions;
-ALTER TABLE sessions_old RENAME TO sessions;
-CREATE INDEX sessions_user_id ON sessions (user_id);
-CREATE INDEX sessions_expires_at ON sessions (expires_at);
-CREATE UNIQUE INDEX sessions_prev_remember_hash ON sessions (prev_remember_hash);
+	FROM latch_sessions;
+DROP TABLE latch_sessions;
+ALTER TABLE latch_sessions_old RENAME TO latch_sessions;
+CREATE INDEX latch_sessions_user_id ON latch_sessions (user_id);
+CREATE INDEX latch_sessions_expires_at ON latch_sessions (expires_at);
+CREATE UNIQUE INDEX latch_sessions_prev_remember_hash ON latch_sessions (prev_remember_hash);

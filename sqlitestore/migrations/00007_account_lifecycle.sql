@@ -2,7 +2,7 @@
 -- a user proved to own their address. Only a token's SHA-256 is kept.
 
 -- +goose Up
-ALTER TABLE users ADD COLUMN email_verified_at INTEGER; -- NULL: not verified
+ALTER TABLE latch_users ADD COLUMN email_verified_at INTEGER; -- NULL: not verified
 
 CREATE TABLE latch_tokens (
 	hash       BLOB    PRIMARY KEY,
@@ -18,4 +18,4 @@ CREATE INDEX latch_tokens_expires_at ON latch_tokens (expires_at); -- for prunin
 
 -- +goose Down
 DROP TABLE latch_tokens;
-ALTER TABLE users DROP COLUMN email_verified_at;
+ALTER TABLE latch_users DROP COLUMN email_verified_at;

@@ -19,13 +19,13 @@ CREATE INDEX latch_audit_events_user_id ON latch_audit_events (user_id, id); -- 
 CREATE INDEX latch_audit_events_at ON latch_audit_events (at);               -- for pruning
 
 CREATE TABLE latch_user_roles (
-	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, -- a reused ID gets no roles
+	user_id INTEGER NOT NULL REFERENCES latch_users (id) ON DELETE CASCADE, -- a reused ID gets no roles
 	role    TEXT    NOT NULL,
 	PRIMARY KEY (user_id, role)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE latch_disabled_users (
-	user_id     INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	user_id     INTEGER PRIMARY KEY REFERENCES latch_users (id) ON DELETE CASCADE,
 	disabled_at INTEGER NOT NULL
 ) STRICT;
 
