@@ -35,6 +35,12 @@ const (
 	ReasonThrottled     = "throttled"
 	ReasonUnknownDevice = "unknown_device"
 	ReasonDisabled      = "disabled"
+	// ReasonWrongCode is a right password followed by a wrong, expired
+	// or already used code at the second step.
+	ReasonWrongCode = "wrong_code"
+	// ReasonPasskeyRefused is a passkey whose signature or counter did
+	// not check out.
+	ReasonPasskeyRefused = "passkey_refused"
 )
 
 // DefaultAuditRetention is how long [AuditLog] keeps events unless told
@@ -52,8 +58,9 @@ type AuditEvent struct {
 	UserID string
 	// Kind says what happened, such as [AuditLogin].
 	Kind string
-	// Reason classes a failure, such as [ReasonWrongPassword]; empty
-	// otherwise.
+	// Reason classes a failure, such as [ReasonWrongPassword], or gives
+	// a detail of the event, such as the role granted or the second
+	// factor a login completed with; often empty.
 	Reason string
 	// ActorID is the administrator who acted on the user; empty when the
 	// user acted.

@@ -513,6 +513,10 @@ func usersResetTwoFactor(ctx context.Context, uio usersIO, args []string) int {
 	if err := store.DeleteFactors(ctx, u.ID); err != nil {
 		return f.fail(fmt.Errorf("remove two-step sign-in: %w", err))
 	}
+	// The user's activity tells of the removal, as of one they made on
+	// the two-step page ("two_step": every factor), by the command line.
+	audit := &latch.AuditLog{Store: store}
+	audit.Record(ctx, latch.AuditEvent{UserID: strconv.FormatInt(u.ID, 10), Kind: latch.AuditFactorRemoved, Reason: "two_step", ActorID: "command line"})
 	fmt.Fprintf(uio.stdout, "removed two-step sign-in of user %d: %s; the password alone now logs in\n", u.ID, clean(u.Email))
 	return 0
 }

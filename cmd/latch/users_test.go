@@ -475,6 +475,9 @@ func TestUsersResetTwoFactor(t *testing.T) {
 	if n, _ := db.RecoveryCodesLeft(ctx, 1); n != 0 {
 		t.Errorf("recovery codes after reset-2fa = %d; want 0", n)
 	}
+	if events, _ := db.AuditEvents(ctx, "1", 0, 10); len(events) == 0 || events[0].Kind != latch.AuditFactorRemoved || events[0].ActorID == "" {
+		t.Errorf("audit events after reset-2fa = %+v; want the factors' removal first, by the command line", events)
+	}
 
 	// Deleting the user removes its factors too.
 	if err := db.PutTOTP(ctx, twofactor.TOTP{UserID: 1, Sealed: []byte("sealed secret"), CreatedAt: now}); err != nil {

@@ -90,7 +90,7 @@ func (v activityView) same(o activityView) bool {
 
 // alarming reports whether e is one a user should look at twice.
 func alarming(e latch.AuditEvent) bool {
-	return e.Kind == latch.AuditLoginFailed || e.ActorID != ""
+	return e.Kind == latch.AuditLoginFailed || e.Kind == kindFactorResetAsked || e.ActorID != ""
 }
 
 // describeEvent says e in plain words: "Failed sign-in from Firefox on
@@ -122,6 +122,16 @@ func eventWords(e latch.AuditEvent) string {
 	case latch.AuditSignUp:
 		return "Account created"
 	case latch.AuditLogin:
+		switch e.Reason {
+		case factorTOTP:
+			return "Signed in with a code from the authenticator app"
+		case factorRecoveryCode:
+			return "Signed in with a recovery code"
+		case factorPasskey:
+			return "Signed in with the password and a passkey"
+		case factorPasskeyOnly:
+			return "Signed in with a passkey"
+		}
 		return "Signed in"
 	case latch.AuditLoginFailed:
 		switch e.Reason {
@@ -131,6 +141,10 @@ func eventWords(e latch.AuditEvent) string {
 			return "Sign-in refused on an unrecognised device after too many failed attempts"
 		case latch.ReasonDisabled:
 			return "Sign-in refused because the account is disabled"
+		case latch.ReasonWrongCode:
+			return "Failed sign-in: right password, wrong code"
+		case latch.ReasonPasskeyRefused:
+			return "Failed sign-in: passkey refused"
 		}
 		return "Failed sign-in"
 	case latch.AuditLogout:
@@ -152,9 +166,32 @@ func eventWords(e latch.AuditEvent) string {
 		}
 		return "Email address changed"
 	case latch.AuditFactorAdded:
+		switch e.Reason {
+		case factorTOTP:
+			return "Two-step sign-in turned on with an authenticator app"
+		case factorRecoveryCodes:
+			return "New recovery codes made"
+		case factorPasskey:
+			return "Passkey added"
+		}
 		return "Sign-in method added"
 	case latch.AuditFactorRemoved:
+		switch e.Reason {
+		case factorAll:
+			if e.ActorID != "" {
+				return "Two-step sign-in removed by an administrator"
+			}
+			return "Two-step sign-in turned off"
+		case factorResetByEmail:
+			return "Two-step sign-in removed, as asked by email"
+		case factorPasskey:
+			return "Passkey removed"
+		}
 		return "Sign-in method removed"
+	case kindFactorResetAsked:
+		return "Removal of two-step sign-in asked for by email"
+	case kindFactorResetCancelled:
+		return "Removal of two-step sign-in cancelled"
 	case latch.AuditDisabled:
 		return "Account disabled by an administrator"
 	case latch.AuditEnabled:

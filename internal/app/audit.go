@@ -73,6 +73,55 @@ func (a *App) knownDevice(r *http.Request, cookie, user string) bool {
 	return err == nil && dev != ""
 }
 
+// Details of the audit events about second factors, in
+// [latch.AuditEvent.Reason]: the factor added or removed, or the one a
+// login completed with, so that the activity page can say which.
+const (
+	factorTOTP          = "authenticator"
+	factorRecoveryCode  = "recovery_code"
+	factorRecoveryCodes = "recovery_codes"
+	factorPasskey       = "passkey"
+	// factorPasskeyOnly is a login with a passkey and no password.
+	factorPasskeyOnly = "passkey_only"
+	// factorAll is two-step sign-in turned off: every factor removed.
+	factorAll = "two_step"
+	// factorResetByEmail is every factor removed once the wait of a
+	// removal asked for by email was over.
+	factorResetByEmail = "reset_by_email"
+)
+
+// Audit kinds of the removal of second factors asked for by email.
+const (
+	kindFactorResetAsked     = "factor_reset_requested"
+	kindFactorResetCancelled = "factor_reset_cancelled"
+)
+
+// completedLogin does what follows every login that completes, with the
+// password alone, after a second step, or with a passkey: it gives the
+// browser its device cookie, records the login, naming its session and
+// the second factor (factor, "" for none), and mails the new-device alert
+// when the browser had no valid device cookie for the account. A login
+// that owes a second step gets none of these until the step is done: the
+// alert and the event must tell of a login that happened, and a browser
+// that only knows the password is no known device.
+func (a *App) completedLogin(w http.ResponseWriter, r *http.Request, u account.User, event, factor string, attrs ...slog.Attr) {
+	id := userKey(u.ID)
+	newDevice := !a.knownDevice(r, a.deviceCookie(r), id)
+	a.setDeviceCookie(w, id)
+	a.record(r, slog.LevelInfo, event, outcomeSuccess,
+		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, Reason: factor, SessionID: a.auth.Current(r).SessionID}, attrs...)
+	if newDevice {
+		a.alertNewDevice(r, u)
+	}
+}
+
+// recordFactor records a change to u's second factors: kind is
+// [latch.AuditFactorAdded], [latch.AuditFactorRemoved] or one of the
+// removal's kinds, factor which one, as in factorTOTP.
+func (a *App) recordFactor(r *http.Request, event string, u account.User, kind, factor string) {
+	a.record(r, slog.LevelInfo, event, outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: kind, Reason: factor})
+}
+
 // newDeviceLookback is how many recent events of a user alertNewDevice
 // reads to tell a first login after sign-up from a later one.
 const newDeviceLookback = 20

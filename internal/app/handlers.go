@@ -201,21 +201,19 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if owed {
-		a.setDeviceCookie(w, id)
+		// A known browser's device cookie is renewed now; a new browser
+		// gets one, and its owner the new-device alert, only once the
+		// second step is done (see completedLogin).
+		if a.knownDevice(r, device, id) {
+			a.setDeviceCookie(w, id)
+		}
 		a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSecondStep, masked, hasDevice, slog.Int64("user_id", u.ID))
 		return a.beginSecondStep(w, r, id, remember, next)
 	}
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}
-	newDevice := !a.knownDevice(r, device, id)
-	a.setDeviceCookie(w, id)
-	a.record(r, slog.LevelInfo, eventLogin, outcomeSuccess,
-		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, SessionID: a.auth.Current(r).SessionID},
-		masked, hasDevice, slog.Bool("remember", remember))
-	if newDevice {
-		a.alertNewDevice(r, u)
-	}
+	a.completedLogin(w, r, u, eventLogin, "", masked, hasDevice, slog.Bool("remember", remember))
 	to := "/profile"
 	if hasNext {
 		to = next
