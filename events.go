@@ -55,8 +55,8 @@ type Event struct {
 	UserID string
 	// SessionID is the session concerned, if any.
 	SessionID string
-	// Reason says why a request was denied: "login required" or "fresh
-	// login required". Empty for other kinds.
+	// Reason says why a request was denied: "login required", "fresh
+	// login required" or "forbidden". Empty for other kinds.
 	Reason string
 }
 

@@ -145,3 +145,37 @@ func DenyJSON(challenge string) http.Handler {
 		fmt.Fprint(w, "{\"error\":\"authentication required\"}\n")
 	})
 }
+
+// Require lets through only logged-in requests whose user satisfies allow,
+// such as a check of the user's roles. Anonymous requests are handled as
+// by [Manager.RequireLogin]; a logged-in user that allow refuses gets 403
+// Forbidden: logging in again would not help.
+func (m *Manager[U]) Require(allow func(U) bool, next http.Handler) http.Handler {
+	return m.RequireWith(allow, next, nil)
+}
+
+// RequireWith is [Manager.Require] with deny answering every request
+// turned away, anonymous or refused by allow; nil keeps the defaults. An
+// application that would rather not reveal a route, such as an
+// administration console, answers 404 with it.
+func (m *Manager[U]) RequireWith(allow func(U) bool, next, deny http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur, err := m.Lookup(r)
+		switch {
+		case err != nil:
+			m.ErrorHandler(w, r, err)
+		case !cur.Authenticated:
+			m.denyLogin(w, r, deny)
+		case !allow(cur.User):
+			m.event(r, Event{Kind: EventDenied, UserID: cur.UserID, SessionID: cur.SessionID, Reason: "forbidden"})
+			w.Header().Set("Cache-Control", "no-store")
+			if deny != nil {
+				deny.ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, "Forbidden", http.StatusForbidden)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}

@@ -33,6 +33,12 @@ type User struct {
 	// EmailVerifiedAt is when the user proved to own Email by a mailed
 	// link, zero if not yet.
 	EmailVerifiedAt time.Time
+	// Roles are the user's roles, such as [RoleAdmin], read with the user
+	// by stores that are also an [AdminStore]; empty otherwise.
+	Roles Roles
+	// DisabledAt is when an administrator disabled the account, zero if
+	// it is enabled. A disabled user cannot log in.
+	DisabledAt time.Time
 }
 
 // Store keeps user accounts. Implementations must be safe for concurrent use;

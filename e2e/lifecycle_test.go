@@ -49,6 +49,7 @@ const (
 	subjEmailChanged = "Your email address was changed"
 	subjRestored     = "Your email address was restored"
 	subjGoodbye      = "Your account was deleted"
+	subjNewDevice    = "New sign-in to your account"
 )
 
 // withLink is a flash message that ends with a link, as the page shows it.
@@ -173,6 +174,8 @@ func TestPasswordResetByLink(t *testing.T) {
 	wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
 	wantStatus(t, "log in with the new password", logIn(tb, "ann@example.com", newPassword, false), http.StatusOK)
 	tb.expect(view{Path: "/profile", Title: titleProfile, Heading: "Welcome, Ann!", Nav: navIn})
+	// The reset forgot every device: the next login is from a new one.
+	in.await("ann@example.com", subjNewDevice)
 	in.none("after the reset")
 }
 
@@ -327,6 +330,8 @@ func TestChangeEmail(t *testing.T) {
 	owner.expect(undoPage)
 	wantStatus(t, "click Undo again", owner.click(`main button[type="submit"]`), http.StatusOK)
 	owner.expect(view{Path: "/login", Title: titleLogin, Heading: "Login", Alerts: []string{msgTokenInvalid}, Nav: navIn})
+	// The owner's browser was new to the account.
+	in.await("ann@example.com", subjNewDevice)
 	in.none("after the undo")
 }
 
@@ -450,6 +455,8 @@ func TestAccountPage(t *testing.T) {
 	wantStatus(t, "open login", tb.open("/login"), http.StatusOK)
 	wantStatus(t, "log in to the deleted account", logIn(tb, "ann@example.com", newPassword, false), http.StatusOK)
 	tb.expect(view{Path: "/login", Title: titleLogin, Heading: "Login", Alerts: []string{msgBadLogin}, Nav: navOut})
+	// The second browser was new to the account.
+	in.await("ann@example.com", subjNewDevice)
 	in.none("after deleting")
 }
 

@@ -74,6 +74,10 @@ type Config struct {
 	PollInterval time.Duration
 	// SendTimeout bounds one attempt. Default 2 minutes.
 	SendTimeout time.Duration
+	// Observe, if set, is told the outcome of each attempt to send: "sent",
+	// "retry" (failed, to be tried again) or "given_up", for the
+	// operator's metrics.
+	Observe func(outcome string)
 	// Now returns the current time; tests replace it. Default time.Now.
 	Now func() time.Time
 }
@@ -295,6 +299,7 @@ func (q *Queue) attempt(ctx context.Context, qm QueuedMessage) {
 	now := q.cfg.Now()
 	switch {
 	case err == nil:
+		q.observe("sent")
 		if err := q.store.DeleteMail(store, qm.ID); err != nil {
 			// It stays in the queue and is sent again when its lease
 			// ends: at least once.
@@ -308,6 +313,7 @@ func (q *Queue) attempt(ctx context.Context, qm QueuedMessage) {
 		}
 		return
 	case errors.Is(err, ErrRejected) || now.Sub(qm.CreatedAt) >= q.cfg.MaxAge:
+		q.observe("given_up")
 		q.log.Error("mail given up", "id", qm.ID, "to", qm.To, "subject", qm.Subject,
 			"attempts", qm.Attempts, "queued", qm.CreatedAt, "error", err)
 		if err := q.store.DeleteMail(store, qm.ID); err != nil {
@@ -315,10 +321,18 @@ func (q *Queue) attempt(ctx context.Context, qm QueuedMessage) {
 		}
 		return
 	}
+	q.observe("retry")
 	wait := q.backoff(qm.Attempts)
 	q.log.Warn("mail not sent; will retry", "id", qm.ID, "to", qm.To, "attempt", qm.Attempts, "retry_in", wait.Round(time.Second), "error", err)
 	if err := q.store.RetryMail(store, qm.ID, now.Add(wait), err.Error()); err != nil {
 		q.log.Warn("mail queue: reschedule a message", "id", qm.ID, "error", err)
+	}
+}
+
+// observe tells Config.Observe of an attempt's outcome, if set.
+func (q *Queue) observe(outcome string) {
+	if q.cfg.Observe != nil {
+		q.cfg.Observe(outcome)
 	}
 }
 

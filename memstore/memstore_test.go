@@ -17,6 +17,11 @@ func TestMailQueue(t *testing.T) {
 	storetest.MailQueue(t, &q)
 }
 
+func TestAudit(t *testing.T) {
+	var a memstore.Audit
+	storetest.Audit(t, &a)
+}
+
 func TestFactors(t *testing.T) {
 	var f memstore.Factors
 	storetest.Factors(t, &f)

@@ -85,6 +85,12 @@ type Hasher struct {
 	// inSlot, if set, runs while a slot is held, before the work. Tests use
 	// it to hold slots and to count concurrent hashes.
 	inSlot func()
+
+	// ObserveWait, if set before first use, is told how long each hash
+	// that found every slot taken waited for one, for the operator's
+	// metrics: a growing wait is the first sign of too many logins for
+	// the CPUs.
+	ObserveWait func(time.Duration)
 }
 
 // Argon2Func computes an argon2id key as golang.org/x/crypto/argon2.IDKey
@@ -328,6 +334,11 @@ func (h *Hasher) Running() int {
 	return len(h.slots)
 }
 
+// Waiting reports how many hashes wait in the queue for a slot.
+func (h *Hasher) Waiting() int {
+	return int(max(h.waiting.Load(), 0))
+}
+
 // Busy reports whether a hash asked for now would be refused with ErrBusy:
 // every slot is taken and the queue is full. Callers check it to refuse a
 // login early, before doing other work for it.
@@ -349,8 +360,12 @@ func (h *Hasher) acquire(ctx context.Context) error {
 		return ErrBusy
 	}
 	defer h.waiting.Add(-1)
+	start := time.Now()
 	select {
 	case h.slots <- struct{}{}:
+		if h.ObserveWait != nil {
+			h.ObserveWait(time.Since(start))
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -681,6 +681,41 @@ func TestUseArgon2(t *testing.T) {
 	}
 }
 
+// TestWaitingAndObserveWait checks what the operator's metrics read: the
+// queue's depth while a hash waits, and the wait reported once it gets a
+// slot.
+func TestWaitingAndObserveWait(t *testing.T) {
+	h := NewHasher(testParams, 1, 4)
+	waits := make(chan time.Duration, 4)
+	h.ObserveWait = func(d time.Duration) { waits <- d }
+	h.slots <- struct{}{} // the one slot, taken
+	release := func() { <-h.slots }
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.Background(), "pw")
+		done <- err
+	}()
+	for i := 0; h.Waiting() != 1; i++ {
+		if i > 5000 {
+			t.Fatalf("Waiting() = %d with a hash queued; want 1", h.Waiting())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if len(waits) != 0 {
+		t.Errorf("ObserveWait called %d times while the hash still waits; want 0", len(waits))
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if h.Waiting() != 0 {
+		t.Errorf("Waiting() = %d after the hash ran; want 0", h.Waiting())
+	}
+	if len(waits) != 1 {
+		t.Errorf("ObserveWait called %d times; want 1, for the hash that waited", len(waits))
+	}
+}
+
 // TestVerifySpellings checks that a password typed as composed or
 // decomposed characters, or full-width, is one password; that hashes made
 // elsewhere over the bytes as typed still match those bytes; and that an

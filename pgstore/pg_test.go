@@ -59,6 +59,14 @@ func TestUsers(t *testing.T) {
 	storetest.Users(t, newTestDB(t))
 }
 
+func TestAudit(t *testing.T) {
+	storetest.Audit(t, newTestDB(t))
+}
+
+func TestAdmin(t *testing.T) {
+	storetest.Admin(t, newTestDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newTestDB(t))
 }

@@ -17,18 +17,24 @@ import (
 // migration. A unique violation of it is account.ErrEmailTaken.
 const emailIndex = "latch_users_email"
 
-const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at`
+const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at, ` + adminColumns
 
 func scanUser(row pgx.Row) (account.User, error) {
 	var (
 		u         account.User
 		lastLogin *time.Time
 		verified  *time.Time
+		roles     *string
+		disabled  *time.Time
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt, &lastLogin, &verified); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt, &lastLogin, &verified, &roles, &disabled); err != nil {
 		return account.User{}, err
 	}
 	u.CreatedAt, u.LastLoginAt, u.EmailVerifiedAt = u.CreatedAt.UTC(), fromNullTime(lastLogin), fromNullTime(verified)
+	if roles != nil {
+		u.Roles = account.MakeRoles(strings.Fields(*roles)...)
+	}
+	u.DisabledAt = fromNullTime(disabled)
 	return u, nil
 }
 

@@ -57,6 +57,14 @@ func TestUsers(t *testing.T) {
 	storetest.Users(t, newDB(t))
 }
 
+func TestAudit(t *testing.T) {
+	storetest.Audit(t, newDB(t))
+}
+
+func TestAdmin(t *testing.T) {
+	storetest.Admin(t, newDB(t))
+}
+
 func TestTokens(t *testing.T) {
 	storetest.Tokens(t, newDB(t))
 }

@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/latchauth/latch/account"
 )
 
-const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at`
+const userColumns = `id, email, name, password_hash, created_at, last_login_at, email_verified_at, ` + adminColumns
 
 func scanUser(row scanner) (account.User, error) {
 	var (
@@ -18,11 +19,14 @@ func scanUser(row scanner) (account.User, error) {
 		created   int64
 		lastLogin sql.NullInt64
 		verified  sql.NullInt64
+		roles     sql.NullString
+		disabled  sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &lastLogin, &verified); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &lastLogin, &verified, &roles, &disabled); err != nil {
 		return account.User{}, err
 	}
 	u.CreatedAt, u.LastLoginAt, u.EmailVerifiedAt = fromMicros(created), fromNullMicros(lastLogin), fromNullMicros(verified)
+	u.Roles, u.DisabledAt = account.MakeRoles(strings.Fields(roles.String)...), fromNullMicros(disabled)
 	return u, nil
 }
 

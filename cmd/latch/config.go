@@ -49,6 +49,7 @@ type config struct {
 	RequireVerifiedEmail bool
 	SMTPURL              string // empty: mail goes to DATA_DIR/outbox
 	MailFrom             string
+	MetricsAddr          string // empty: no metrics listener
 	TwoFactorResetDelay  time.Duration
 	// GOMAXPROCSSet reports that the GOMAXPROCS environment variable is
 	// set: latch then leaves the Go runtime's processors as the operator
@@ -81,6 +82,7 @@ var settings = []setting{
 	{"require-verified-email", "LATCH_REQUIRE_VERIFIED_EMAIL", "false", "users must confirm their email address by a mailed link before they reach their profile; sign-up then answers alike for addresses that have an account"},
 	{"smtp-url", "LATCH_SMTP_URL", "", "SMTP server for outgoing mail: smtp://USER:PASSWORD@HOST:PORT (STARTTLS required), smtps://USER:PASSWORD@HOST:PORT (TLS), or smtp://HOST:PORT?tls=none (no TLS, for a relay on this machine); empty: mail is written as .eml files into DATA_DIR/outbox"},
 	{"mail-from", "LATCH_MAIL_FROM", "latch <noreply@localhost>", "sender of outgoing mail, such as latch <noreply@example.com>"},
+	{"metrics-addr", "LATCH_METRICS_ADDR", "", "address (host:port) of a separate listener serving Prometheus metrics at /metrics, for the monitoring network only; empty: no metrics"},
 	{"two-factor-reset-delay", "LATCH_TWO_FACTOR_RESET_DELAY", "72h", "wait between a removal of two-step sign-in asked for by email and the removal, during which any logged-in session of the user may cancel it"},
 }
 
@@ -175,6 +177,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		LogFormat:   get("log-format"),
 		SMTPURL:     get("smtp-url"),
 		MailFrom:    get("mail-from"),
+		MetricsAddr: get("metrics-addr"),
 	}
 	var errs []error
 	bad := func(name string, err error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/hashworker"
+	"github.com/latchauth/latch/internal/metrics"
 	"github.com/latchauth/latch/mailer"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/pgstore"
@@ -37,11 +38,16 @@ type server struct {
 	// mail queues outgoing mail in the store; Serve sends it for the
 	// server's lifetime. Enqueue is what the app is given to send mail.
 	mail *mailer.Queue
+	// metrics serves /metrics on its own listener; nil without
+	// -metrics-addr.
+	metrics   *http.Server
+	metricsLn net.Listener
 }
 
 type storeCloser interface {
 	app.Store
 	mailer.QueueStore
+	metrics.Counter
 	Close() error
 }
 
@@ -116,13 +122,28 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		policy = throttle.NewPolicy(s.redis)
 	}
 	hasher := password.NewHasher(password.DefaultParams, cfg.HashConcurrency, cfg.HashQueue)
+	// Metrics go on a listener of their own, never the public one: they
+	// tell an attacker how the server copes.
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New()
+		hasher.ObserveWait = m.ObserveHashWait
+		m.WatchHashQueue(hasher.Running, hasher.Waiting)
+		m.WatchStore(s.store, log)
+		if s.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("listen on %s for metrics: %w (set -metrics-addr or LATCH_METRICS_ADDR)", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
 	if !cfg.HashInProcess {
 		if s.pool, err = startHashWorkers(cfg, hasher, log); err != nil {
 			return nil, err
 		}
 	}
 	s.procs = newProcessorGovernor(cfg, hasher, log)
-	if s.mail, err = openMail(cfg, s.store, log); err != nil {
+	if s.mail, err = openMail(cfg, s.store, log, m); err != nil {
 		return nil, err
 	}
 	// Listening before the app is made gives it the address links are
@@ -143,6 +164,8 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 		TwoFactorResetDelay:  cfg.TwoFactorResetDelay,
 		Mail:                 s.mail,
+		Metrics:              appMetrics(m),
+		Ready:                s.ready,
 	})
 	if err != nil {
 		return nil, err
@@ -180,7 +203,7 @@ func linkAddr(configured string, bound net.Addr) string {
 // openMail returns the queue of outgoing mail, kept in store and sent to
 // the SMTP server of the configuration, or, without one, written into the
 // outbox folder of the data folder, where a developer opens the files.
-func openMail(cfg config, store mailer.QueueStore, log *slog.Logger) (*mailer.Queue, error) {
+func openMail(cfg config, store mailer.QueueStore, log *slog.Logger, m *metrics.Metrics) (*mailer.Queue, error) {
 	var sender mailer.Sender
 	if cfg.SMTPURL == "" {
 		outbox, err := mailer.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), log)
@@ -195,7 +218,11 @@ func openMail(cfg config, store mailer.QueueStore, log *slog.Logger) (*mailer.Qu
 		}
 		sender = smtp
 	}
-	q, err := mailer.New(store, mailer.Config{From: cfg.MailFrom, Sender: sender, Logger: log})
+	mcfg := mailer.Config{From: cfg.MailFrom, Sender: sender, Logger: log}
+	if m != nil {
+		mcfg.Observe = m.ObserveMail
+	}
+	q, err := mailer.New(store, mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
 	}
@@ -205,11 +232,45 @@ func openMail(cfg config, store mailer.QueueStore, log *slog.Logger) (*mailer.Qu
 // Addr returns the address the server listens on.
 func (s *server) Addr() string { return s.ln.Addr().String() }
 
+// MetricsAddr is the address metrics are served on, empty without them.
+func (s *server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
+}
+
+// appMetrics is m as the app takes it: a nil interface, not a nil
+// pointer, when there are no metrics.
+func appMetrics(m *metrics.Metrics) app.Metrics {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// ready is the app's readiness check beyond the database: Redis answers,
+// when throttling counts are kept there.
+func (s *server) ready(ctx context.Context) error {
+	if s.redis == nil {
+		return nil
+	}
+	return s.redis.Ping(ctx)
+}
+
 // Serve answers requests until ctx is done, then stops accepting new ones and
 // lets those in flight finish, for up to the shutdown timeout.
 func (s *server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.metrics != nil {
+		go func() {
+			if err := s.metrics.Serve(s.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("metrics listener", "error", err)
+			}
+		}()
+		defer s.metrics.Close()
+	}
 	go s.pruneLoop(ctx)
 	// The mail worker stops after the requests in flight, which may queue
 	// mail, and before Close closes the store under it.
@@ -246,7 +307,8 @@ func (s *server) Serve(ctx context.Context) error {
 	return nil
 }
 
-// pruneLoop deletes expired sessions and mailed tokens hourly.
+// pruneLoop deletes expired sessions, mailed tokens and audit events
+// past their retention hourly.
 func (s *server) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -261,6 +323,11 @@ func (s *server) pruneLoop(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("pruned expired tokens", "count", n)
 		}
+		if n, err := s.app.PruneAudit(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune audit events", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned old audit events", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -273,6 +340,9 @@ func (s *server) pruneLoop(ctx context.Context) {
 func (s *server) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.metricsLn != nil {
+		s.metricsLn.Close()
 	}
 	if s.pool != nil {
 		s.pool.Close()

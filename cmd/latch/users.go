@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/app"
 	"github.com/latchauth/latch/internal/userimport"
@@ -53,6 +54,8 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdin
 		return usersDelete(ctx, uio, args)
 	case "set-password":
 		return usersSetPassword(ctx, uio, args)
+	case "set-role":
+		return usersSetRole(ctx, uio, args)
 	case "import":
 		return usersImport(ctx, uio, args)
 	case "reset-2fa":
@@ -70,6 +73,10 @@ Usage:
   latch users create -email E -name N    create an account; asks for its password
   latch users set-password -email E      change an account's password; ends its sessions
   latch users delete -email E            delete an account and end its sessions
+  latch users set-role -email E -role R [-remove]
+                                         give an account a role, such as admin (the
+                                         administration console at /admin/users), or
+                                         with -remove take it away
   latch users reset-2fa -email E         remove an account's two-step sign-in (authenticator,
                                          recovery codes, remembered browsers), for a user
                                          who lost them; the password alone then logs in
@@ -506,6 +513,10 @@ func usersResetTwoFactor(ctx context.Context, uio usersIO, args []string) int {
 	if err := store.DeleteFactors(ctx, u.ID); err != nil {
 		return f.fail(fmt.Errorf("remove two-step sign-in: %w", err))
 	}
+	// The user's activity tells of the removal, as of one they made on
+	// the two-step page ("two_step": every factor), by the command line.
+	audit := &latch.AuditLog{Store: store}
+	audit.Record(ctx, latch.AuditEvent{UserID: strconv.FormatInt(u.ID, 10), Kind: latch.AuditFactorRemoved, Reason: "two_step", ActorID: "command line"})
 	fmt.Fprintf(uio.stdout, "removed two-step sign-in of user %d: %s; the password alone now logs in\n", u.ID, clean(u.Email))
 	return 0
 }
@@ -542,6 +553,34 @@ func usersSetPassword(ctx context.Context, uio usersIO, args []string) int {
 		return f.fail(fmt.Errorf("changed the password of %s, but could not end its sessions: %w; run the command again to retry", clean(u.Email), err))
 	}
 	fmt.Fprintf(uio.stdout, "changed the password of user %d: %s; ended %s\n", u.ID, clean(u.Email), sessions(n))
+	return 0
+}
+
+func usersSetRole(ctx context.Context, uio usersIO, args []string) int {
+	f := newUsersFlags(uio, "set-role", "set-role -email E -role R [-remove] [flags]")
+	email := f.String("email", "", "email address of the account (required)")
+	role := f.String("role", "", "the role, such as admin (required)")
+	remove := f.Bool("remove", false, "take the role away instead of giving it")
+	_, store, u, err := f.existingUser(ctx, args, email)
+	if err != nil {
+		return f.fail(err)
+	}
+	defer store.Close()
+	if err := account.CheckRole(*role); err != nil {
+		return f.fail(usageErr("-role %q: a role is 1 to 32 lower-case letters, digits, '-' or '_', such as %s", *role, account.RoleAdmin))
+	}
+	if err := store.SetRole(ctx, u.ID, *role, !*remove); err != nil {
+		return f.fail(fmt.Errorf("set role: %w", err))
+	}
+	kind, verb := latch.AuditRoleGranted, "gave"
+	if *remove {
+		kind, verb = latch.AuditRoleRevoked, "took away"
+	}
+	// The change is part of the user's security history, made by whoever
+	// runs the command line.
+	audit := &latch.AuditLog{Store: store}
+	audit.Record(ctx, latch.AuditEvent{UserID: strconv.FormatInt(u.ID, 10), Kind: kind, Reason: *role, ActorID: "command line"})
+	fmt.Fprintf(uio.stdout, "%s the role %s %s user %d: %s\n", verb, *role, map[bool]string{true: "from", false: "to"}[*remove], u.ID, u.Email)
 	return 0
 }
 

@@ -332,6 +332,48 @@ func TestReadNewPassword(t *testing.T) {
 	}
 }
 
+func TestUsersSetRole(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := usersEnv(dir)
+	const pw = "a long and unusual passphrase"
+	if code, _, errs := usersStdin(t, getenv, pw+"\n", "create", "--email", "ada@example.com", "--name", "Ada"); code != 0 {
+		t.Fatalf("users create = %d, stderr %q", code, errs)
+	}
+	code, out, errs := latchRun(t, getenv, "users", "set-role", "--email", "ADA@example.com", "--role", "admin")
+	if code != 0 || !strings.Contains(out, "gave the role admin to user 1: ada@example.com") {
+		t.Fatalf("users set-role = %d, stdout %q, stderr %q; want 0", code, out, errs)
+	}
+	db := openData(t, dir)
+	u, err := db.UserByEmail(context.Background(), "ada@example.com")
+	if err != nil || !u.Roles.Has("admin") {
+		t.Errorf("after set-role: roles = %q, %v; want admin", u.Roles, err)
+	}
+	events, _ := db.AuditEvents(context.Background(), "1", 0, 10)
+	if len(events) == 0 || events[0].Kind != latch.AuditRoleGranted || events[0].Reason != "admin" {
+		t.Errorf("audit events = %+v; want the role granted first", events)
+	}
+	if code, _, errs := latchRun(t, getenv, "users", "set-role", "--email", "ada@example.com", "--role", "admin", "--remove"); code != 0 {
+		t.Fatalf("users set-role --remove = %d, stderr %q", code, errs)
+	}
+	if u, _ := db.UserByEmail(context.Background(), "ada@example.com"); u.Roles.Has("admin") {
+		t.Errorf("after set-role --remove: roles = %q; want none", u.Roles)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--email", "ada@example.com", "--role", "Admin!"}, 2, "lower-case"},
+		{[]string{"--email", "ada@example.com"}, 2, "role"},
+		{[]string{"--email", "nobody@example.com", "--role", "admin"}, 1, "no user has the email"},
+	} {
+		code, _, errs := latchRun(t, getenv, append([]string{"users", "set-role"}, tt.args...)...)
+		if code != tt.code || !strings.Contains(errs, tt.want) {
+			t.Errorf("users set-role %q = %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
+		}
+	}
+}
+
 // TestUsersOutputEscaped checks that values from a source file, the
 // database or the command line reach the terminal escaped: no escape
 // sequence, C1 control or bidi override from them is printed as it is.
@@ -432,6 +474,9 @@ func TestUsersResetTwoFactor(t *testing.T) {
 	}
 	if n, _ := db.RecoveryCodesLeft(ctx, 1); n != 0 {
 		t.Errorf("recovery codes after reset-2fa = %d; want 0", n)
+	}
+	if events, _ := db.AuditEvents(ctx, "1", 0, 10); len(events) == 0 || events[0].Kind != latch.AuditFactorRemoved || events[0].ActorID == "" {
+		t.Errorf("audit events after reset-2fa = %+v; want the factors' removal first, by the command line", events)
 	}
 
 	// Deleting the user removes its factors too.

@@ -33,9 +33,11 @@ const maxBodyBytes = 64 << 10
 type Store interface {
 	latch.SessionStore
 	account.Store
+	account.AdminStore
 	account.TokenStore
 	throttle.Store
 	throttle.DeviceStore
+	latch.AuditStore
 	twofactor.Store
 	// Ping checks that the database answers, for /healthz.
 	Ping(ctx context.Context) error
@@ -80,6 +82,14 @@ type Config struct {
 	// address out of the profile page, and makes sign-up answer the same
 	// for an address that has an account, mailing its owner instead.
 	RequireVerifiedEmail bool
+	// Metrics receives the app's measurements; nil records none.
+	Metrics Metrics
+	// Ready, if set, is checked by /readyz beside the database, such as
+	// a ping of Redis.
+	Ready func(ctx context.Context) error
+	// AuditRetention is how long the security events of the audit log
+	// are kept. Default [latch.DefaultAuditRetention], 180 days.
+	AuditRetention time.Duration
 	// TwoFactorResetDelay is the wait between a removal of a user's second
 	// factors asked for by email, from the login's second step, and the
 	// removal, during which any logged-in session of the user may cancel
@@ -90,12 +100,27 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Metrics receives what the app measures, for an operator's dashboard;
+// internal/metrics implements it for Prometheus.
+type Metrics interface {
+	// ObserveRequest reports a request answered with status on route, its
+	// route pattern ("GET /login"), in d.
+	ObserveRequest(route string, status int, d time.Duration)
+	// CountAuth reports an authentication event ("login", "signup") and
+	// its outcome ("success", "failure", "throttled", "busy", "error").
+	CountAuth(event, outcome string)
+	// CountStoreError reports a request that failed because of the
+	// database.
+	CountStoreError()
+}
+
 // App is the web application. Create it with [New] and serve [App.Handler].
 type App struct {
 	cfg       Config
 	store     Store
 	auth      *latch.Manager[account.User]
 	accounts  *account.Service
+	audit     *latch.AuditLog
 	flashes   *flasher
 	templates map[string]*template.Template
 	memo      pageMemo // pages of logged-in users, as last rendered
@@ -187,6 +212,8 @@ func New(store Store, cfg Config) (*App, error) {
 		a.log.Warn("passkeys are off: the base URL needs a domain name, such as localhost, not an IP address", "base_url", base.String(), "error", err)
 		a.webauthn = nil
 	}
+	a.auth.OnEvent = a.onAuthEvent
+	a.audit = &latch.AuditLog{Store: store, Retention: cfg.AuditRetention, Logger: cfg.Logger}
 	if a.anonHome, err = a.renderFixed("index", page{}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -210,6 +237,11 @@ func (a *App) loadUser(ctx context.Context, id string) (account.User, error) {
 	u, err := a.store.UserByID(ctx, n)
 	if errors.Is(err, account.ErrUserNotFound) {
 		return account.User{}, fmt.Errorf("%w: %d", latch.ErrUnknownUser, n)
+	}
+	if err == nil && !u.DisabledAt.IsZero() {
+		// A disabled account's sessions end at their next request, even
+		// one the revocation at disabling missed.
+		return account.User{}, fmt.Errorf("%w: %d is disabled", latch.ErrUnknownUser, n)
 	}
 	return u, err
 }
@@ -261,6 +293,7 @@ func (a *App) Handler() http.Handler {
 	route("GET /logout", a.handle(a.logoutForm))
 	route("POST /logout", a.handle(a.logout))
 	a.lifecycleRoutes(route)
+	a.adminRoutes(route)
 	a.twoFactorRoutes(route)
 	a.passkeyRoutes(route)
 	pages.Handle("GET /", a.handle(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
@@ -270,6 +303,7 @@ func (a *App) Handler() http.Handler {
 	// lookup, so a page load costs one database read, not three.
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		// No icon; answering 204 spares browsers and logs a 404 each visit.
 		w.Header().Set("Cache-Control", "public, max-age=86400")

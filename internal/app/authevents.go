@@ -39,6 +39,9 @@ func (a *App) authEvent(r *http.Request, level slog.Level, event, outcome string
 		slog.String("client", a.clientIP(r)),
 	}, attrs...)
 	a.log.LogAttrs(r.Context(), level, "auth", all...)
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.CountAuth(event, outcome)
+	}
 }
 
 // retryAfterAttr is the wait of a throttled event.

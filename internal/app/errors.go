@@ -73,6 +73,9 @@ func (a *App) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		// Anything else is a failure of ours, typically the database
 		// being away for a moment.
 		a.logFailure(r, err)
+		if a.cfg.Metrics != nil {
+			a.cfg.Metrics.CountStoreError()
+		}
 		he = errUnavailable
 	}
 	if he.status == http.StatusServiceUnavailable {

@@ -120,7 +120,7 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) error {
 		a.authEvent(r, slog.LevelWarn, eventSignUp, outcomeError, masked)
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, eventSignUp, outcomeSuccess, masked, slog.Int64("user_id", u.ID))
+	a.record(r, slog.LevelInfo, eventSignUp, outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditSignUp}, masked)
 	a.later(r.Context(), func(ctx context.Context) { a.mailVerification(ctx, u) })
 	if a.cfg.RequireVerifiedEmail {
 		return a.signedUpInbox(w, r, u.Email)
@@ -163,10 +163,16 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 	masked := slog.String("email", maskEmail(email))
 	hasDevice := slog.Bool("device_cookie", device != "")
 	u, err := a.accounts.Authenticate(r.Context(), account.Login{Email: email, Password: pw, Client: a.clientIP(r), Device: device})
+	badReason := latch.ReasonWrongPassword
+	if err == nil && !u.DisabledAt.IsZero() {
+		// The same answer as a wrong password, after the same work: a
+		// disabled account tells nothing of its password, nor of itself.
+		err, badReason = account.ErrBadCredentials, latch.ReasonDisabled
+	}
 	var te *account.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeThrottled, masked, hasDevice, retryAfterAttr(te.RetryAfter))
+		a.recordLoginFailure(r, email, device, latch.ReasonThrottled, slog.LevelWarn, outcomeThrottled, masked, hasDevice, retryAfterAttr(te.RetryAfter))
 		setRetryAfter(w, te.RetryAfter)
 		msg := fmt.Sprintf(msgTooManyTries, humanDuration(te.RetryAfter))
 		return a.render(w, r, http.StatusTooManyRequests, "login", page{
@@ -174,7 +180,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 			Flashes: []flash{{Text: msg, Kind: "danger"}},
 		})
 	case errors.Is(err, account.ErrBadCredentials):
-		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
+		a.recordLoginFailure(r, email, device, badReason, slog.LevelWarn, outcomeFailure, masked, hasDevice, slog.String("reason", "bad credentials"))
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgBadLogin, Kind: "danger"}}, Form: form})
 		to := "/login"
 		if hasNext {
@@ -195,15 +201,19 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if owed {
-		a.setDeviceCookie(w, id)
+		// A known browser's device cookie is renewed now; a new browser
+		// gets one, and its owner the new-device alert, only once the
+		// second step is done (see completedLogin).
+		if a.knownDevice(r, device, id) {
+			a.setDeviceCookie(w, id)
+		}
 		a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSecondStep, masked, hasDevice, slog.Int64("user_id", u.ID))
 		return a.beginSecondStep(w, r, id, remember, next)
 	}
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{Remember: remember}); err != nil {
 		return err
 	}
-	a.setDeviceCookie(w, id)
-	a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSuccess, masked, hasDevice, slog.Int64("user_id", u.ID), slog.Bool("remember", remember))
+	a.completedLogin(w, r, u, eventLogin, "", masked, hasDevice, slog.Bool("remember", remember))
 	to := "/profile"
 	if hasNext {
 		to = next
@@ -232,7 +242,7 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request) error {
 	if wasIn {
 		// The device cookie stays: logging out does not make the browser
 		// a stranger.
-		a.authEvent(r, slog.LevelInfo, eventLogout, outcomeSuccess, slog.Int64("user_id", cur.User.ID))
+		a.record(r, slog.LevelInfo, eventLogout, outcomeSuccess, latch.AuditEvent{UserID: cur.UserID, Kind: latch.AuditLogout, SessionID: cur.SessionID})
 		a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgLoggedOut, Kind: "info"}}})
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -251,6 +261,31 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "ok")
+}
+
+// readyz answers whether this instance can serve: the database answers,
+// and whatever Config.Ready checks (Redis, when used). Load balancers take
+// an instance out of rotation while it says 503.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("readiness check: database", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unavailable")
+		return
+	}
+	if a.cfg.Ready != nil {
+		if err := a.cfg.Ready(ctx); err != nil {
+			a.log.Warn("readiness check", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready:", "a service the app needs does not answer")
+			return
+		}
+	}
+	fmt.Fprintln(w, "ready")
 }
 
 // bounded cuts s to at most n bytes for echoing back into a form.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
@@ -53,6 +55,7 @@ func (a *App) lifecycleRoutes(route func(string, http.Handler)) {
 	route("POST /verify/resend", login(a.handle(a.resendVerification)))
 	route("GET /account", login(a.handle(a.accountPage)))
 	route("GET /account/export", login(a.handle(a.exportData)))
+	route("GET /account/activity", login(a.handle(a.activity)))
 	route("POST /account/name", login(a.handle(a.changeName)))
 	route("POST /account/password", fresh(a.handle(a.changePassword)))
 	route("POST /account/email", fresh(a.handle(a.changeEmail)))
@@ -88,7 +91,7 @@ var errWrongHost = &httpError{http.StatusBadRequest, "Bad request", "This site i
 
 // hostCheck refuses requests whose Host is not the base URL's, once a base
 // URL is set: a page reached through another name (DNS rebinding) or with a
-// forged Host never runs. /healthz stays open to load balancers, which ask
+// forged Host never runs. /healthz and /readyz stay open to load balancers, which ask
 // by address.
 func (a *App) hostCheck(next http.Handler) http.Handler {
 	if !a.checkHost {
@@ -112,7 +115,7 @@ func (a *App) hostCheck(next http.Handler) http.Handler {
 			name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
 			ok = name == strings.TrimSuffix(strings.TrimPrefix(wantName, "["), "]") && port == wantPort
 		}
-		if !ok && r.URL.Path != "/healthz" {
+		if !ok && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 			a.serveError(w, r, errWrongHost)
 			return
 		}
@@ -316,6 +319,7 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.clearResetCookie(w)
+	a.record(r, slog.LevelInfo, "password_reset", outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditPasswordReset})
 	// Whoever knew the old password is logged out everywhere, remember-me
 	// included, this browser too, and no browser they had trusted skips
 	// the second step any more.
@@ -492,6 +496,7 @@ func (a *App) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return a.passwordProblem(w, r, err)
 	}
 	cur := a.auth.Current(r)
+	a.record(r, slog.LevelInfo, "password_change", outcomeSuccess, latch.AuditEvent{UserID: cur.UserID, Kind: latch.AuditPasswordChanged, SessionID: cur.SessionID})
 	if _, err := a.auth.RevokeAll(r.Context(), cur.UserID, cur.SessionID); err != nil {
 		return err
 	}
@@ -555,6 +560,7 @@ func (a *App) confirmEmail(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	a.record(r, slog.LevelInfo, "email_change", outcomeSuccess, latch.AuditEvent{UserID: userKey(undo.User.ID), Kind: latch.AuditEmailChanged})
 	d := userMail(undo.User)
 	d.Link, d.Expires = a.link("/email/undo", url.Values{"token": {undo.Token}}), expiresIn(account.UndoEmailTTL)
 	a.send(r.Context(), "email-changed", undo.To, d)
@@ -583,6 +589,7 @@ func (a *App) undoEmail(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	a.record(r, slog.LevelInfo, "email_change", outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditEmailChanged, Reason: "undone"})
 	// Whoever changed the address may be logged in: nobody stays.
 	if _, err := a.auth.RevokeAll(r.Context(), strconv.FormatInt(u.ID, 10), ""); err != nil {
 		return err

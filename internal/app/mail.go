@@ -26,7 +26,7 @@ var mailFS embed.FS
 
 // mailKinds are the mails the app sends, each a text and an HTML template
 // of that name in templates/mail.
-var mailKinds = []string{"verify", "signup-exists", "reset", "password-changed", "change-email", "email-changed", "email-restored", "goodbye", "twofactor"}
+var mailKinds = []string{"verify", "signup-exists", "reset", "password-changed", "change-email", "email-changed", "email-restored", "goodbye", "new-device", "twofactor"}
 
 // mailTemplates holds, per kind of mail, its subject, text and HTML bodies.
 type mailTemplates struct {

@@ -23,6 +23,8 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		MoreSessions:      3,
 		MinPasswordLength: 8,
 		Life:              lifeView{Fresh: true},
+		Activity:          activityView{Events: []eventView{{Text: "Signed in"}}, Older: "/a?before=2"},
+		Admin:             adminView{Users: []adminRow{{ID: 1}}, Sessions: []sessionView{{ID: "s"}}},
 		TwoFactor:         &twoFactorView{Enabled: true, Codes: []string{"abcde-fghjk"}},
 	}
 	copyOf := func(p page) page {
@@ -30,6 +32,9 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		p.User = &u
 		p.Flashes = append([]flash(nil), p.Flashes...)
 		p.Sessions = append([]sessionView(nil), p.Sessions...)
+		p.Activity.Events = append([]eventView(nil), p.Activity.Events...)
+		p.Admin.Users = append([]adminRow(nil), p.Admin.Users...)
+		p.Admin.Sessions = append([]sessionView(nil), p.Admin.Sessions...)
 		errs := fieldMessages{}
 		for k, v := range p.Errors {
 			errs[k] = v
@@ -55,6 +60,8 @@ func TestSamePageComparesEveryField(t *testing.T) {
 		"MoreSessions":      func(p *page) { p.MoreSessions = 4 },
 		"MinPasswordLength": func(p *page) { p.MinPasswordLength = 12 },
 		"Life":              func(p *page) { p.Life.Fresh = false },
+		"Activity":          func(p *page) { p.Activity.Events[0].Text = "Signed out" },
+		"Admin":             func(p *page) { p.Admin.Users[0].Disabled = true },
 		"TwoFactor":         func(p *page) { p.TwoFactor.Codes[0] = "other-codes" },
 	}
 	fields := reflect.TypeFor[page]()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -116,6 +117,15 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // source, which is always the same place and so is looked up once, and a
 // third reading of the clock, as the end of the request serves as both the
 // line's time and the end of its duration.
+// routeOf is the route pattern that served r, such as "GET /login", as the
+// mux set it; a request that matched no route of ours is "other".
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" || r.Pattern == "/" {
+		return "other"
+	}
+	return r.Pattern
+}
+
 func (a *App) logRequests(next http.Handler) http.Handler {
 	h := a.log.Handler()
 	var pc atomic.Uintptr // the line's source, for handlers that show it
@@ -131,6 +141,9 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 				if sw.status == 0 {
 					a.serveError(sw, r, errInternal)
 				}
+			}
+			if m := a.cfg.Metrics; m != nil {
+				m.ObserveRequest(routeOf(r), cmp.Or(sw.status, http.StatusOK), time.Since(start))
 			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {

@@ -275,7 +275,7 @@ func (a *App) finishPasskeyRegistration(w http.ResponseWriter, r *http.Request) 
 	if err := a.store.CreatePasskey(r.Context(), p); err != nil {
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, "passkey added", outcomeSuccess, slog.Int64("user_id", u.ID))
+	a.recordFactor(r, eventPasskeyAdded, u, latch.AuditFactorAdded, factorPasskey)
 	a.notify(r.Context(), u, "A passkey was added to your account",
 		fmt.Sprintf("A passkey named %q was added to your account: it now logs you in without a password, or as the second step after it. If it was not you, remove it on your account page and change your password at once.", name))
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: fmt.Sprintf(msgPasskeyAdded, name), Kind: "success"}}})
@@ -313,6 +313,7 @@ func (a *App) deletePasskey(w http.ResponseWriter, r *http.Request) error {
 	if !found {
 		return a.done(w, r, "/account/2fa", flash{Text: msgPasskeyUnknown, Kind: "warning"})
 	}
+	a.recordFactor(r, eventPasskeyRemoved, u, latch.AuditFactorRemoved, factorPasskey)
 	a.notify(r.Context(), u, "A passkey was removed from your account",
 		"A passkey was removed from your account. If it was not you, change your password at once.")
 	return a.done(w, r, "/account/2fa", flash{Text: msgPasskeyRemoved, Kind: "success"})
@@ -380,15 +381,15 @@ func (a *App) finishPasskeySecondStep(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	cred, err := a.webauthn.FinishLogin(wu, session, r)
-	uid := slog.Int64("user_id", u.ID)
 	if err != nil {
-		a.authEvent(r, slog.LevelWarn, eventSecondStep, outcomeFailure, uid, slog.String("reason", "passkey refused"))
+		a.recordSecondStepFailure(r, u, latch.ReasonPasskeyRefused, outcomeFailure, slog.String("reason", "passkey refused"))
 		jsonError(w, http.StatusBadRequest, msgPasskeyFailed)
 		return nil
 	}
 	if ok, err := a.passkeyUsed(r, u.ID, keys, cred); err != nil {
 		return err
 	} else if !ok {
+		a.recordSecondStepFailure(r, u, latch.ReasonPasskeyRefused, outcomeFailure, slog.String("reason", "passkey cloned or unknown"))
 		jsonError(w, http.StatusBadRequest, msgPasskeyFailed)
 		return nil
 	}
@@ -403,7 +404,7 @@ func (a *App) finishPasskeySecondStep(w http.ResponseWriter, r *http.Request) er
 			return err
 		}
 	}
-	a.authEvent(r, slog.LevelInfo, eventSecondStep, outcomeSuccess, uid, slog.Bool("passkey", true))
+	a.completedLogin(w, r, u, eventSecondStep, factorPasskey, slog.Bool("passkey", true))
 	a.notify(r.Context(), u, "New login with your passkey",
 		"Someone logged in to your account with your password and one of your passkeys. If it was not you, change your password at once.")
 	to := "/profile"
@@ -461,13 +462,16 @@ func (a *App) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, cred, err := a.webauthn.FinishPasskeyLogin(handler, session, r)
 	if err != nil {
-		a.authEvent(r, slog.LevelWarn, eventLogin, outcomeFailure, slog.String("reason", "passkey refused"))
+		// The user handle is the client's word until the signature is
+		// checked: the failure goes to no one's activity.
+		a.record(r, slog.LevelWarn, eventLogin, outcomeFailure, latch.AuditEvent{Kind: latch.AuditLoginFailed, Reason: latch.ReasonPasskeyRefused}, slog.String("reason", "passkey refused"))
 		jsonError(w, http.StatusBadRequest, msgPasskeyFailed)
 		return nil
 	}
 	if ok, err := a.passkeyUsed(r, found.ID, keys, cred); err != nil {
 		return err
 	} else if !ok {
+		a.record(r, slog.LevelWarn, eventLogin, outcomeFailure, latch.AuditEvent{UserID: userKey(found.ID), Kind: latch.AuditLoginFailed, Reason: latch.ReasonPasskeyRefused}, slog.String("reason", "passkey cloned or unknown"))
 		jsonError(w, http.StatusBadRequest, msgPasskeyFailed)
 		return nil
 	}
@@ -478,8 +482,7 @@ func (a *App) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := a.auth.LogIn(w, r, id, latch.LoginOptions{}); err != nil {
 		return err
 	}
-	a.setDeviceCookie(w, id)
-	a.authEvent(r, slog.LevelInfo, eventLogin, outcomeSuccess, slog.Int64("user_id", found.ID), slog.Bool("passkey", true))
+	a.completedLogin(w, r, found, eventLogin, factorPasskeyOnly, slog.Bool("passkey", true))
 	a.notify(r.Context(), found, "New login with your passkey",
 		"Someone logged in to your account with one of your passkeys, without a password. If it was not you, remove that passkey on your account page.")
 	to := "/profile"

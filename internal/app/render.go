@@ -46,6 +46,10 @@ type page struct {
 	MinPasswordLength int
 	// Life holds what the account lifecycle's pages show.
 	Life lifeView
+	// Activity is a page of security events.
+	Activity activityView
+	// Admin is what the administration console shows.
+	Admin adminView
 	// TwoFactor holds what the two-step sign-in pages show, or nil.
 	TwoFactor *twoFactorView
 }
@@ -58,7 +62,7 @@ type formValues struct {
 
 // parseTemplates builds one template set per page: the layout plus the page.
 func parseTemplates() (map[string]*template.Template, error) {
-	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "twofactor", "secondstep"}
+	pages := []string{"index", "login", "signup", "profile", "logout", "error", "confirm", "forgot", "reset", "sent", "verify", "account", "undo", "activity", "admin-users", "admin-user", "twofactor", "secondstep"}
 	set := make(map[string]*template.Template, len(pages))
 	for _, name := range pages {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -201,6 +205,8 @@ func samePage(a, b page) bool {
 		a.MoreSessions == b.MoreSessions &&
 		a.MinPasswordLength == b.MinPasswordLength &&
 		a.Life == b.Life &&
+		a.Activity.same(b.Activity) &&
+		a.Admin.same(b.Admin) &&
 		sameTwoFactor(a.TwoFactor, b.TwoFactor)
 }
 

@@ -96,7 +96,7 @@ func (a *App) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	a.logRevocation(r, "revoke_session", ended)
+	a.logRevocation(r, "revoke_session", id, ended)
 	a.flashes.set(w, flashCookie{Flashes: []flash{msg}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
@@ -113,7 +113,7 @@ func (a *App) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error 
 	if err := a.renewDevices(w, r, cur.UserID); err != nil {
 		return err
 	}
-	a.logRevocation(r, "revoke_other_sessions", n)
+	a.logRevocation(r, "revoke_other_sessions", "", n)
 	a.flashes.set(w, flashCookie{Flashes: []flash{{Text: msgOthersLoggedOut, Kind: "success"}}})
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
@@ -121,10 +121,16 @@ func (a *App) revokeOtherSessions(w http.ResponseWriter, r *http.Request) error 
 
 // logRevocation writes one record of a revocation, for the user's and the
 // operator's audit of who ended which logins from where.
-func (a *App) logRevocation(r *http.Request, event string, ended int) {
+func (a *App) logRevocation(r *http.Request, event, sessionID string, ended int) {
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "sessions revoked",
 		slog.String("event", event),
 		slog.String("user_id", a.auth.Current(r).UserID),
 		slog.String("client", a.clientIP(r)),
 		slog.Int("ended", ended))
+	if ended > 0 {
+		a.audit.Record(r.Context(), latch.AuditEvent{
+			UserID: a.auth.Current(r).UserID, Kind: latch.AuditSessionRevoked, SessionID: sessionID,
+			IP: a.clientIP(r), Device: device(r.UserAgent()),
+		})
+	}
 }

@@ -42,11 +42,15 @@ const (
 
 // Events of two-step sign-in, in the auth log.
 const (
-	eventSecondStep       = "second step"
-	eventFactorOn         = "two-factor enabled"
-	eventFactorOff        = "two-factor disabled"
-	eventFactorResetAsked = "two-factor reset requested"
-	eventFactorReset      = "two-factor reset"
+	eventSecondStep           = "second step"
+	eventFactorOn             = "two-factor enabled"
+	eventFactorOff            = "two-factor disabled"
+	eventFactorResetAsked     = "two-factor reset requested"
+	eventFactorReset          = "two-factor reset"
+	eventFactorResetCancelled = "two-factor reset cancelled"
+	eventRecoveryCodes        = "recovery codes renewed"
+	eventPasskeyAdded         = "passkey added"
+	eventPasskeyRemoved       = "passkey removed"
 )
 
 // trustedCookieName holds the token of a browser trusted to skip the
@@ -137,7 +141,7 @@ func (a *App) secondFactorOwed(r *http.Request, u account.User) (bool, error) {
 		return false, err
 	}
 	if done {
-		a.authEvent(r, slog.LevelInfo, eventFactorReset, outcomeSuccess, slog.Int64("user_id", u.ID))
+		a.recordFactor(r, eventFactorReset, u, latch.AuditFactorRemoved, factorResetByEmail)
 		a.notify(ctx, u, "Two-step sign-in was removed from your account",
 			"As asked by email a few days ago, two-step sign-in was removed from your account. You now log in with your password alone; set it up again from your account page.")
 		return false, nil
@@ -245,9 +249,8 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uid := slog.Int64("user_id", u.ID)
 	if wait > 0 {
-		a.authEvent(r, slog.LevelWarn, eventSecondStep, outcomeThrottled, uid, retryAfterAttr(wait))
+		a.recordSecondStepFailure(r, u, latch.ReasonThrottled, outcomeThrottled, retryAfterAttr(wait))
 		return a.secondStepPage(w, r, http.StatusTooManyRequests, tooMany(w, msgTooManyCodes, wait), "")
 	}
 	recovery := !twofactor.IsTOTPCode(code)
@@ -269,7 +272,7 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if msg != "" {
-		a.authEvent(r, slog.LevelWarn, eventSecondStep, outcomeFailure, uid, slog.String("reason", msg))
+		a.recordSecondStepFailure(r, u, latch.ReasonWrongCode, outcomeFailure, slog.String("reason", msg))
 		return a.secondStepPage(w, r, http.StatusUnprocessableEntity, []flash{}, msg)
 	}
 	if err := a.secondStepLimit.Succeed(ctx, key); err != nil {
@@ -280,7 +283,11 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, eventSecondStep, outcomeSuccess, uid, slog.Bool("recovery_code", recovery))
+	factor := factorTOTP
+	if recovery {
+		factor = factorRecoveryCode
+	}
+	a.completedLogin(w, r, u, eventSecondStep, factor, slog.Bool("recovery_code", recovery))
 	if r.PostForm.Get("trust") != "" {
 		if err := a.trustBrowser(w, r, u.ID); err != nil {
 			return err
@@ -303,6 +310,13 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// recordSecondStepFailure records a second step refused for u, the user of
+// the partial login: a failed login in their activity, since whoever tried
+// knew the password.
+func (a *App) recordSecondStepFailure(r *http.Request, u account.User, reason, outcome string, attrs ...slog.Attr) {
+	a.record(r, slog.LevelWarn, eventSecondStep, outcome, latch.AuditEvent{UserID: userKey(u.ID), Kind: latch.AuditLoginFailed, Reason: reason}, attrs...)
 }
 
 // trustBrowser lets this browser skip the second step for TrustFor.
@@ -349,7 +363,7 @@ func (a *App) requestFactorReset(w http.ResponseWriter, r *http.Request) error {
 	}
 	due := reset.DueAt.UTC().Format("Monday 2 January 2006 at 15:04 MST")
 	if created {
-		a.authEvent(r, slog.LevelWarn, eventFactorResetAsked, outcomeSuccess, slog.Int64("user_id", u.ID))
+		a.record(r, slog.LevelWarn, eventFactorResetAsked, outcomeSuccess, latch.AuditEvent{UserID: userKey(u.ID), Kind: kindFactorResetAsked})
 		a.notify(ctx, u, "Removal of your two-step sign-in was asked for",
 			fmt.Sprintf("Someone who knows your password said they lost their authenticator app and recovery codes, and asked to remove two-step sign-in from your account. It will be removed on %s. If it was not you, log in and cancel it on your account page (%s), then change your password.", due, a.link("/account", nil)))
 	}
@@ -466,7 +480,7 @@ func (a *App) enrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, eventFactorOn, outcomeSuccess, slog.Int64("user_id", u.ID))
+	a.recordFactor(r, eventFactorOn, u, latch.AuditFactorAdded, factorTOTP)
 	a.notify(ctx, u, "Two-step sign-in is on",
 		"Two-step sign-in was turned on for your account: logins now ask for a code from your authenticator app after the password. If it was not you, change your password at once and turn it off on your account page.")
 	return a.showRecoveryCodes(w, r, codes, flash{Text: msgTOTPEnabled, Kind: "success"})
@@ -501,6 +515,7 @@ func (a *App) renewRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.recordFactor(r, eventRecoveryCodes, u, latch.AuditFactorAdded, factorRecoveryCodes)
 	a.notify(ctx, u, "New recovery codes", "New recovery codes were made for your account; the previous ones no longer work. If it was not you, change your password at once.")
 	return a.showRecoveryCodes(w, r, codes, flash{Text: "Here are your new recovery codes; the previous ones no longer work.", Kind: "success"})
 }
@@ -511,7 +526,7 @@ func (a *App) disableTwoFactor(w http.ResponseWriter, r *http.Request) error {
 	if err := a.factors.Disable(ctx, u.ID); err != nil {
 		return err
 	}
-	a.authEvent(r, slog.LevelInfo, eventFactorOff, outcomeSuccess, slog.Int64("user_id", u.ID))
+	a.recordFactor(r, eventFactorOff, u, latch.AuditFactorRemoved, factorAll)
 	a.notify(ctx, u, "Two-step sign-in is off",
 		"Two-step sign-in was turned off for your account: logins ask for the password alone. If it was not you, change your password at once and turn it on again.")
 	return a.done(w, r, "/account/2fa", flash{Text: msgTOTPDisabled, Kind: "info"})
@@ -541,6 +556,7 @@ func (a *App) cancelFactorReset(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return a.done(w, r, "/account", flash{Text: msgResetNone, Kind: "info"})
 	}
+	a.recordFactor(r, eventFactorResetCancelled, u, kindFactorResetCancelled, "")
 	a.notify(ctx, u, "Removal of your two-step sign-in cancelled",
 		"The removal of two-step sign-in from your account, asked for by email, was cancelled from a logged-in session. Two-step sign-in stays on.")
 	return a.done(w, r, "/account", flash{Text: msgResetCancelled, Kind: "success"})

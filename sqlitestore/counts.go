@@ -1,0 +1,27 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CountLiveSessions returns how many sessions have not reached their
+// absolute expiry at now, for the operator's metrics. Idle sessions not
+// yet pruned are counted.
+func (db *DB) CountLiveSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ?`, micros(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlitestore: count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// CountQueuedMail returns how many messages wait in the mail queue.
+func (db *DB) CountQueuedMail(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_mail_queue`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlitestore: count queued mail: %w", err)
+	}
+	return n, nil
+}
