@@ -379,7 +379,7 @@ func readTwice(t *testing.T, db *pgstore.DB, hash []byte) latch.Session {
 func setIP(t *testing.T, schema, id, ip string) {
 	t.Helper()
 	_, err := pgtest.Connect(t).Exec(t.Context(),
-		`UPDATE `+pgx.Identifier{schema, "sessions"}.Sanitize()+` SET ip = $2 WHERE id = $1`, id, ip)
+		`UPDATE `+pgx.Identifier{schema, "latch_sessions"}.Sanitize()+` SET ip = $2 WHERE id = $1`, id, ip)
 	if err != nil {
 		t.Fatalf("set the IP of session %s: %v", id, err)
 	}
