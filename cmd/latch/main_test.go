@@ -250,3 +250,21 @@ func TestSecretKeyFile(t *testing.T) {
 		}
 	}
 }
+
+// TestServePortInUse starts latch on an address another program holds: the
+// start fails with the message that says what to do, and does not crash.
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg, err := parseConfig([]string{"-addr", ln.Addr().String(), "-data-dir", t.TempDir()}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := openServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if srv != nil || err == nil || !strings.Contains(err.Error(), "is another program using the port?") {
+		t.Fatalf("openServer on a used port = %v, %v; want nil and the error naming the port", srv, err)
+	}
+}

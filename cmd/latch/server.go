@@ -106,10 +106,12 @@ func openServer(ctx context.Context, cfg config, log *slog.Logger) (s *server, e
 	if s.store, err = openStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Every later return gives a nil server and an error: what was opened
+	// so far is closed through opened, since s is nil by then.
+	opened := s
 	defer func() {
 		if err != nil {
-			s.Close()
-			s = nil
+			opened.Close()
 		}
 	}()
 	// Throttling counts go to Redis when it is configured; device-cookie
