@@ -14,12 +14,12 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/twofactor"
@@ -136,9 +136,8 @@ type App struct {
 	mailTo      *throttle.Limiter // mails sent per recipient
 	jobs        chan struct{}     // a slot per mail job running off the request path
 	jobsRunning sync.WaitGroup
-	// forwardedWarned is set once a request carried X-Forwarded-For
-	// while no proxy is trusted, and the warning about it was logged.
-	forwardedWarned atomic.Bool
+	ips         *clientip.Resolver // made by clientIP
+	ipsOnce     sync.Once
 
 	factors         *twofactor.Service
 	secondStepLimit *throttle.Limiter // second-step attempts per account
