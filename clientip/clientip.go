@@ -46,7 +46,8 @@ type Resolver struct {
 	// X-Forwarded-For while no proxy is trusted, with the address of the
 	// peer that sent it. Such a header means a proxy nobody configured,
 	// behind which every client shares the proxy's address, which an
-	// operator should hear about. Default nil: no call.
+	// operator should hear about. Set it before the first request.
+	// Default nil: no call.
 	Warn func(peer string)
 }
 

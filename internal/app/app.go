@@ -173,7 +173,6 @@ func New(store Store, cfg Config) (*App, error) {
 	a := &App{
 		cfg:        cfg,
 		store:      store,
-		flashes:    &flasher{key: cfg.SecretKey, secure: cfg.SecureCookies},
 		templates:  tmpl,
 		log:        cfg.Logger,
 		mails:      mails,
@@ -182,6 +181,9 @@ func New(store Store, cfg Config) (*App, error) {
 		mailClient: mailLimiter(cfg.Throttle, 10, 20),
 		mailTo:     mailLimiter(cfg.Throttle, 3, 5),
 		jobs:       make(chan struct{}, backgroundLimit),
+	}
+	if a.flashes, err = newFlasher(cfg.SecretKey, cfg.SecureCookies); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.accounts = account.NewService(store, cfg.Hasher, cfg.Throttle)
 	a.accounts.Devices = throttle.NewDevices(cfg.SecretKey, store)
