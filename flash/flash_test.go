@@ -250,3 +250,15 @@ func ExampleFlash_Save() {
 	fmt.Println(c.Messages[0].Text, v.Email)
 	// Output: Please check your login details. ann@example.com
 }
+
+// TestInvalidData checks that data that is not JSON is left out and the
+// messages still go.
+func TestInvalidData(t *testing.T) {
+	f := newFlash(t)
+	rec := httptest.NewRecorder()
+	f.Save(rec, flash.Contents{Messages: []flash.Message{{Text: "Hi", Data: json.RawMessage("{")}}, Data: json.RawMessage("nope")})
+	got := f.TakeAll(httptest.NewRecorder(), next(rec))
+	if len(got.Messages) != 1 || got.Messages[0].Text != "Hi" || got.Messages[0].Data != nil || got.Data != nil {
+		t.Errorf("TakeAll after data that is not JSON = %+v; want the message alone", got)
+	}
+}
