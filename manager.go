@@ -170,12 +170,15 @@ type Manager[U any] struct {
 	// Default "Please reauthenticate to access this page.".
 	RefreshMessage string
 	// Flash, when set, shows a message on the next page; latch renders no
-	// HTML, so the application provides it. Default nil: no messages.
+	// HTML, so the application provides it, with
+	// [github.com/latchauth/latch/flash.Flash] for one. Default nil: no
+	// messages.
 	Flash func(w http.ResponseWriter, r *http.Request, message string)
 
 	// ClientIP returns the client's address for session records. Default:
 	// the host part of r.RemoteAddr. Behind a proxy, supply one that trusts
-	// X-Forwarded-For only from the proxy.
+	// X-Forwarded-For only from the proxy, such as
+	// [github.com/latchauth/latch/clientip.Resolver.ClientIP].
 	ClientIP func(r *http.Request) string
 	// Unauthorized answers a request that [Manager.RequireLogin] or
 	// [Manager.RequireFresh] turns away because nobody is logged in, unless

@@ -14,12 +14,12 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/clientip"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/throttle"
 	"github.com/latchauth/latch/twofactor"
@@ -136,9 +136,8 @@ type App struct {
 	mailTo      *throttle.Limiter // mails sent per recipient
 	jobs        chan struct{}     // a slot per mail job running off the request path
 	jobsRunning sync.WaitGroup
-	// forwardedWarned is set once a request carried X-Forwarded-For
-	// while no proxy is trusted, and the warning about it was logged.
-	forwardedWarned atomic.Bool
+	ips         *clientip.Resolver // made by clientIP
+	ipsOnce     sync.Once
 
 	factors         *twofactor.Service
 	secondStepLimit *throttle.Limiter // second-step attempts per account
@@ -174,7 +173,6 @@ func New(store Store, cfg Config) (*App, error) {
 	a := &App{
 		cfg:        cfg,
 		store:      store,
-		flashes:    &flasher{key: cfg.SecretKey, secure: cfg.SecureCookies},
 		templates:  tmpl,
 		log:        cfg.Logger,
 		mails:      mails,
@@ -183,6 +181,9 @@ func New(store Store, cfg Config) (*App, error) {
 		mailClient: mailLimiter(cfg.Throttle, 10, 20),
 		mailTo:     mailLimiter(cfg.Throttle, 3, 5),
 		jobs:       make(chan struct{}, backgroundLimit),
+	}
+	if a.flashes, err = newFlasher(cfg.SecretKey, cfg.SecureCookies); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.accounts = account.NewService(store, cfg.Hasher, cfg.Throttle)
 	a.accounts.Devices = throttle.NewDevices(cfg.SecretKey, store)

@@ -1,23 +1,25 @@
 package app
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
+
+	latchflash "github.com/latchauth/latch/flash"
 )
 
 // flash is a one-time message shown on the next page, as Flask's flash().
 type flash struct {
 	// Text is the message.
-	Text string `json:"t"`
-	// Kind is a Bulma notification colour: danger, success, info, warning.
-	Kind string `json:"k"`
-	// LinkText and LinkURL add ". Go to <a>LinkText</a>." after the text.
-	LinkText string `json:"lt,omitempty"`
-	LinkURL  string `json:"lu,omitempty"`
+	Text string
+	// Kind is a Bulma notification colour: danger, success, info, warning;
+	// the cookie carries it as the message's category.
+	Kind string
+	// LinkText and LinkURL add ". Go to <a>LinkText</a>." after the text;
+	// the cookie carries them as the message's data.
+	LinkText string
+	LinkURL  string
 }
 
 // Lead returns Text without its closing full stop, for the sentence that
@@ -29,23 +31,32 @@ func (f flash) Lead() string { return strings.TrimSuffix(f.Text, ".") }
 // submission across one redirect, signed with the app's secret key so that
 // nobody can make the site show a message of theirs.
 type flashCookie struct {
-	Flashes []flash    `json:"f,omitempty"`
-	Form    formValues `json:"v"`
+	Flashes []flash
+	Form    formValues
 }
 
 const flashCookieName = "latch_flash"
 
-// flasher reads and writes the flash cookie.
+// flasher reads and writes the flash cookie through the public flash
+// package, converting between its messages and the app's.
 type flasher struct {
-	key    []byte
+	jar    *latchflash.Flash
 	secure bool
 }
 
+func newFlasher(key []byte, secure bool) (*flasher, error) {
+	jar, err := latchflash.New(key)
+	if err != nil {
+		return nil, err
+	}
+	jar.Name = flashCookieName
+	jar.Secure = secure
+	jar.MaxAge = 5 * time.Minute
+	return &flasher{jar: jar, secure: secure}, nil
+}
+
 // name is the flash cookie's name: in secure mode with the "__Host-"
-// prefix, as the session cookies have, which browsers accept only from
-// HTTPS, for the whole host and no domain, so that a subdomain cannot plant
-// a flash cookie (a signed one replayed from elsewhere on the site, say)
-// or one that shadows the site's.
+// prefix, as the session cookies have; see [latchflash.Flash.Secure].
 func (f *flasher) name() string {
 	if f.secure {
 		return "__Host-" + flashCookieName
@@ -53,63 +64,34 @@ func (f *flasher) name() string {
 	return flashCookieName
 }
 
-func (f *flasher) sign(b []byte) []byte {
-	m := hmac.New(sha256.New, f.key)
-	m.Write([]byte("latch flash v1\x00"))
-	m.Write(b)
-	return m.Sum(nil)
+// flashLink is the link a message carries as its data.
+type flashLink struct {
+	Text string `json:"t"`
+	URL  string `json:"u"`
 }
-
-// maxFlashCookie is the longest cookie value read accepts, below the 4096
-// bytes browsers keep for a whole cookie.
-const maxFlashCookie = 4000
 
 // set stores c for the next request. The messages always fit; form values
 // so long that the cookie would not (an email of 500 "<", escaped by JSON)
 // are left out, so the message still shows, over an empty field.
 func (f *flasher) set(w http.ResponseWriter, c flashCookie) {
-	v := f.encode(c)
-	if len(v) > maxFlashCookie {
-		c.Form = formValues{}
-		v = f.encode(c)
+	var out latchflash.Contents
+	for _, m := range c.Flashes {
+		msg := latchflash.Message{Text: m.Text, Category: m.Kind}
+		if m.LinkText != "" || m.LinkURL != "" {
+			msg.Data, _ = json.Marshal(flashLink{Text: m.LinkText, URL: m.LinkURL})
+		}
+		out.Messages = append(out.Messages, msg)
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: f.name(), Value: v, Path: "/", MaxAge: 300,
-		HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode,
-	})
+	if c.Form != (formValues{}) {
+		out.Data, _ = json.Marshal(c.Form)
+	}
+	// The only error is ErrTooLarge, and the app's messages are short.
+	_ = f.jar.Save(w, out)
 }
 
-// encode returns c as a signed cookie value.
-func (f *flasher) encode(c flashCookie) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.sign(b))
-}
-
-// add appends one message for the next request; for latch.Manager.Flash.
+// add sets one message for the next request; for latch.Manager.Flash.
 func (f *flasher) add(w http.ResponseWriter, r *http.Request, text string) {
 	f.set(w, flashCookie{Flashes: []flash{{Text: text, Kind: "info"}}})
-}
-
-// read returns the cookie's content, empty when absent or tampered with.
-func (f *flasher) read(r *http.Request) flashCookie {
-	var c flashCookie
-	ck, err := r.Cookie(f.name())
-	if err != nil || len(ck.Value) > maxFlashCookie {
-		return c
-	}
-	body, sig, ok := strings.Cut(ck.Value, ".")
-	if !ok {
-		return c
-	}
-	b, err1 := base64.RawURLEncoding.DecodeString(body)
-	s, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(s, f.sign(b)) {
-		return c
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return flashCookie{}
-	}
-	return c
 }
 
 // present reports whether r carries the flash cookie, exactly when
@@ -132,15 +114,23 @@ func (f *flasher) take(w http.ResponseWriter, r *http.Request) []flash {
 }
 
 // takeAll returns the cookie's content, flashes and form values, and clears
-// the cookie if there is one.
+// the cookie if there is one. A forged or garbled cookie gives nothing.
 func (f *flasher) takeAll(w http.ResponseWriter, r *http.Request) flashCookie {
 	if !f.present(r) {
 		return flashCookie{}
 	}
-	f.clear(w)
-	return f.read(r)
-}
-
-func (f *flasher) clear(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: f.name(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+	in := f.jar.TakeAll(w, r)
+	var c flashCookie
+	for _, m := range in.Messages {
+		fl := flash{Text: m.Text, Kind: m.Category}
+		var l flashLink
+		if m.Data != nil && json.Unmarshal(m.Data, &l) == nil {
+			fl.LinkText, fl.LinkURL = l.Text, l.URL
+		}
+		c.Flashes = append(c.Flashes, fl)
+	}
+	if in.Data != nil && json.Unmarshal(in.Data, &c.Form) != nil {
+		c.Form = formValues{}
+	}
+	return c
 }

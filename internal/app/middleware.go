@@ -3,14 +3,13 @@ package app
 import (
 	"cmp"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/latchauth/latch/clientip"
 )
 
 // contentSecurityPolicy allows the site's own stylesheets and nothing else:
@@ -174,78 +173,16 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP returns the address of the client. X-Forwarded-For is believed
-// only when the connection comes from a configured proxy, and then only up
-// to the first address that is not a trusted proxy itself, counting from
-// the right: entries further left were written by the client and may be
-// forged. Entries may carry a port, as IP:port or [IPv6]:port.
-//
-// A hop that is no address at all, where a trusted proxy says who sent it
-// the request, leaves the client unknown, and clientIP returns
-// [unknownClient]. Falling back to the proxy's own address would pool such
-// requests with everything else the proxy sends without a header, and a
-// client able to garble its hop could then spend that address's login
-// failures for everyone; taking the hop's text as it is would let it pick a
-// fresh identity for every attempt. Unknown clients share one identity
-// instead, apart from every real address.
+// clientIP returns the address of the client, believing X-Forwarded-For
+// only from cfg.TrustedProxies; see [clientip.Resolver.ClientIP]. The
+// resolver is made on first use, so that an App built by hand in a test
+// has one too.
 func (a *App) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if len(a.cfg.TrustedProxies) == 0 {
-		// No proxy to believe: the usual case, decided at once. A
-		// header here means a proxy nobody told latch about, behind
-		// which every user would share the proxy's address.
-		if _, ok := r.Header["X-Forwarded-For"]; ok && !a.forwardedWarned.Load() && a.forwardedWarned.CompareAndSwap(false, true) {
-			a.log.Warn("requests carry X-Forwarded-For but no proxy is trusted, so every client behind a proxy shares its address for throttling and session records; set -trusted-proxies (LATCH_TRUSTED_PROXIES) to the proxy's address", "proxy", host)
+	a.ipsOnce.Do(func() {
+		a.ips = clientip.New(a.cfg.TrustedProxies)
+		a.ips.Warn = func(peer string) {
+			a.log.Warn("requests carry X-Forwarded-For but no proxy is trusted, so every client behind a proxy shares its address for throttling and session records; set -trusted-proxies (LATCH_TRUSTED_PROXIES) to the proxy's address", "proxy", peer)
 		}
-		return host
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil || !a.trusted(addr) {
-		return host
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, ok := parseHop(hops[i])
-		if !ok {
-			if i == len(hops)-1 && strings.TrimSpace(hops[i]) == "" {
-				break // no header at all: the proxy is the client
-			}
-			return unknownClient
-		}
-		addr = hop.Unmap()
-		if !a.trusted(addr) {
-			break
-		}
-	}
-	return addr.String()
-}
-
-// unknownClient is the client address of a request whose X-Forwarded-For
-// does not say who sent it; see clientIP.
-const unknownClient = "unknown"
-
-// parseHop parses one X-Forwarded-For entry: an IP address, IP:port or
-// [IPv6]:port, with surrounding spaces.
-func parseHop(s string) (netip.Addr, bool) {
-	s = strings.TrimSpace(s)
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a, true
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr(), true
-	}
-	return netip.Addr{}, false
-}
-
-func (a *App) trusted(addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range a.cfg.TrustedProxies {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	})
+	return a.ips.ClientIP(r)
 }
