@@ -83,14 +83,8 @@ func runBench(cfg config, stdout, stderr io.Writer) error {
 	if b.self, err = os.Executable(); err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
-	if b.latchBin = cfg.latchBin; b.latchBin == "" {
-		// Built before pinning, with every CPU.
-		b.latchBin = filepath.Join(b.tmp, "latch")
-		b.progress("building cmd/latch")
-		out, err := exec.Command("go", "build", "-o", b.latchBin, "github.com/latchauth/latch/cmd/latch").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("build latch (run latch-bench from the repository, or give -latch-bin): %v\n%s", err, out)
-		}
+	if err := b.buildLatch(); err != nil {
+		return err
 	}
 	b.setUpPinning()
 	if isPostgres(b.dbURL) {
@@ -694,4 +688,20 @@ func (b *bench) storm() ([]result, error) {
 		during[i].Alive = &alive
 	}
 	return append(base, during...), nil
+}
+
+// buildLatch sets b.latchBin to the binary given with -latch-bin or, when
+// none was, builds cmd/latch into b.tmp. It runs before pinning, so the
+// build has every CPU.
+func (b *bench) buildLatch() error {
+	if b.latchBin = b.cfg.latchBin; b.latchBin != "" {
+		return nil
+	}
+	b.latchBin = filepath.Join(b.tmp, "latch")
+	b.progress("building cmd/latch")
+	out, err := exec.Command("go", "build", "-o", b.latchBin, "github.com/latchauth/latch/cmd/latch").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("build latch (run latch-bench from the repository, or give -latch-bin): %v\n%s", err, out)
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -80,13 +79,8 @@ func runGrowth(cfg config, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(b.tmp)
 	b.cleanUpOnSignal()
-	if b.latchBin = cfg.latchBin; b.latchBin == "" {
-		b.latchBin = filepath.Join(b.tmp, "latch")
-		b.progress("building cmd/latch")
-		out, err := exec.Command("go", "build", "-o", b.latchBin, "github.com/latchauth/latch/cmd/latch").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("build latch (run latch-bench from the repository, or give -latch-bin): %v\n%s", err, out)
-		}
+	if err := b.buildLatch(); err != nil {
+		return err
 	}
 	b.setUpPinning()
 	b.cfg.scenarios = []string{"home", "profile", "login", "signup"}
