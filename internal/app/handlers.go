@@ -214,15 +214,21 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.completedLogin(w, r, u, eventLogin, "", masked, hasDevice, slog.Bool("remember", remember))
-	to := "/profile"
-	if hasNext {
-		to = next
-	}
-	if a.cfg.RequireVerifiedEmail && u.EmailVerifiedAt.IsZero() {
-		to = "/verify"
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	http.Redirect(w, r, a.landing(u, next), http.StatusSeeOther)
 	return nil
+}
+
+// landing is where a completed login goes: next, a safe path on this site
+// ("" for none), else the profile; but a user who must verify the address
+// first goes to the page that says so.
+func (a *App) landing(u account.User, next string) string {
+	switch {
+	case a.cfg.RequireVerifiedEmail && u.EmailVerifiedAt.IsZero():
+		return "/verify"
+	case next != "":
+		return next
+	}
+	return "/profile"
 }
 
 func (a *App) logoutForm(w http.ResponseWriter, r *http.Request) error {

@@ -407,14 +407,8 @@ func (a *App) finishPasskeySecondStep(w http.ResponseWriter, r *http.Request) er
 	a.completedLogin(w, r, u, eventSecondStep, factorPasskey, slog.Bool("passkey", true))
 	a.notify(r.Context(), u, "New login with your passkey",
 		"Someone logged in to your account with your password and one of your passkeys. If it was not you, change your password at once.")
-	to := "/profile"
-	if next, ok := latch.SafeNext(r.URL.Query().Get("next")); ok {
-		to = next
-	}
-	if a.cfg.RequireVerifiedEmail && u.EmailVerifiedAt.IsZero() {
-		to = "/verify"
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": to})
+	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": a.landing(u, next)})
 	return nil
 }
 
@@ -485,13 +479,7 @@ func (a *App) finishPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	a.completedLogin(w, r, found, eventLogin, factorPasskeyOnly, slog.Bool("passkey", true))
 	a.notify(r.Context(), found, "New login with your passkey",
 		"Someone logged in to your account with one of your passkeys, without a password. If it was not you, remove that passkey on your account page.")
-	to := "/profile"
-	if next, ok := latch.SafeNext(r.URL.Query().Get("next")); ok {
-		to = next
-	}
-	if a.cfg.RequireVerifiedEmail && found.EmailVerifiedAt.IsZero() {
-		to = "/verify"
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": to})
+	next, _ := latch.SafeNext(r.URL.Query().Get("next"))
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": a.landing(found, next)})
 	return nil
 }

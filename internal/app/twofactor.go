@@ -301,14 +301,8 @@ func (a *App) secondStep(w http.ResponseWriter, r *http.Request) error {
 		a.notify(ctx, u, "New login with your authenticator app",
 			"Someone logged in to your account with your password and a code from your authenticator app. If it was not you, change your password at once.")
 	}
-	to := "/profile"
-	if next, ok := latch.SafeNext(r.PostForm.Get("next")); ok {
-		to = next
-	}
-	if a.cfg.RequireVerifiedEmail && u.EmailVerifiedAt.IsZero() {
-		to = "/verify"
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	next, _ := latch.SafeNext(r.PostForm.Get("next"))
+	http.Redirect(w, r, a.landing(u, next), http.StatusSeeOther)
 	return nil
 }
 
