@@ -349,7 +349,7 @@ func ExampleManager_Unauthorized() {
 
 func ExampleManager_RequireFresh() {
 	m := newManager()
-	// Changing the password needs a password typed in this session, not a
+	// Changing the password needs a password typed in this login session, not a
 	// login restored by the remember-me cookie.
 	m.RefreshURL = "/reauthenticate"
 	h := m.Middleware(m.RequireFresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,7 @@ func (m *Manager[U]) RequireLoginWith(next, deny http.Handler) http.Handler {
 }
 
 // RequireFresh lets through only requests whose user logged in with a
-// password in this session: use it for sensitive pages such as changing the
+// password in this login session: use it for sensitive pages such as changing the
 // password. Anonymous requests are handled as by [Manager.RequireLogin].
 // Logins that are not fresh (restored by the remember-me cookie, or users
 // found by RequestLoader) are answered by [Manager.NeedsRefresh] when set;

@@ -47,9 +47,9 @@ type Current[U any] struct {
 	Source Source
 	// Authenticated reports whether a user is logged in.
 	Authenticated bool
-	// Fresh reports whether the user typed a password in this session, as
-	// opposed to being logged in again by the remember-me cookie or loaded
-	// by [Manager.RequestLoader], which is never fresh.
+	// Fresh reports whether the user typed a password in this login
+	// session, as opposed to being logged in again by the remember-me
+	// cookie or loaded by [Manager.RequestLoader], which is never fresh.
 	Fresh bool
 	// Remember reports whether the user asked to be remembered.
 	Remember bool

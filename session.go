@@ -41,7 +41,7 @@ type Session struct {
 	RotatedAt time.Time
 	// Remember reports whether the user asked to be remembered.
 	Remember bool
-	// Fresh reports whether the user typed a password in this session.
+	// Fresh reports whether the user typed a password in this login session.
 	// A session restored from the remember-me cookie is not fresh.
 	Fresh bool
 	// CreatedAt is when the user logged in.
@@ -136,7 +136,7 @@ type SessionInfo struct {
 	UserID string
 	// Remember reports whether the user asked to be remembered.
 	Remember bool
-	// Fresh reports whether the user typed a password in this session.
+	// Fresh reports whether the user typed a password in this login session.
 	Fresh bool
 	// CreatedAt is when the user logged in.
 	CreatedAt time.Time

@@ -173,7 +173,7 @@ func testSessionRoundTrip(t *testing.T, s latch.SessionStore) {
 	wantSessionByToken(t, s, sess)
 	wantSessionByRemember(t, s, sess)
 
-	// Every field differs from the first session's, booleans and empty
+	// Every field differs from the first record's, booleans and empty
 	// strings included.
 	other := newSession(sess.UserID, baseTime().Add(-time.Hour))
 	other.Remember = false

@@ -22,7 +22,7 @@ import (
 // lifeView is what the account lifecycle's pages show beyond the common
 // page data. Its fields are comparable, for the page memo.
 type lifeView struct {
-	// Fresh reports that the user typed their password in this session,
+	// Fresh reports that the user typed their password in this login session,
 	// which changing the password or the email and deleting need.
 	Fresh bool
 	// HasToken reports that the reset page holds a link's token (in its

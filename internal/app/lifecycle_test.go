@@ -526,7 +526,7 @@ func TestAccountNameAndPassword(t *testing.T) {
 	}
 	s.mailTo("ann@example.com", "Your password was changed")
 	if r := b.get("/profile"); r.status != http.StatusOK {
-		t.Errorf("this session after the change: /profile = %d; want 200", r.status)
+		t.Errorf("the login session that made the change: /profile = %d; want 200", r.status)
 	}
 	if r := other.get("/profile"); r.status != http.StatusSeeOther {
 		t.Errorf("other session after the change: /profile = %d; want 303", r.status)
