@@ -79,17 +79,5 @@ func (db *DB) SearchUsers(ctx context.Context, query string, after int64, limit 
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: search users: %w", err)
 	}
-	defer rows.Close()
-	var list []account.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: search users: %w", err)
-		}
-		list = append(list, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: search users: %w", err)
-	}
-	return list, nil
+	return collect(rows, "search users", scanUser)
 }

@@ -409,3 +409,21 @@ func fromNullMicros(us sql.NullInt64) time.Time {
 type scanner interface {
 	Scan(dest ...any) error
 }
+
+// collect reads every row of rows with scan and closes rows. op names the
+// query in errors, as in "sqlitestore: list users: ...".
+func collect[T any](rows *sql.Rows, op string, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	return list, nil
+}

@@ -123,7 +123,7 @@ func (db *DB) CreateTrustedDevice(ctx context.Context, d twofactor.TrustedDevice
 
 const deviceColumns = `id, user_id, hash, label, created_at, expires_at`
 
-func scanDevice(row interface{ Scan(...any) error }) (twofactor.TrustedDevice, error) {
+func scanDevice(row scanner) (twofactor.TrustedDevice, error) {
 	var (
 		d                twofactor.TrustedDevice
 		created, expires int64
@@ -152,19 +152,7 @@ func (db *DB) TrustedDevices(ctx context.Context, userID int64) ([]twofactor.Tru
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: trusted devices: %w", err)
 	}
-	defer rows.Close()
-	var list []twofactor.TrustedDevice
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: trusted devices: %w", err)
-		}
-		list = append(list, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: trusted devices: %w", err)
-	}
-	return list, nil
+	return collect(rows, "trusted devices", scanDevice)
 }
 
 // DeleteTrustedDevice implements [twofactor.Store].
@@ -236,7 +224,7 @@ func (db *DB) DeleteFactors(ctx context.Context, userID int64) error {
 
 const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, backup_eligible, backed_up, transports, name, created_at, last_used_at`
 
-func scanPasskey(row interface{ Scan(...any) error }) (twofactor.Passkey, error) {
+func scanPasskey(row scanner) (twofactor.Passkey, error) {
 	var (
 		p          twofactor.Passkey
 		transports string
@@ -276,19 +264,7 @@ func (db *DB) Passkeys(ctx context.Context, userID int64) ([]twofactor.Passkey, 
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
 	}
-	defer rows.Close()
-	var list []twofactor.Passkey
-	for rows.Next() {
-		p, err := scanPasskey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
-		}
-		list = append(list, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: passkeys: %w", err)
-	}
-	return list, nil
+	return collect(rows, "passkeys", scanPasskey)
 }
 
 // PasskeyByCredential implements [twofactor.Store].

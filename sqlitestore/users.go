@@ -188,19 +188,7 @@ func (db *DB) ListUsers(ctx context.Context, after int64, limit int) ([]account.
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
 	}
-	defer rows.Close()
-	var list []account.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-		}
-		list = append(list, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list users: %w", err)
-	}
-	return list, nil
+	return collect(rows, "list users", scanUser)
 }
 
 // legacyHashSamples picks one hash per format and parameters among those
