@@ -168,4 +168,23 @@ func TestNewDeviceAlert(t *testing.T) {
 	if n := countAlerts(); n != 1 {
 		t.Errorf("alerts after the same new browser again = %d; want 1", n)
 	}
+	// Browsers that keep no cookies, such as private windows or a
+	// script, are alerted on once a day per kind of browser and address,
+	// not at every login.
+	for i := range 3 {
+		y := s.browser()
+		y.headers["X-Forwarded-For"] = "198.51.100.9"
+		y.headers["User-Agent"] = firefoxWindows
+		y.login("ann@example.com", goodPassword, false)
+		if n := countAlerts(); n != 2 {
+			t.Errorf("alerts after login %d from a browser without cookies = %d; want 2", i+1, n)
+		}
+	}
+	z := s.browser()
+	z.headers["X-Forwarded-For"] = "198.51.100.10"
+	z.headers["User-Agent"] = firefoxWindows
+	z.login("ann@example.com", goodPassword, false)
+	if n := countAlerts(); n != 3 {
+		t.Errorf("alerts after a login from another address = %d; want 3", n)
+	}
 }

@@ -108,10 +108,11 @@ func (a *App) completedLogin(w http.ResponseWriter, r *http.Request, u account.U
 	id := userKey(u.ID)
 	newDevice := !a.knownDevice(r, a.deviceCookie(r), id)
 	a.setDeviceCookie(w, id)
+	session := a.auth.Current(r).SessionID
 	a.record(r, slog.LevelInfo, event, outcomeSuccess,
-		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, Reason: factor, SessionID: a.auth.Current(r).SessionID}, attrs...)
+		latch.AuditEvent{UserID: id, Kind: latch.AuditLogin, Reason: factor, SessionID: session}, attrs...)
 	if newDevice {
-		a.alertNewDevice(r, u)
+		a.alertNewDevice(r, u, session)
 	}
 }
 
@@ -126,28 +127,42 @@ func (a *App) recordFactor(r *http.Request, event string, u account.User, kind, 
 // reads to tell a first login after sign-up from a later one.
 const newDeviceLookback = 20
 
+// newDeviceRepeat is how long a login from the browser and address of an
+// earlier login of the same user sends no second alert.
+const newDeviceRepeat = 24 * time.Hour
+
 // alertNewDevice mails u that their account was just logged in to from a
 // browser without a valid device cookie for it: when, from where, on what,
 // with a link to the account's activity. The first login after sign-up is
 // no news to anyone and gets no mail: it is told by the audit log holding
-// no earlier login among the user's recent events.
-func (a *App) alertNewDevice(r *http.Request, u account.User) {
+// no earlier login among the user's recent events. Nor does a login from
+// the same kind of browser at the same address as one of the user's logins
+// of the last day: that one was alerted already (or was the owner's), and
+// a script or a private window that keeps no cookies would otherwise mail
+// the owner at every login.
+func (a *App) alertNewDevice(r *http.Request, u account.User, session string) {
 	events, _, err := a.audit.Events(r.Context(), userKey(u.ID), 0, newDeviceLookback)
 	if err != nil {
 		a.log.Warn("new-device alert: read activity", "error", err)
 		return
 	}
+	now := time.Now()
+	ip, dev := a.clientIP(r), device(r.UserAgent())
 	logins := 0
 	for _, e := range events {
-		if e.Kind == latch.AuditLogin || e.Kind == latch.AuditRemembered {
-			logins++
+		if e.Kind != latch.AuditLogin && e.Kind != latch.AuditRemembered {
+			continue
+		}
+		logins++
+		if e.SessionID != session && e.IP == ip && e.Device == dev && now.Sub(e.At) < newDeviceRepeat {
+			return
 		}
 	}
 	if logins <= 1 && len(events) < newDeviceLookback {
 		return
 	}
 	d := userMail(u)
-	d.Note = fmt.Sprintf("%s, from %s, at %s", device(r.UserAgent()), a.clientIP(r), time.Now().UTC().Format("2 Jan 2006 15:04 UTC"))
+	d.Note = fmt.Sprintf("%s, from %s, at %s", dev, ip, now.UTC().Format("2 Jan 2006 15:04 UTC"))
 	d.Link = a.link("/account/activity", nil)
 	a.later(r.Context(), func(ctx context.Context) { a.send(ctx, "new-device", u.Email, d) })
 }
