@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -233,6 +235,10 @@ func TestHomeAnonymous(t *testing.T) {
 	mustNotContain(t, "CSP", csp, "unsafe-inline", "script-src")
 }
 
+// longLogin is a login page longer than net/http's response buffer: its
+// next page, kept in the form, is long.
+var longLogin = "/login?next=/" + strings.Repeat("a", 1000)
+
 // TestPageHeaders checks the headers of pages shorter and longer than
 // net/http's response buffer, and of HEAD: the same set, each with a
 // Content-Length equal to the body sent, never chunked. It also keeps the
@@ -248,9 +254,9 @@ func TestPageHeaders(t *testing.T) {
 		long         bool // longer than net/http's buffer
 	}{
 		{"GET", "/", false},
-		{"GET", "/login", true},
+		{"GET", longLogin, true},
 		{"HEAD", "/", false},
-		{"HEAD", "/login", true},
+		{"HEAD", longLogin, true},
 		{"GET", "/no-such-page", false},
 	} {
 		req, _ := http.NewRequest(tc.method, s.srv.URL+tc.path, nil)
@@ -754,6 +760,68 @@ func TestPasswordSpellings(t *testing.T) {
 		for _, typed := range pw {
 			if r := s.browser().login(email, typed, false); r.status != 303 || r.header.Get("Location") != "/profile" {
 				t.Errorf("login with %q after signup with %q = %d → %q; want 303 → /profile", typed, pw[0], r.status, r.header.Get("Location"))
+			}
+		}
+	}
+}
+
+// TestProfileFitsResponseBuffer checks that the profile of a user with one
+// session fits net/http's 2 KiB response buffer, with at most eight header
+// entries set by the handler (see securityHeaders): a longer page needs a
+// Content-Length entry of its own, the ninth.
+func TestProfileFitsResponseBuffer(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	b.signup("ada@example.com", "Ada Lovelace", goodPassword)
+	b.login("ada@example.com", goodPassword, false)
+	page := b.get("/profile")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Welcome, Ada Lovelace!") {
+		t.Fatalf("GET /profile: status %d, body %q", page.status, page.body)
+	}
+	if len(page.body) > 2048 {
+		t.Errorf("profile with one session is %d bytes; want at most 2048", len(page.body))
+	}
+	req := httptest.NewRequest("GET", "/profile", nil)
+	for _, c := range b.cookies() {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /profile through the handler: status %d", rec.Code)
+	}
+	if n := len(rec.Header()); n > 8 {
+		t.Errorf("the handler set %d headers %q; want at most 8", n, slices.Sorted(maps.Keys(rec.Header())))
+	}
+}
+
+// TestUnindentedPages checks what unindent relies on: no page template
+// holds an element whose blanks show (pre, textarea) or an inline script,
+// and pages are sent without indentation.
+func TestUnindentedPages(t *testing.T) {
+	files, err := filepath.Glob("templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("page templates: %v, %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ToLower(string(b))
+		for _, bad := range []string{"<pre", "<textarea", "<script>", "white-space"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s holds %q, whose blanks unindent would remove", f, bad)
+			}
+		}
+	}
+	s := newSite(t)
+	for _, path := range []string{"/", "/login", "/signup"} {
+		body := s.browser().get(path).body
+		for line := range strings.Lines(body) {
+			if strings.TrimLeft(line, " \t") != line {
+				t.Errorf("GET %s: line %q is indented", path, line)
+				break
 			}
 		}
 	}
