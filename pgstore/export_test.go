@@ -10,6 +10,9 @@ import (
 // notifications.
 var ChannelName = channelName
 
+// PruneQuery is pruneQuery, for tests of its plan.
+const PruneQuery = pruneQuery
+
 // SynchronousCommit returns synchronous_commit as the write of a batch that
 // starts with relaxNote sees it, and as a plain query sees it after.
 func (db *DB) SynchronousCommit(ctx context.Context) (relaxed, after string, err error) {

@@ -509,3 +509,34 @@ func BenchmarkSessionByToken(b *testing.B) {
 		})
 	})
 }
+
+// TestPrunePlan checks that the prune finds expired and idle sessions
+// through their indexes, never by reading the whole sessions table: with
+// sequential scans priced out, a plan that still holds one has no index
+// to use.
+func TestPrunePlan(t *testing.T) {
+	u, schema := pgtest.NewSchema(t)
+	openDB(t, u)
+	conn := pgtest.Connect(t)
+	ctx := t.Context()
+	if _, err := conn.Exec(ctx, `SET search_path = `+pgx.Identifier{schema}.Sanitize()+`; SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, `EXPLAIN `+pgstore.PruneQuery, time.Now(), time.Now(), "channel", "note")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	for _, want := range []string{"latch_sessions_expires_at", "latch_sessions_idle"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan does not use %s:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "Seq Scan") {
+		t.Errorf("plan reads the whole table:\n%s", plan)
+	}
+}

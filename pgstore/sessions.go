@@ -331,20 +331,26 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 	return int(tag.RowsAffected()), nil
 }
 
-// DeleteExpiredSessions implements [latch.SessionPruner], in one statement.
+// pruneQuery deletes the sessions expired at $1 or left idle since $2
+// without remember-me, found through the indexes latch_sessions_expires_at
+// and latch_sessions_idle, so that a prune costs what it deletes, not the
+// size of the table. It notifies every store on channel $3 with $4 only
+// when sessions were deleted: the hourly prune usually finds none, and
+// every store hearing it forgets its whole cache.
+const pruneQuery = `
+	WITH gone AS (
+		DELETE FROM latch_sessions
+		WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)
+		RETURNING 1
+	), counted AS (SELECT count(*)::int AS n FROM gone)
+	SELECT n, (SELECT count(*) FROM (SELECT pg_notify($3, $4) FROM counted WHERE n > 0) notified)
+	FROM counted`
+
+// DeleteExpiredSessions implements [latch.SessionPruner], in one statement,
+// which in PostgreSQL holds up no other writer.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
-	// The notification goes out only when sessions were deleted: the
-	// hourly prune usually finds none, and every store hearing it
-	// forgets its whole cache.
 	var n, notified int
-	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, `
-		WITH gone AS (
-			DELETE FROM latch_sessions
-			WHERE expires_at < $1 OR (NOT remember AND last_seen_at < $2)
-			RETURNING 1
-		), counted AS (SELECT count(*)::int AS n FROM gone)
-		SELECT n, (SELECT count(*) FROM (SELECT pg_notify($3, $4) FROM counted WHERE n > 0) notified)
-		FROM counted`,
+	_, err := db.change(ctx, nil, func(row pgx.Row) error { return row.Scan(&n, &notified) }, pruneQuery,
 		now, idleBefore, db.channel, noteAll)
 	if err != nil || n > 0 {
 		db.cache.ForgetAll()

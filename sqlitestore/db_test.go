@@ -125,8 +125,8 @@ func TestRelaxedWrites(t *testing.T) {
 	}
 }
 
-// TestQueryPlans checks that the lookups made per request and per login
-// search an index rather than scan a table.
+// TestQueryPlans checks that the lookups made per request and per login,
+// and the prune's, search an index rather than scan a table.
 func TestQueryPlans(t *testing.T) {
 	db := openTestDB(t)
 	for _, q := range []string{
@@ -138,11 +138,12 @@ func TestQueryPlans(t *testing.T) {
 		`DELETE FROM latch_login_failures WHERE key = ?`,
 		`SELECT revoked_at FROM latch_device_revocations WHERE user_id = ?`,
 		`UPDATE latch_sessions SET last_seen_at = ? WHERE id = ?`,
-		pruneQuery,
+		pruneQueries[0],
+		pruneQueries[1],
 	} {
 		args := []any{[]byte("x"), "y"}
-		if q == pruneQuery {
-			args = []any{0, 1, 2, 3}
+		if q == pruneQueries[0] || q == pruneQueries[1] {
+			args = []any{0, 1, 2}
 		}
 		rows, err := db.read.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
 		if err != nil {
@@ -159,7 +160,7 @@ func TestQueryPlans(t *testing.T) {
 		}
 		rows.Close()
 		all := strings.Join(plan, "; ")
-		if !strings.Contains(all, "SEARCH") || strings.Contains(all, "SCAN sessions") || strings.Contains(all, "SCAN login_failures") {
+		if !strings.Contains(all, "SEARCH") || strings.Contains(all, "SCAN latch_") {
 			t.Errorf("%s\nplan: %s\nwant a SEARCH of an index and no SCAN", q, all)
 		}
 	}
@@ -306,10 +307,11 @@ func TestLegacyHashSamplesPlan(t *testing.T) {
 	}
 }
 
-// TestPruneSpans fills more rowids than several prune spans, with gaps, and
-// checks that DeleteExpiredSessions deletes exactly the expired and idle
-// sessions of every span and reports their number.
-func TestPruneSpans(t *testing.T) {
+// TestPruneBatches fills more expired and more idle sessions than a prune
+// batch holds, among live ones, and checks that DeleteExpiredSessions
+// deletes exactly the expired and idle sessions, batch after batch, and
+// reports their number.
+func TestPruneBatches(t *testing.T) {
 	db := openTestDB(t)
 	ctx := t.Context()
 	now := time.Now()
@@ -319,7 +321,7 @@ func TestPruneSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, live := 0, 0
-	const n = 3*pruneSpan + 17
+	const n = 4*pruneBatch + 17
 	for i := range n {
 		expires, lastSeen, remember := now.Add(time.Hour), now, i%5 == 0
 		switch i % 3 {

@@ -344,34 +344,43 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int,
 	return int(n), nil
 }
 
-// pruneSpan is how many rows of sessions, by rowid, one statement of
-// DeleteExpiredSessions looks at. SQLite has one writer: a million expired
-// sessions deleted in one statement held it for over half a minute, during
-// which no one could log in or out and the health check failed. A span
-// takes milliseconds, and other writes go in between.
-const pruneSpan = 5000
+// pruneBatch is how many sessions one statement of DeleteExpiredSessions
+// deletes at most. SQLite has one writer: a million expired sessions
+// deleted in one statement held it for over half a minute, during which no
+// one could log in or out and the health check failed. A batch takes
+// milliseconds, and other writes go in between.
+const pruneBatch = 5000
 
-// pruneQuery deletes the expired sessions of a span of rowids.
-const pruneQuery = `
-	DELETE FROM latch_sessions
-	WHERE rowid > ? AND rowid <= ? AND (expires_at < ? OR (remember = 0 AND last_seen_at < ?))`
+// pruneQueries delete a batch of expired sessions, then of sessions left
+// idle without remember-me. Each finds its rows through an index
+// (latch_sessions_expires_at, latch_sessions_idle), so that a prune costs
+// what it deletes, not the size of the table.
+var pruneQueries = [...]string{
+	`DELETE FROM latch_sessions WHERE rowid IN (
+		SELECT rowid FROM latch_sessions WHERE expires_at < ?1 LIMIT ?3)`,
+	`DELETE FROM latch_sessions WHERE rowid IN (
+		SELECT rowid FROM latch_sessions WHERE remember = 0 AND last_seen_at < ?2 LIMIT ?3)`,
+}
 
-// DeleteExpiredSessions implements [latch.SessionPruner], a span of rowids
-// at a time (see pruneSpan), each its own transaction, committed without
+// DeleteExpiredSessions implements [latch.SessionPruner], a batch at a
+// time (see pruneBatch), each its own transaction, committed without
 // waiting for the disk: a deletion that a power loss undoes is of sessions
 // the Manager refuses anyway, and the next prune deletes them again.
-// Sessions created while it runs are past its end, and not expired.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
-	var last int64
-	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM latch_sessions`).Scan(&last)
 	total := 0
-	for from := int64(0); err == nil && from < last; from += pruneSpan {
-		var res sql.Result
-		res, err = db.execRelaxed(ctx, pruneQuery, from, from+pruneSpan, micros(now), micros(idleBefore))
-		if err == nil {
+	var err error
+	for _, q := range pruneQueries {
+		for err == nil {
+			var res sql.Result
+			res, err = db.execRelaxed(ctx, q, micros(now), micros(idleBefore), pruneBatch)
 			var n int64
-			n, err = res.RowsAffected()
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
 			total += int(n)
+			if n < pruneBatch {
+				break
+			}
 		}
 	}
 	// The hourly prune usually deletes nothing: the cache stays then.
