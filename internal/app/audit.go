@@ -137,9 +137,10 @@ const newDeviceRepeat = 24 * time.Hour
 // no news to anyone and gets no mail: it is told by the audit log holding
 // no earlier login among the user's recent events. Nor does a login from
 // the same kind of browser at the same address as one of the user's logins
-// of the last day: that one was alerted already (or was the owner's), and
-// a script or a private window that keeps no cookies would otherwise mail
-// the owner at every login.
+// of the last day, unless the password was reset or changed since: that
+// one was alerted already (or was the owner's), and a script or a private
+// window that keeps no cookies would otherwise mail the owner at every
+// login.
 func (a *App) alertNewDevice(r *http.Request, u account.User, session string) {
 	events, _, err := a.audit.Events(r.Context(), userKey(u.ID), 0, newDeviceLookback)
 	if err != nil {
@@ -149,12 +150,20 @@ func (a *App) alertNewDevice(r *http.Request, u account.User, session string) {
 	now := time.Now()
 	ip, dev := a.clientIP(r), device(r.UserAgent())
 	logins := 0
+	// Logins before a password reset or change, which revoke every
+	// device, vouch for no browser after it.
+	vouched := true
 	for _, e := range events {
-		if e.Kind != latch.AuditLogin && e.Kind != latch.AuditRemembered {
+		switch e.Kind {
+		case latch.AuditPasswordReset, latch.AuditPasswordChanged:
+			vouched = false
+			continue
+		case latch.AuditLogin, latch.AuditRemembered:
+		default:
 			continue
 		}
 		logins++
-		if e.SessionID != session && e.IP == ip && e.Device == dev && now.Sub(e.At) < newDeviceRepeat {
+		if vouched && e.SessionID != session && e.IP == ip && e.Device == dev && now.Sub(e.At) < newDeviceRepeat {
 			return
 		}
 	}
