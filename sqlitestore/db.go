@@ -126,6 +126,10 @@ type DB struct {
 	// a failure, to sweep stale failure records now and then.
 	failureWrites atomic.Uint64
 
+	// pruneRest, if set, maps the rest DeleteExpiredSessions would take
+	// between two batches to the one it takes; for tests.
+	pruneRest func(time.Duration) time.Duration
+
 	cache     *storecache.Cache
 	stopWatch context.CancelFunc // stops watch
 	watching  chan struct{}      // closed when watch has returned

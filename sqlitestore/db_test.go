@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -313,14 +314,88 @@ func TestLegacyHashSamplesPlan(t *testing.T) {
 // reports their number.
 func TestPruneBatches(t *testing.T) {
 	db := openTestDB(t)
+	db.pruneRest = func(time.Duration) time.Duration { return 0 }
 	ctx := t.Context()
 	now := time.Now()
 	idleBefore := now.Add(-2 * time.Hour)
+	want, live := seedPrunable(t, db, now)
+	if got, err := db.DeleteExpiredSessions(ctx, now, idleBefore); err != nil || got != want {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want %d, nil", got, err, want)
+	}
+	var left int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ? AND (remember = 1 OR last_seen_at >= ?)`, micros(now), micros(idleBefore)).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	var all int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if left != live || all != live {
+		t.Errorf("after pruning: %d sessions, %d of them live; want %d, all live", all, left, live)
+	}
+}
+
+// TestPruneRests checks that a prune rests between batches, leaving the
+// writer to others, and that the end of its context stops it there.
+func TestPruneRests(t *testing.T) {
+	db := openTestDB(t)
+	now := time.Now()
+	want, live := seedPrunable(t, db, now)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rests := 0
+	db.pruneRest = func(d time.Duration) time.Duration {
+		rests++
+		// Another write goes in while the prune rests.
+		if err := db.TouchSession(t.Context(), "s0", now); err != nil {
+			t.Errorf("TouchSession while the prune rests: %v", err)
+		}
+		cancel()
+		return time.Hour
+	}
+	got, err := db.DeleteExpiredSessions(ctx, now, now.Add(-2*time.Hour))
+	if !errors.Is(err, context.Canceled) || got <= 0 || got >= want || rests != 1 {
+		t.Fatalf("DeleteExpiredSessions with its context ended in the first rest = %d, %v after %d rests; want a first batch of fewer than %d, context.Canceled, 1 rest", got, err, rests, want)
+	}
+	var all int
+	if err := db.read.QueryRowContext(t.Context(), `SELECT count(*) FROM latch_sessions`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if all != live+want-got {
+		t.Errorf("after a stopped prune: %d sessions; want %d", all, live+want-got)
+	}
+}
+
+func TestNextPruneLimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit int
+		took  time.Duration
+		want  int
+	}{
+		{100, pruneSlice / 4, 200},         // fast: at most twice as many
+		{100, pruneSlice, 100},             // on pace
+		{100, pruneSlice * 5 / 4, 80},      // a little slow
+		{100, 10 * pruneSlice, 50},         // slow: at most half as many
+		{20, 10 * pruneSlice, 16},          // never fewer than 16
+		{pruneBatch, 0, pruneBatch},        // never more than pruneBatch
+		{pruneBatch / 2, 0, pruneBatch},    // a batch too quick to time
+		{pruneBatch / 2, pruneSlice, 2500}, // on pace
+	} {
+		if got := nextPruneLimit(tc.limit, tc.took); got != tc.want {
+			t.Errorf("nextPruneLimit(%d, %s) = %d; want %d", tc.limit, tc.took, got, tc.want)
+		}
+	}
+}
+
+// seedPrunable adds several batches' worth of sessions to db, of which it
+// returns how many a prune at now deletes and how many it leaves.
+func seedPrunable(t *testing.T, db *DB, now time.Time) (want, live int) {
+	t.Helper()
+	ctx := t.Context()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, live := 0, 0
 	const n = 4*pruneBatch + 17
 	for i := range n {
 		expires, lastSeen, remember := now.Add(time.Hour), now, i%5 == 0
@@ -345,18 +420,5 @@ func TestPruneBatches(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := db.DeleteExpiredSessions(ctx, now, idleBefore); err != nil || got != want {
-		t.Errorf("DeleteExpiredSessions = %d, %v; want %d, nil", got, err, want)
-	}
-	var left int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions WHERE expires_at > ? AND (remember = 1 OR last_seen_at >= ?)`, micros(now), micros(idleBefore)).Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	var all int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM latch_sessions`).Scan(&all); err != nil {
-		t.Fatal(err)
-	}
-	if left != live || all != live {
-		t.Errorf("after pruning: %d sessions, %d of them live; want %d, all live", all, left, live)
-	}
+	return want, live
 }

@@ -379,7 +379,7 @@ func (g *growth) measurePrune() error {
 	reqs := g.grown.profileRequests(p.addr, g.cfg.connections)
 	all := &tally{statuses: map[int]int{}}
 	t0 := time.Now()
-	limit := 10 * time.Minute
+	limit := time.Hour
 	var measured time.Duration
 	for time.Since(t0) < limit {
 		w := newWindow(0, time.Second)
