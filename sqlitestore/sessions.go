@@ -354,14 +354,12 @@ const pruneBatch = 5000
 // take, and pruneRest how many times as long as a batch took the prune
 // waits before the next. A prune shares the server's CPUs with requests,
 // and a busy goroutine keeps its CPU for up to 10 ms before the Go
-// scheduler lets a request in; so does the checkpoint that copies the
-// write-ahead log into the database after every 1000 pages written, about
-// every 200 sessions deleted. On a server with one CPU, batches of 5000
+// scheduler lets a request in. On a server with one CPU, batches of 5000
 // sessions back to back put /profile's p99 at 5× its usual while a million
 // expired sessions were deleted. Batches of a few milliseconds with rests
-// six times as long keep the prune, checkpoints included, to a seventh of
-// a CPU; a backlog of a million sessions then takes about 20 minutes on
-// such a server, during which the Manager refuses them anyway.
+// six times as long keep the prune to a seventh of a CPU; a backlog of a
+// million sessions then takes about half an hour on such a server, during
+// which the Manager refuses them anyway.
 const (
 	pruneSlice = 2 * time.Millisecond
 	pruneRest  = 6
@@ -393,7 +391,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Ti
 		for err == nil {
 			var res sql.Result
 			t0 := time.Now()
-			res, err = db.execRelaxed(ctx, q, micros(now), micros(idleBefore), limit)
+			res, err = db.deleteBatch(ctx, q, micros(now), micros(idleBefore), limit)
 			took := time.Since(t0)
 			var n int64
 			if err == nil {
@@ -419,6 +417,29 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Ti
 		return total, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
 	}
 	return total, nil
+}
+
+// deleteBatch runs one batch of DeleteExpiredSessions, then copies the
+// pages it wrote from the write-ahead log into the database. Each deleted
+// session rewrites three to four pages, and copying a page back costs
+// about as much as deleting a row; left to SQLite, the copy waits for a
+// thousand pages and then takes 20 ms at once, as long a wait for the
+// requests in line behind it as a batch of 5000. A checkpoint after each
+// batch copies a few dozen pages and counts in the batch's time, from
+// which its rest follows.
+func (db *DB) deleteBatch(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.relaxed(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		var err error
+		if res, err = conn.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		// PASSIVE copies what no reader still needs and waits for no one;
+		// what it leaves, a later checkpoint copies.
+		_, err = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		return err
+	})
+	return res, err
 }
 
 // nextPruneLimit returns the size of the next prune batch, given that one
