@@ -385,7 +385,7 @@ func (g *growth) measurePrune() error {
 		w := newWindow(0, time.Second)
 		all.add(runLoad(p.addr, len(reqs), w, expect(reqs, 200, "")))
 		measured += w.measured()
-		if line, ok := p.logLine("pruned expired sessions"); ok {
+		if line, ok := p.nextLogLine("pruned expired sessions"); ok {
 			g.prune.Complete = true
 			g.prune.Deleted = line
 			break

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +25,9 @@ type proc struct {
 	logPath string
 	done    chan struct{} // closed when the process has exited
 	exitErr error         // how it exited, once done is closed
+	// logRead is how far nextLogLine has read the log: the end of the
+	// last whole line it saw.
+	logRead int64
 }
 
 // freeAddr returns a loopback address with a port nobody listens on now.
@@ -169,29 +174,59 @@ func (p *proc) stop() {
 	}
 }
 
-// logLine returns the first line of the process's output that contains
-// substr.
-func (p *proc) logLine(substr string) (string, bool) {
-	b, err := os.ReadFile(p.logPath)
+// nextLogLine returns the first line of the process's output, written
+// since the last call, that contains substr. It reads only what is new:
+// a run logs a line per request, gigabytes in a long one, and polling
+// them all again each second would cost the load generator's CPU and
+// memory in proportion.
+func (p *proc) nextLogLine(substr string) (string, bool) {
+	f, err := os.Open(p.logPath)
 	if err != nil {
 		return "", false
 	}
-	i := strings.Index(string(b), substr)
-	if i < 0 {
+	defer f.Close()
+	if _, err := f.Seek(p.logRead, io.SeekStart); err != nil {
 		return "", false
 	}
-	start := strings.LastIndexByte(string(b[:i]), '\n') + 1
-	end := strings.IndexByte(string(b[i:]), '\n')
-	if end < 0 {
-		end = len(b) - i
+	r := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: look at its start, skip the rest.
+			p.logRead += int64(len(line))
+			if bytes.Contains(line, []byte(substr)) {
+				return string(line), true
+			}
+			continue
+		}
+		if err != nil {
+			return "", false // a line not yet whole waits for the next call
+		}
+		p.logRead += int64(len(line))
+		if bytes.Contains(line, []byte(substr)) {
+			return string(bytes.TrimRight(line, "\n")), true
+		}
 	}
-	return string(b[start : i+end]), true
 }
 
-// logTail returns the last n lines of the process's output, indented.
+// logTail returns the last n lines of the process's output, indented,
+// from at most its last 64 KiB.
 func (p *proc) logTail(n int) string {
-	b, err := os.ReadFile(p.logPath)
+	f, err := os.Open(p.logPath)
 	if err != nil {
+		return "    (no log: " + err.Error() + ")"
+	}
+	defer f.Close()
+	const most = 64 << 10
+	var b []byte
+	if st, err := f.Stat(); err == nil && st.Size() > most {
+		b = make([]byte, most)
+		n, _ := f.ReadAt(b, st.Size()-most)
+		b = b[:n]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:] // from the first whole line
+		}
+	} else if b, err = io.ReadAll(f); err != nil {
 		return "    (no log: " + err.Error() + ")"
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
